@@ -1,0 +1,4 @@
+export type { ConfigFlags } from './load-config.js'
+export { describeIssues, loadConfig } from './load-config.js'
+export type { ClaimRule, Config, ConfigInput, FederationConfig, OidcIssuerConfig } from './schema.js'
+export { configSchema } from './schema.js'

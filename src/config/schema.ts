@@ -1,0 +1,113 @@
+import { z } from 'zod'
+import { parseDuration } from '../kernel/index.js'
+
+/** A duration written `30s`, `5m`, `24h`, `7d` (or seconds as a number), parsed to milliseconds. */
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value)
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a positive duration like \`30s\`, \`5m\`, \`24h\`` })
+    return z.NEVER
+  }
+  return ms
+})
+
+const agentName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, `.`, `_`, `-`')
+
+/** Where an issuer's or a federated trust domain's keys come from. */
+const keySource = z.union([
+  z.object({ file: z.string().min(1) }).strict(),
+  z.object({ url: z.url() }).strict(),
+])
+
+/** A claim rule: every listed claim must equal the value (`*` matches any run of characters). */
+const claimRule = z
+  .object({
+    claims: z.record(z.string(), z.string()).refine((c) => Object.keys(c).length > 0, 'at least one claim'),
+    agent: agentName,
+  })
+  .strict()
+
+const oidcIssuer = z
+  .object({
+    name: z.string().min(1),
+    issuer: z.string().min(1),
+    jwks: keySource,
+    audience: z.string().min(1),
+    algorithms: z
+      .array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA']))
+      .default(['RS256', 'ES256', 'EdDSA']),
+    /** A claim whose value is the workload's code digest (e.g. an image digest), checked against the registry. */
+    digestClaim: z.string().optional(),
+    rules: z.array(claimRule).min(1),
+  })
+  .strict()
+
+const spiffeRule = z.object({ id: z.string().startsWith('spiffe://'), agent: agentName }).strict()
+
+const federation = z
+  .object({
+    trustDomain: z.string().min(1),
+    bundle: keySource,
+    audience: z.string().min(1),
+    rules: z.array(spiffeRule).min(1),
+  })
+  .strict()
+
+const signingAlg = z.enum(['ES256', 'EdDSA'])
+
+/** The whole of `warden.yaml`, with defaults. */
+export const configSchema = z
+  .object({
+    trustDomain: z
+      .string()
+      .regex(/^[a-z0-9._-]+$/, 'a SPIFFE trust domain: lowercase letters, digits, `.`, `_`, `-`')
+      .default('warden.local'),
+    dataDir: z.string().min(1).default('./.warden'),
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.coerce.number().int().min(0).max(65535).default(8700),
+        /** The URL clients use to reach Warden; DPoP `htu` is checked against it. Defaults to the request's own. */
+        publicUrl: z.url().optional(),
+        /** Extra `Host` names accepted besides localhost and `host` (DNS-rebinding protection). */
+        allowedHosts: z.array(z.string()).default([]),
+        /** Browser origins allowed to call the API. */
+        allowedOrigins: z.array(z.string()).default([]),
+        bodyLimitBytes: z.coerce.number().int().positive().default(1_048_576),
+      })
+      .strict()
+      .prefault({}),
+    store: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('sqlite') }).strict(),
+        z.object({ kind: z.literal('postgres'), url: z.string().min(1) }).strict(),
+      ])
+      .default({ kind: 'sqlite' }),
+    identity: z
+      .object({
+        /** `iss` of SVIDs and task tokens. */
+        issuer: z.string().optional(),
+        svidTtl: duration.default(300_000),
+        svidAudience: z.string().default('warden'),
+        signingAlg: signingAlg.default('ES256'),
+        /** How long a signing key signs before a new one takes over; the old one keeps verifying its tokens. */
+        keyRotation: duration.default(86_400_000),
+        joinTokenTtl: duration.default(3_600_000),
+        /** How old a proof of possession (DPoP `iat`) may be. */
+        proofMaxAge: duration.default(60_000),
+        clockSkew: duration.default(5_000),
+        oidc: z.array(oidcIssuer).default([]),
+        federation: z.array(federation).default([]),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+
+/** Warden's validated configuration; durations are milliseconds. */
+export type Config = z.output<typeof configSchema>
+/** The configuration as written in `warden.yaml`. */
+export type ConfigInput = z.input<typeof configSchema>
+export type OidcIssuerConfig = z.output<typeof oidcIssuer>
+export type FederationConfig = z.output<typeof federation>
+export type ClaimRule = z.output<typeof claimRule>

@@ -1,0 +1,5 @@
+export type { Migration } from './migrations.js'
+export { MIGRATIONS, migrate } from './migrations.js'
+export { createPostgresStore } from './postgres-store.js'
+export { SqliteStore } from './sqlite-store.js'
+export type { SqlValue, Store } from './store.js'

@@ -1,0 +1,96 @@
+import type { Store } from './store.js'
+
+/**
+ * Numbered schema migrations, applied in order, each once, inside a transaction.
+ *
+ * | version | what changed |
+ * | ------- | ------------ |
+ * | 1       | agents, join tokens, instances, proof replay cache, identity events, settings |
+ *
+ * SQL here runs on SQLite and PostgreSQL alike: TEXT, BIGINT, no AUTOINCREMENT, no vendor functions.
+ */
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: readonly string[]
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'identity',
+    sql: [
+      `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+      `CREATE TABLE agents (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        entitlements TEXT NOT NULL,
+        delegates_to TEXT NOT NULL,
+        code_digest TEXT,
+        status TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE join_tokens (
+        token_hash TEXT PRIMARY KEY,
+        agent TEXT NOT NULL REFERENCES agents(name),
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        agent TEXT NOT NULL REFERENCES agents(name),
+        spiffe_id TEXT NOT NULL UNIQUE,
+        jkt TEXT NOT NULL UNIQUE,
+        method TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        code_digest TEXT,
+        status TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        quarantined_at BIGINT,
+        quarantine_reason TEXT,
+        last_svid_at BIGINT
+      )`,
+      `CREATE INDEX instances_agent ON instances(agent)`,
+      `CREATE TABLE proof_jtis (jti TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)`,
+      `CREATE INDEX proof_jtis_expiry ON proof_jtis(expires_at)`,
+      `CREATE TABLE identity_events (
+        seq BIGINT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        ts BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        agent TEXT,
+        subject TEXT,
+        body TEXT NOT NULL
+      )`,
+    ],
+  },
+]
+
+/** Applies every migration newer than the store's version; returns the versions applied. */
+export async function migrate(store: Store, now: number): Promise<number[]> {
+  await store.run(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`,
+  )
+  const applied: number[] = []
+  for (const migration of MIGRATIONS) {
+    const done = await store.transaction(async (tx) => {
+      const row = await tx.get<{ version: number }>(
+        `SELECT version FROM schema_migrations WHERE version = ?`,
+        [migration.version],
+      )
+      if (row) return false
+      for (const statement of migration.sql) await tx.run(statement)
+      await tx.run(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, [
+        migration.version,
+        migration.name,
+        now,
+      ])
+      return true
+    })
+    if (done) applied.push(migration.version)
+  }
+  return applied
+}

@@ -1,0 +1,120 @@
+import Database from 'better-sqlite3'
+import { WardenError } from '../kernel/index.js'
+import type { SqlValue, Store } from './store.js'
+
+type Statement = Database.Statement<unknown[], unknown>
+
+/**
+ * The embedded default: one SQLite file in WAL mode. better-sqlite3 is synchronous, so every call completes
+ * before it returns; transactions hold a queue so that other callers' statements never land inside them.
+ */
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const
+  private readonly db: Database.Database
+  private readonly statements = new Map<string, Statement>()
+  private queue: Promise<unknown> = Promise.resolve()
+  private inTransaction = false
+  private closed = false
+
+  constructor(file: string) {
+    try {
+      this.db = new Database(file)
+      this.db.pragma('journal_mode = WAL')
+      // FULL: an acknowledged write survives power loss, not only a process crash.
+      this.db.pragma('synchronous = FULL')
+      this.db.pragma('foreign_keys = ON')
+      this.db.pragma('busy_timeout = 5000')
+    } catch (cause) {
+      throw new WardenError('STORE_UNAVAILABLE', `cannot open sqlite database \`${file}\``, { cause })
+    }
+  }
+
+  private prepare(sql: string): Statement {
+    if (this.closed) throw new WardenError('STORE_UNAVAILABLE', 'the store is closed')
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  private exec<T>(op: () => T): T {
+    try {
+      return op()
+    } catch (cause) {
+      if (cause instanceof WardenError) throw cause
+      throw translateSqliteError(cause)
+    }
+  }
+
+  /** Waits for any open transaction; then runs `op` synchronously. */
+  private async outside<T>(op: () => T): Promise<T> {
+    if (this.inTransaction) await this.queue.catch(() => undefined)
+    while (this.inTransaction) await this.queue.catch(() => undefined)
+    return this.exec(op)
+  }
+
+  run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return this.outside(() => this.prepare(sql).run(...params).changes)
+  }
+
+  get<T>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+    return this.outside(() => this.prepare(sql).get(...params) as T | undefined)
+  }
+
+  all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.outside(() => this.prepare(sql).all(...params) as T[])
+  }
+
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.inTransaction = true
+      const tx: Store = {
+        dialect: 'sqlite',
+        run: async (sql, params = []) => this.exec(() => this.prepare(sql).run(...params).changes),
+        get: async <R>(sql: string, params: readonly SqlValue[] = []) =>
+          this.exec(() => this.prepare(sql).get(...params) as R | undefined),
+        all: async <R>(sql: string, params: readonly SqlValue[] = []) =>
+          this.exec(() => this.prepare(sql).all(...params) as R[]),
+        transaction: (inner) => inner(tx),
+        close: async () => {},
+      }
+      this.exec(() => this.db.exec('BEGIN IMMEDIATE'))
+      try {
+        const result = await work(tx)
+        this.exec(() => this.db.exec('COMMIT'))
+        return result
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK')
+        throw error
+      } finally {
+        this.inTransaction = false
+      }
+    }
+    const next = this.queue.catch(() => undefined).then(run)
+    this.queue = next
+    return next
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await this.queue.catch(() => undefined)
+    this.closed = true
+    this.db.pragma('wal_checkpoint(TRUNCATE)')
+    this.db.close()
+  }
+}
+
+function translateSqliteError(cause: unknown): Error {
+  const code = (cause as { code?: string }).code ?? ''
+  if (
+    code === 'SQLITE_FULL' ||
+    code === 'SQLITE_IOERR' ||
+    code.startsWith('SQLITE_IOERR') ||
+    code === 'SQLITE_READONLY'
+  ) {
+    return new WardenError('STORE_UNAVAILABLE', `the store cannot be written (${code})`, { cause })
+  }
+  return cause as Error
+}

@@ -1,0 +1,24 @@
+/** A value bound to a `?` placeholder. */
+export type SqlValue = string | number | bigint | null | Uint8Array
+
+/**
+ * The one storage port. SQL is written once with `?` placeholders in the common subset of SQLite and
+ * PostgreSQL; each implementation adapts placeholders and runs it. All calls are async so that a networked
+ * implementation fits behind the same interface.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres'
+  /** Runs a statement; resolves to the number of rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>
+  /** The first row of a query, or undefined. */
+  get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>
+  /** Every row of a query. */
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
+   * INVARIANT: statements outside `work` never interleave with it; they wait until it ends.
+   */
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
+  /** Flushes and closes; later calls fail with `STORE_UNAVAILABLE`. */
+  close(): Promise<void>
+}

@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { migrate, type Store } from '../../src/store/index.js'
+
+/** The behaviour every Store implementation must show; run by each implementation's test file. */
+export function runStoreContract(
+  name: string,
+  open: () => Promise<{ store: Store; dispose: () => Promise<void> }>,
+) {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store
+    let dispose: () => Promise<void>
+
+    beforeEach(async () => {
+      ;({ store, dispose } = await open())
+      await migrate(store, 1)
+      await store.run('CREATE TABLE kv (k TEXT PRIMARY KEY, v BIGINT NOT NULL)')
+    })
+    afterEach(async () => dispose())
+
+    it('applies each migration once', async () => {
+      expect(await migrate(store, 2)).toEqual([])
+      const rows = await store.all<{ version: number }>(
+        'SELECT version FROM schema_migrations ORDER BY version',
+      )
+      expect(rows.map((r) => r.version)).toEqual([1])
+    })
+
+    it('round-trips rows with BIGINT values as numbers', async () => {
+      await store.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['a', 1_790_000_000_000])
+      expect(await store.get('SELECT k, v FROM kv WHERE k = ?', ['a'])).toEqual({
+        k: 'a',
+        v: 1_790_000_000_000,
+      })
+      expect(await store.get('SELECT k FROM kv WHERE k = ?', ['missing'])).toBeUndefined()
+    })
+
+    it('reports zero changes for a conflicting insert with ON CONFLICT DO NOTHING', async () => {
+      expect(await store.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING', ['a', 1])).toBe(1)
+      expect(await store.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING', ['a', 2])).toBe(0)
+    })
+
+    it('rolls a transaction back when its work throws', async () => {
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['a', 1])
+          throw new Error('boom')
+        }),
+      ).rejects.toThrow('boom')
+      expect(await store.all('SELECT * FROM kv')).toEqual([])
+    })
+
+    it('keeps statements from outside a transaction out of it', async () => {
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const tx = store.transaction(async (t) => {
+        await t.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['in', 1])
+        await gate
+        throw new Error('rollback')
+      })
+      const outside = store.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['out', 2])
+      release()
+      await expect(tx).rejects.toThrow('rollback')
+      await outside
+      const keys = (await store.all<{ k: string }>('SELECT k FROM kv ORDER BY k')).map((r) => r.k)
+      expect(keys).toEqual(['out'])
+    })
+  })
+}
