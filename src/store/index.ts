@@ -1,3 +1,4 @@
+export { jsonKeyFile } from './key-file.js'
 export type { Migration } from './migrations.js'
 export { MIGRATIONS, migrate } from './migrations.js'
 export { createPostgresStore } from './postgres-store.js'

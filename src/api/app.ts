@@ -1,0 +1,50 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { Warden } from '../compose.js'
+import { isWardenError, WardenError } from '../kernel/index.js'
+import type { ErrorBody } from './contract.js'
+import { HTTP_STATUS } from './errors.js'
+import { checkHost } from './host-check.js'
+import { agentRoutes } from './routes/agents.js'
+import { attestRoutes } from './routes/attest.js'
+import { instanceRoutes } from './routes/instances.js'
+import { wellKnownRoutes } from './routes/well-known.js'
+
+/** Builds Warden's HTTP API over a composed Warden. */
+export function createApp(warden: Warden): Hono {
+  const app = new Hono()
+  const { server } = warden.config
+
+  app.use('*', checkHost(server))
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: server.bodyLimitBytes,
+      onError: () => {
+        throw new WardenError('PAYLOAD_TOO_LARGE', `the request body exceeds ${server.bodyLimitBytes} bytes`)
+      },
+    }),
+  )
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.route('/', wellKnownRoutes(warden))
+  app.route('/v1', agentRoutes(warden))
+  app.route('/v1', attestRoutes(warden))
+  app.route('/v1', instanceRoutes(warden))
+
+  app.notFound((c) =>
+    c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404),
+  )
+  app.onError((error, c) => {
+    if (isWardenError(error)) {
+      const body: ErrorBody = { code: error.code, message: error.message }
+      if (error.details) body.details = error.details
+      if (HTTP_STATUS[error.code] >= 500)
+        warden.logger.error('request failed', { code: error.code, path: c.req.path })
+      return c.json(body, HTTP_STATUS[error.code])
+    }
+    warden.logger.error('unexpected error', { path: c.req.path, error: String(error), stack: error.stack })
+    return c.json<ErrorBody>({ code: 'INTERNAL', message: 'internal error' }, 500)
+  })
+  return app
+}

@@ -1,0 +1,37 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import type { z } from 'zod'
+import { describeIssues } from '../config/index.js'
+import { WardenError } from '../kernel/index.js'
+import type { AdminCredential } from './admin-credential.js'
+
+/** Parses the JSON body with `schema`; malformed JSON or a failed check is `BAD_REQUEST` naming the field. */
+export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  let raw: unknown
+  try {
+    raw = await c.req.json()
+  } catch (cause) {
+    if (cause instanceof WardenError) throw cause
+    throw new WardenError('BAD_REQUEST', 'the request body is not valid JSON', { cause })
+  }
+  const result = schema.safeParse(raw)
+  if (!result.success) throw new WardenError('BAD_REQUEST', describeIssues(result.error.issues))
+  return result.data
+}
+
+/** The URL a proof of possession must name: the public URL when configured, else the request's own. */
+export function requestUrl(c: Context, publicUrl: string | undefined): string {
+  const url = new URL(c.req.url)
+  return publicUrl ? new URL(url.pathname, publicUrl).toString() : `${url.origin}${url.pathname}`
+}
+
+/** Requires the admin bearer token. */
+export function requireAdmin(admin: AdminCredential): MiddlewareHandler {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? ''
+    const match = /^Bearer\s+(\S+)$/i.exec(header)
+    if (!match?.[1] || !admin.matches(match[1])) {
+      throw new WardenError('UNAUTHENTICATED', 'a valid admin token is required')
+    }
+    await next()
+  }
+}

@@ -1,0 +1,28 @@
+import { Hono } from 'hono'
+import type { Warden } from '../../compose.js'
+import { quarantineBody } from '../contract.js'
+import { readBody, requireAdmin } from '../request.js'
+
+/** Attested instances: list, show, quarantine (admin). */
+export function instanceRoutes(warden: Warden): Hono {
+  const { instances, events } = warden.identity
+  const app = new Hono()
+  app.use('/instances', requireAdmin(warden.admin))
+  app.use('/instances/*', requireAdmin(warden.admin))
+  app.use('/identity-events', requireAdmin(warden.admin))
+
+  app.get('/instances', async (c) => {
+    const agent = c.req.query('agent')
+    return c.json({ instances: await instances.list(agent ? { agent } : {}) })
+  })
+  app.get('/instances/:id', async (c) => c.json(await instances.require(c.req.param('id'))))
+  app.post('/instances/:id/quarantine', async (c) => {
+    const { reason } = await readBody(c, quarantineBody)
+    return c.json(await instances.quarantine(c.req.param('id'), reason))
+  })
+  app.get('/identity-events', async (c) => {
+    const agent = c.req.query('agent')
+    return c.json({ events: await events.list(agent ? { agent } : {}) })
+  })
+  return app
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { Command } from 'commander'
+import { isWardenError } from '../kernel/index.js'
+import { addIdentityCommands } from './agent.js'
+import { serve } from './serve.js'
+
+const program = new Command()
+program.name('warden').description('Runtime governance for AI agents').showHelpAfterError()
+
+program
+  .command('serve')
+  .description('run the HTTP API on the embedded store')
+  .option('--config <file>', 'warden.yaml (default $WARDEN_CONFIG)')
+  .option('--data <dir>', 'data directory (default ./.warden)')
+  .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+  .option('--port <port>', 'port to listen on (default 8700)')
+  .action(serve)
+
+addIdentityCommands(program)
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const message = isWardenError(error)
+    ? `${error.code}: ${error.message}`
+    : String((error as Error).message ?? error)
+  process.stderr.write(`warden: ${message}\n`)
+  process.exit(1)
+})

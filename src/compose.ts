@@ -1,0 +1,131 @@
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { type AdminCredential, ensureAdminCredential } from './api/admin-credential.js'
+import type { Config } from './config/index.js'
+import {
+  AgentRegistry,
+  Attestation,
+  type Attestor,
+  IdentityEvents,
+  InstanceRegistry,
+  JoinTokenAttestor,
+  KeyRing,
+  type KeyStore,
+  OidcAttestor,
+  ProofVerifier,
+  ReplayCache,
+  SpiffeJwtAttestor,
+  type StoredKey,
+  SvidAuthority,
+} from './identity/index.js'
+import {
+  type Clock,
+  type IdSource,
+  type Logger,
+  randomIds,
+  silentLogger,
+  systemClock,
+} from './kernel/index.js'
+import { createPostgresStore, jsonKeyFile, migrate, SqliteStore, type Store } from './store/index.js'
+
+/** Everything a running Warden is made of, built from one Config. */
+export interface Warden {
+  readonly config: Config
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly store: Store
+  readonly admin: AdminCredential
+  /** The admin token, when this start generated it (print it once, then forget it). */
+  readonly generatedAdminToken: string | undefined
+  readonly identity: {
+    readonly events: IdentityEvents
+    readonly agents: AgentRegistry
+    readonly instances: InstanceRegistry
+    readonly joinTokens: JoinTokenAttestor
+    readonly keys: KeyRing
+    readonly svids: SvidAuthority
+    readonly proofs: ProofVerifier
+    readonly attestation: Attestation
+  }
+  /** Flushes and closes everything; safe to call twice. */
+  close(): Promise<void>
+}
+
+export interface ComposeOptions {
+  clock?: Clock
+  ids?: IdSource
+  logger?: Logger
+  /** The admin token from the environment (`WARDEN_ADMIN_TOKEN`). */
+  adminToken?: string | undefined
+  /** Overrides the data directory's key file (tests, benchmarks). */
+  keyStore?: KeyStore
+  /** Overrides the configured store (tests). */
+  store?: Store
+}
+
+/** Task tokens (a later part) live up to an hour; signing keys must verify that long after they retire. */
+const LONGEST_TOKEN_TTL = 3_600_000
+
+/** The composition root: the one place that builds and wires every service from a Config. */
+export async function composeWarden(config: Config, options: ComposeOptions = {}): Promise<Warden> {
+  const clock = options.clock ?? systemClock
+  const ids = options.ids ?? randomIds
+  const logger = options.logger ?? silentLogger
+  const dataDir = resolve(config.dataDir)
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+
+  const store =
+    options.store ??
+    (config.store.kind === 'postgres'
+      ? createPostgresStore({ url: config.store.url })
+      : new SqliteStore(join(dataDir, 'warden.db')))
+  await migrate(store, clock.now())
+
+  const { credential, generated } = await ensureAdminCredential(store, ids, options.adminToken)
+  const events = new IdentityEvents(store, clock, ids)
+  const agents = new AgentRegistry(store, clock, events)
+  const instances = new InstanceRegistry(store, clock, events)
+  const keyFile = jsonKeyFile<{ keys: StoredKey[] }>(join(dataDir, 'keys', 'signing-keys.json'))
+  const keyStore: KeyStore = options.keyStore ?? {
+    load: async () => (await keyFile.load())?.keys ?? [],
+    save: (keys) => keyFile.save({ keys: [...keys] }),
+  }
+  const id = config.identity
+  const keys = await KeyRing.open(keyStore, clock, logger, {
+    alg: id.signingAlg,
+    rotateEvery: id.keyRotation,
+    maxTokenTtl: Math.max(id.svidTtl, LONGEST_TOKEN_TTL) + id.clockSkew,
+    onRotate: (kid, retired) =>
+      events.record({ kind: 'key.rotate', body: { kid, retired: retired ?? null } }),
+  })
+  const svids = new SvidAuthority(keys, agents, instances, events, clock, ids, {
+    issuer: id.issuer ?? `spiffe://${config.trustDomain}`,
+    audience: id.svidAudience,
+    ttl: id.svidTtl,
+    clockSkew: id.clockSkew,
+  })
+  const proofs = new ProofVerifier(clock, new ReplayCache(store, clock), {
+    maxAge: id.proofMaxAge,
+    clockSkew: id.clockSkew,
+  })
+  const joinTokens = new JoinTokenAttestor(store, clock, ids, events, id.joinTokenTtl)
+  const attestors: Attestor[] = [joinTokens]
+  if (id.oidc.length > 0) attestors.push(new OidcAttestor(id.oidc, clock, id.clockSkew))
+  if (id.federation.length > 0) attestors.push(new SpiffeJwtAttestor(id.federation, clock, id.clockSkew))
+  const attestation = new Attestation(attestors, agents, instances, svids, proofs, ids, config.trustDomain)
+
+  let closing: Promise<void> | undefined
+  return {
+    config,
+    clock,
+    logger,
+    store,
+    admin: credential,
+    generatedAdminToken: generated,
+    identity: { events, agents, instances, joinTokens, keys, svids, proofs, attestation },
+    close: () => {
+      closing ??= store.close()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,73 @@
+import { decodeJwt, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose'
+import type { FederationConfig } from '../../config/index.js'
+import { type Clock, WardenError } from '../../kernel/index.js'
+import { fromJoseError } from '../jose-errors.js'
+import { matchesPattern, parseSpiffeId } from '../spiffe-id.js'
+import type { AttestationEvidence, Attestor } from './attestor.js'
+import { createKeySource } from './key-source.js'
+
+/** JWT-SVID algorithms (SPIFFE JWT-SVID spec §3), plus EdDSA; never `none` or HMAC. */
+const JWT_SVID_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+]
+
+/** Keeps the keys of a SPIFFE bundle meant for JWT-SVIDs (`use: jwt-svid`, SPIFFE Trust Domain and Bundle §4). */
+function jwtSvidKeys(set: JSONWebKeySet): JSONWebKeySet {
+  return { keys: set.keys.filter((key) => key.use === undefined || key.use === 'jwt-svid') }
+}
+
+/** Attests with a JWT-SVID from a federated trust domain, verified against that domain's bundle. */
+export class SpiffeJwtAttestor implements Attestor {
+  readonly method = 'spiffe_jwt' as const
+  private readonly domains: ReadonlyArray<{ config: FederationConfig; keys: JWTVerifyGetKey }>
+
+  constructor(
+    federations: readonly FederationConfig[],
+    private readonly clock: Clock,
+    private readonly clockSkew: number,
+  ) {
+    this.domains = federations.map((config) => ({
+      config,
+      keys: createKeySource(config.bundle, jwtSvidKeys),
+    }))
+  }
+
+  async attest(token: string): Promise<AttestationEvidence> {
+    let unverified: JWTPayload
+    try {
+      unverified = decodeJwt(token)
+    } catch (cause) {
+      throw new WardenError('TOKEN_INVALID', 'the JWT-SVID is malformed', { cause })
+    }
+    const trustDomain =
+      typeof unverified.sub === 'string' ? parseSpiffeId(unverified.sub).trustDomain : undefined
+    const domain = this.domains.find((candidate) => candidate.config.trustDomain === trustDomain)
+    if (!domain)
+      throw new WardenError('TOKEN_ISSUER_MISMATCH', 'the JWT-SVID is from a trust domain not federated here')
+    let payload: JWTPayload
+    try {
+      ;({ payload } = await jwtVerify(token, domain.keys, {
+        audience: domain.config.audience,
+        algorithms: JWT_SVID_ALGS,
+        currentDate: new Date(this.clock.now()),
+        clockTolerance: Math.ceil(this.clockSkew / 1000),
+        requiredClaims: ['exp', 'sub', 'aud'],
+      }))
+    } catch (cause) {
+      throw fromJoseError(cause, 'the JWT-SVID')
+    }
+    const spiffeId = String(payload.sub)
+    const rule = domain.config.rules.find((candidate) => matchesPattern(candidate.id, spiffeId))
+    if (!rule) throw new WardenError('ATTESTATION_NO_MATCH', `no rule maps \`${spiffeId}\` to an agent`)
+    return { agent: rule.agent, subject: spiffeId }
+  }
+}

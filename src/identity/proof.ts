@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto'
+import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, type JWK, jwtVerify } from 'jose'
+import { type Clock, epochSeconds, WardenError } from '../kernel/index.js'
+import { fromJoseError } from './jose-errors.js'
+import type { ReplayCache } from './replay-cache.js'
+
+/** Algorithms a proof may use: asymmetric only, so `none` and HMAC never verify (RFC 9449 §4.2). */
+export const PROOF_ALGS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const
+
+/** What a proof must match. */
+export interface ProofExpectation {
+  /** The HTTP method of the request (`htm`). */
+  method: string
+  /** The request URL; query and fragment are ignored (`htu`, RFC 9449 §4.3). */
+  url: string
+  /** When the proof accompanies an access token: that token, whose hash must be `ath`. */
+  accessToken?: string
+  /** When the credential is bound to a key: its thumbprint (`cnf.jkt`). */
+  jkt?: string
+}
+
+/** A verified proof: the key that signed it. */
+export interface VerifiedProof {
+  jkt: string
+  jwk: JWK
+}
+
+export interface ProofVerifierOptions {
+  maxAge: number
+  clockSkew: number
+}
+
+/** Verifies DPoP proofs (RFC 9449) of possession of an instance's key, with a durable `jti` replay cache. */
+export class ProofVerifier {
+  constructor(
+    private readonly clock: Clock,
+    private readonly replay: ReplayCache,
+    private readonly options: ProofVerifierOptions,
+  ) {}
+
+  /** Verifies `proof` against `expected`; throws `PROOF_*` codes. */
+  async verify(proof: string | undefined, expected: ProofExpectation): Promise<VerifiedProof> {
+    if (!proof) throw new WardenError('PROOF_MISSING', 'a DPoP proof is required')
+    let header: ReturnType<typeof decodeProtectedHeader>
+    try {
+      header = decodeProtectedHeader(proof)
+    } catch (cause) {
+      throw new WardenError('PROOF_INVALID', 'the DPoP proof is malformed', { cause })
+    }
+    // RFC 9449 §4.3 (4)-(6): typ, an asymmetric alg, and a public jwk without private members.
+    if (header.typ !== 'dpop+jwt')
+      throw new WardenError('PROOF_INVALID', 'the DPoP proof must have `typ` dpop+jwt')
+    if (!PROOF_ALGS.includes(header.alg as (typeof PROOF_ALGS)[number])) {
+      throw new WardenError(
+        'PROOF_INVALID',
+        `the DPoP proof algorithm \`${String(header.alg)}\` is not allowed`,
+      )
+    }
+    const jwk = header.jwk
+    if (!jwk || typeof jwk !== 'object' || 'd' in jwk || 'k' in jwk) {
+      throw new WardenError('PROOF_INVALID', 'the DPoP proof must carry a public `jwk`')
+    }
+    const skewSeconds = Math.ceil(this.options.clockSkew / 1000)
+    let payload: Record<string, unknown>
+    try {
+      ;({ payload } = await jwtVerify(proof, EmbeddedJWK, {
+        typ: 'dpop+jwt',
+        algorithms: [...PROOF_ALGS],
+        currentDate: new Date(this.clock.now()),
+        clockTolerance: skewSeconds,
+        maxTokenAge: Math.ceil(this.options.maxAge / 1000),
+        requiredClaims: ['iat', 'jti', 'htm', 'htu'],
+      }))
+    } catch (cause) {
+      const mapped = fromJoseError(cause, 'the DPoP proof')
+      throw new WardenError('PROOF_INVALID', mapped.message, { cause })
+    }
+    const iat = payload.iat as number
+    if (iat > epochSeconds(this.clock) + skewSeconds) {
+      throw new WardenError('PROOF_INVALID', 'the DPoP proof is issued in the future')
+    }
+    if (payload.htm !== expected.method.toUpperCase()) {
+      throw new WardenError('PROOF_INVALID', `the DPoP proof is for method \`${String(payload.htm)}\``)
+    }
+    if (typeof payload.htu !== 'string' || normalizeHtu(payload.htu) !== normalizeHtu(expected.url)) {
+      throw new WardenError('PROOF_INVALID', 'the DPoP proof is for another URL')
+    }
+    if (expected.accessToken !== undefined) {
+      const ath = createHash('sha256').update(expected.accessToken).digest('base64url')
+      if (payload.ath !== ath)
+        throw new WardenError('PROOF_INVALID', 'the DPoP proof is for another token (`ath`)')
+    }
+    const jti = payload.jti
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) {
+      throw new WardenError('PROOF_INVALID', 'the DPoP proof `jti` is missing or too long')
+    }
+    const jkt = await calculateJwkThumbprint(jwk as JWK)
+    if (expected.jkt !== undefined && jkt !== expected.jkt) {
+      throw new WardenError(
+        'PROOF_KEY_MISMATCH',
+        'the DPoP proof is signed by a key other than the bound one',
+      )
+    }
+    // Replay check last, so a proof that fails any other check does not burn its jti.
+    const expiresAt = (iat + skewSeconds) * 1000 + this.options.maxAge
+    if (!(await this.replay.claim(`${jkt}:${jti}`, expiresAt))) {
+      throw new WardenError('PROOF_REPLAYED', 'the DPoP proof was already used')
+    }
+    return { jkt, jwk: jwk as JWK }
+  }
+}
+
+/** RFC 9449 §4.3 (9): compare `htu` without query and fragment, with scheme and host normalised. */
+function normalizeHtu(value: string): string {
+  try {
+    const url = new URL(value)
+    return `${url.protocol}//${url.host}${url.pathname}`
+  } catch {
+    return `invalid:${value}`
+  }
+}
