@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { type AdminCredential, ensureAdminCredential } from './api/admin-credential.js'
+import { type AdminCredential, ensureAdminCredential } from './api/index.js'
 import type { Config } from './config/index.js'
 import {
   AgentRegistry,

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { serve as serveHttp } from '@hono/node-server'
-import { createApp } from '../api/app.js'
+import { createApp } from '../api/index.js'
 import { composeWarden } from '../compose.js'
 import { type ConfigFlags, loadConfig } from '../config/index.js'
 import { createJsonLogger } from '../kernel/index.js'

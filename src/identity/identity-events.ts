@@ -42,21 +42,19 @@ export class IdentityEvents {
 
   /** Appends an event; resolves once it is stored. */
   async record(input: IdentityEventInput): Promise<void> {
-    await this.store.transaction(async (tx) => {
-      const head = await tx.get<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM identity_events`)
-      await tx.run(
-        `INSERT INTO identity_events (seq, id, ts, kind, agent, subject, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        [
-          (head?.seq ?? 0) + 1,
-          this.ids.id(),
-          this.clock.now(),
-          input.kind,
-          input.agent ?? null,
-          input.subject ?? null,
-          JSON.stringify(input.body),
-        ],
-      )
-    })
+    // One statement, so `seq` is assigned and the row written atomically without a separate transaction.
+    await this.store.run(
+      `INSERT INTO identity_events (seq, id, ts, kind, agent, subject, body)
+       SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ? FROM identity_events`,
+      [
+        this.ids.id(),
+        this.clock.now(),
+        input.kind,
+        input.agent ?? null,
+        input.subject ?? null,
+        JSON.stringify(input.body),
+      ],
+    )
   }
 
   /** Events in order, optionally for one agent. */

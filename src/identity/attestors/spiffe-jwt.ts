@@ -20,9 +20,14 @@ const JWT_SVID_ALGS = [
   'EdDSA',
 ]
 
-/** Keeps the keys of a SPIFFE bundle meant for JWT-SVIDs (`use: jwt-svid`, SPIFFE Trust Domain and Bundle §4). */
+/**
+ * Keeps the keys of a SPIFFE bundle meant for JWT-SVIDs (`use: jwt-svid`, SPIFFE Trust Domain and Bundle §4.2.1).
+ * jose only selects keys whose `use` is `sig` or absent, so the SPIFFE `use` is dropped once it has been checked.
+ */
 function jwtSvidKeys(set: JSONWebKeySet): JSONWebKeySet {
-  return { keys: set.keys.filter((key) => key.use === undefined || key.use === 'jwt-svid') }
+  return {
+    keys: set.keys.filter((key) => key.use === 'jwt-svid').map(({ use: _use, ...key }) => key),
+  }
 }
 
 /** Attests with a JWT-SVID from a federated trust domain, verified against that domain's bundle. */

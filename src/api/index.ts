@@ -1,0 +1,5 @@
+export type { AdminCredential } from './admin-credential.js'
+export { ensureAdminCredential } from './admin-credential.js'
+export { createApp } from './app.js'
+export type { AttestBody, ErrorBody, RegisterAgentBody } from './contract.js'
+export { HTTP_STATUS } from './errors.js'
