@@ -5,7 +5,7 @@ import { ERROR_CODES } from '../src/kernel/index.js'
 
 const rows = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
   .split('\n')
-  .map((line) => /^\| `([A-Z_]+)` \| (\d{3}) \|/.exec(line))
+  .map((line) => /^\|\s*`([A-Z_]+)`\s*\|\s*(\d{3})\s*\|/.exec(line))
   .filter((match): match is RegExpExecArray => match !== null)
 
 describe('docs/errors.md', () => {
