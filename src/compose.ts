@@ -1,6 +1,8 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import type { JWK } from 'jose'
 import { type AdminCredential, ensureAdminCredential } from './api/index.js'
+import { ActivityChain, CheckpointSigner } from './chain/index.js'
 import type { Config } from './config/index.js'
 import {
   AgentRegistry,
@@ -34,6 +36,7 @@ export interface Warden {
   readonly clock: Clock
   readonly logger: Logger
   readonly store: Store
+  readonly chain: ActivityChain
   readonly admin: AdminCredential
   /** The admin token, when this start generated it (print it once, then forget it). */
   readonly generatedAdminToken: string | undefined
@@ -82,7 +85,16 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   await migrate(store, clock.now())
 
   const { credential, generated } = await ensureAdminCredential(store, ids, options.adminToken)
-  const events = new IdentityEvents(store, clock, ids)
+  const signer = await openCheckpointSigner(dataDir)
+  const chain = new ActivityChain(store, clock, ids, signer, logger, {
+    checkpointEvery: config.chain.checkpointEvery,
+    maxBatch: config.chain.maxBatch,
+  })
+  const checkpointTimer = setInterval(() => {
+    chain.checkpoint().catch((error: unknown) => logger.error('checkpoint failed', { error: String(error) }))
+  }, config.chain.checkpointInterval)
+  checkpointTimer.unref()
+  const events = new IdentityEvents(chain, config.trustDomain)
   const agents = new AgentRegistry(store, clock, events)
   const instances = new InstanceRegistry(store, clock, events)
   const keyFile = jsonKeyFile<{ keys: StoredKey[] }>(join(dataDir, 'keys', 'signing-keys.json'))
@@ -120,12 +132,34 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     clock,
     logger,
     store,
+    chain,
     admin: credential,
     generatedAdminToken: generated,
     identity: { events, agents, instances, joinTokens, keys, svids, proofs, attestation },
     close: () => {
-      closing ??= store.close()
+      closing ??= (async () => {
+        clearInterval(checkpointTimer)
+        // The last checkpoint vouches for everything appended before shutdown.
+        await chain
+          .checkpoint()
+          .catch((error: unknown) => logger.error('final checkpoint failed', { error: String(error) }))
+        await store.close()
+      })()
       return closing
     },
   }
+}
+
+/**
+ * The deployment's checkpoint key: `keys/chain-signing.json` (private, 0600), created on first start together
+ * with `keys/chain-public.pem`, the public key `warden chain verify` needs.
+ */
+async function openCheckpointSigner(dataDir: string): Promise<CheckpointSigner> {
+  const file = jsonKeyFile<{ privateJwk: JWK }>(join(dataDir, 'keys', 'chain-signing.json'))
+  const stored = await file.load()
+  if (stored) return CheckpointSigner.fromJwk(stored.privateJwk)
+  const { signer, privateJwk } = await CheckpointSigner.generate()
+  await file.save({ privateJwk })
+  writeFileSync(join(dataDir, 'keys', 'chain-public.pem'), signer.publicKeyPem, { mode: 0o644 })
+  return signer
 }

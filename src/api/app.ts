@@ -7,6 +7,7 @@ import { HTTP_STATUS } from './errors.js'
 import { checkHost } from './host-check.js'
 import { agentRoutes } from './routes/agents.js'
 import { attestRoutes } from './routes/attest.js'
+import { chainRoutes } from './routes/chain.js'
 import { instanceRoutes } from './routes/instances.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 
@@ -31,6 +32,7 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', agentRoutes(warden))
   app.route('/v1', attestRoutes(warden))
   app.route('/v1', instanceRoutes(warden))
+  app.route('/v1', chainRoutes(warden))
 
   app.notFound((c) =>
     c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404),

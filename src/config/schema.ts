@@ -101,6 +101,17 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    chain: z
+      .object({
+        /** Sign a checkpoint of the head after this many records … */
+        checkpointEvery: z.coerce.number().int().positive().default(1000),
+        /** … or after this long, whichever comes first (and always at shutdown). */
+        checkpointInterval: duration.default(60_000),
+        /** Most records group-committed in one transaction. */
+        maxBatch: z.coerce.number().int().positive().max(10_000).default(1000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
 

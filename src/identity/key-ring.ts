@@ -54,7 +54,7 @@ export interface KeyRingOptions {
   /** The longest lifetime of any token signed with these keys; an old key verifies this long after it stops signing. */
   maxTokenTtl: number
   /** Called after each rotation (e.g. to record an identity event). */
-  onRotate?: (kid: string, retiredKid: string | undefined) => Promise<void>
+  onRotate?: (kid: string, retiredKid: string | undefined) => Promise<unknown>
 }
 
 /**

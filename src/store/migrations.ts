@@ -6,6 +6,7 @@ import type { Store } from './store.js'
  * | version | what changed |
  * | ------- | ------------ |
  * | 1       | agents, join tokens, instances, proof replay cache, identity events, settings |
+ * | 2       | the activity chain: events, head, signed checkpoints; identity events move into it |
  *
  * SQL here runs on SQLite and PostgreSQL alike: TEXT, BIGINT, no AUTOINCREMENT, no vendor functions.
  */
@@ -65,6 +66,36 @@ export const MIGRATIONS: readonly Migration[] = [
         subject TEXT,
         body TEXT NOT NULL
       )`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'activity-chain',
+    sql: [
+      `CREATE TABLE chain_events (
+        seq BIGINT PRIMARY KEY,
+        id TEXT NOT NULL,
+        ts BIGINT NOT NULL,
+        task TEXT,
+        agent TEXT,
+        kind TEXT NOT NULL,
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        record TEXT NOT NULL
+      )`,
+      `CREATE INDEX chain_events_task ON chain_events(task, seq)`,
+      `CREATE INDEX chain_events_agent ON chain_events(agent, seq)`,
+      `CREATE INDEX chain_events_ts ON chain_events(ts)`,
+      `CREATE TABLE chain_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)`,
+      `INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, '${'0'.repeat(64)}')`,
+      `CREATE TABLE chain_checkpoints (
+        seq BIGINT PRIMARY KEY,
+        hash TEXT NOT NULL,
+        ts BIGINT NOT NULL,
+        kid TEXT NOT NULL,
+        signature TEXT NOT NULL
+      )`,
+      `DROP TABLE identity_events`,
     ],
   },
 ]

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { migrate, type Store } from '../../src/store/index.js'
+import { MIGRATIONS, migrate, type Store } from '../../src/store/index.js'
 
 /** The behaviour every Store implementation must show; run by each implementation's test file. */
 export function runStoreContract(
@@ -22,7 +22,7 @@ export function runStoreContract(
       const rows = await store.all<{ version: number }>(
         'SELECT version FROM schema_migrations ORDER BY version',
       )
-      expect(rows.map((r) => r.version)).toEqual([1])
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version))
     })
 
     it('round-trips rows with BIGINT values as numbers', async () => {

@@ -169,7 +169,7 @@ describe('attestation by join token', () => {
   it('records every identity event durably', async () => {
     const a = await attestWithJoinToken(t, 'billing')
     await t.request('POST', `/v1/instances/${a.instanceId}/quarantine`, { body: { reason: 'leaked key' } })
-    const res = await t.request('GET', '/v1/identity-events?agent=billing')
+    const res = await t.request('GET', '/v1/events?agent=spiffe://warden.local/agent/billing')
     const { events } = (await res.json()) as { events: Array<{ kind: string; seq: number }> }
     expect(events.map((e) => e.kind)).toEqual([
       'agent.register',

@@ -5,11 +5,10 @@ import { readBody, requireAdmin } from '../request.js'
 
 /** Attested instances: list, show, quarantine (admin). */
 export function instanceRoutes(warden: Warden): Hono {
-  const { instances, events } = warden.identity
+  const { instances } = warden.identity
   const app = new Hono()
   app.use('/instances', requireAdmin(warden.admin))
   app.use('/instances/*', requireAdmin(warden.admin))
-  app.use('/identity-events', requireAdmin(warden.admin))
 
   app.get('/instances', async (c) => {
     const agent = c.req.query('agent')
@@ -19,10 +18,6 @@ export function instanceRoutes(warden: Warden): Hono {
   app.post('/instances/:id/quarantine', async (c) => {
     const { reason } = await readBody(c, quarantineBody)
     return c.json(await instances.quarantine(c.req.param('id'), reason))
-  })
-  app.get('/identity-events', async (c) => {
-    const agent = c.req.query('agent')
-    return c.json({ events: await events.list(agent ? { agent } : {}) })
   })
   return app
 }

@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto'
+import { type Clock, type IdSource, type Logger, WardenError } from '../kernel/index.js'
+import type { SqlValue, Store } from '../store/index.js'
+import {
+  type ActivityEventV1,
+  type ActivityInput,
+  type ActivityKind,
+  GENESIS_HASH,
+} from './activity-event.js'
+import { canonicalJson } from './canonical-json.js'
+import type { Checkpoint, CheckpointSigner } from './checkpoint-key.js'
+import { redact } from './redact.js'
+
+/** A stored chain row, as verification reads it. */
+export interface ChainRow {
+  seq: number
+  id: string
+  ts: number
+  task: string | null
+  agent: string | null
+  kind: string
+  prev: string
+  hash: string
+  record: string
+}
+
+/** The hash linking a record to its predecessor. */
+export function linkHash(seq: number, prev: string, record: string): string {
+  return createHash('sha256').update(`${seq}\n${prev}\n${record}`).digest('hex')
+}
+
+/** Filters for chain queries; `agent` matches a SPIFFE ID or any ID below it (an agent's instances). */
+export interface ChainQuery {
+  task?: string | undefined
+  agent?: string | undefined
+  kind?: ActivityKind | undefined
+  since?: number | undefined
+  until?: number | undefined
+  /** Only records with `seq` greater than this (pagination cursor). */
+  after?: number | undefined
+  limit?: number | undefined
+}
+
+export interface ActivityChainOptions {
+  /** Sign a checkpoint after this many new records. */
+  checkpointEvery: number
+  /** Most records committed in one transaction. */
+  maxBatch: number
+}
+
+interface Pending {
+  record: string
+  event: Omit<ActivityEventV1, 'seq' | 'prev' | 'hash'>
+  resolve: (event: ActivityEventV1) => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * The activity chain: one append-only, hash-chained log per deployment. Appends are group-committed: every
+ * append waiting when a commit starts goes into the same transaction, and each promise resolves only once its
+ * record is on disk. The head lives in the store (`chain_head`), read under the transaction's lock, so several
+ * Warden nodes on one PostgreSQL extend one chain.
+ */
+export class ActivityChain {
+  private pending: Pending[] = []
+  private running: Promise<void> | undefined
+  private readonly listeners: Array<(events: readonly ActivityEventV1[]) => void> = []
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly ids: IdSource,
+    private readonly signer: CheckpointSigner,
+    private readonly logger: Logger,
+    private readonly options: ActivityChainOptions,
+  ) {}
+
+  /** Appends one event; resolves with the stored record once it is durable. Credentials are redacted first. */
+  append(input: ActivityInput): Promise<ActivityEventV1> {
+    const { body, redacted } = redact(input.body)
+    const event = {
+      v: 1 as const,
+      id: this.ids.id(),
+      ts: this.clock.now(),
+      task: input.task ?? null,
+      agent: input.agent ?? null,
+      kind: input.kind,
+      body,
+      redacted,
+    }
+    const record = canonicalJson(event)
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record, event, resolve, reject })
+      // setImmediate lets every append of this turn of the event loop join the same commit.
+      this.running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.drain())
+    })
+  }
+
+  /** Calls `listener` with each committed batch, in order (exporters, behaviour). */
+  onAppend(listener: (events: readonly ActivityEventV1[]) => void): void {
+    this.listeners.push(listener)
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.options.maxBatch)
+        let events: ActivityEventV1[]
+        try {
+          events = await this.store.transaction((tx) => this.commit(tx, batch))
+        } catch (cause) {
+          const error =
+            cause instanceof WardenError
+              ? cause
+              : new WardenError('STORE_UNAVAILABLE', 'the activity chain could not be written', { cause })
+          this.logger.error('chain append failed', { count: batch.length, code: error.code })
+          for (const item of batch) item.reject(error)
+          continue
+        }
+        batch.forEach((item, i) => item.resolve(events[i] as ActivityEventV1))
+        for (const listener of this.listeners) {
+          try {
+            listener(events)
+          } catch (error) {
+            this.logger.error('chain listener failed', { error: String(error) })
+          }
+        }
+      }
+    } finally {
+      this.running = undefined
+    }
+  }
+
+  private async commit(tx: Store, batch: readonly Pending[]): Promise<ActivityEventV1[]> {
+    const head = await this.lockHead(tx)
+    let { seq, hash } = head
+    const events: ActivityEventV1[] = []
+    for (const item of batch) {
+      const prev = hash
+      seq += 1
+      hash = linkHash(seq, prev, item.record)
+      const e = item.event
+      await tx.run(
+        `INSERT INTO chain_events (seq, id, ts, task, agent, kind, prev, hash, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [seq, e.id, e.ts, e.task, e.agent, e.kind, prev, hash, item.record],
+      )
+      events.push({ ...e, seq, prev, hash })
+    }
+    await tx.run(`UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1`, [seq, hash])
+    const last = await tx.get<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM chain_checkpoints`)
+    if (seq - (last?.seq ?? 0) >= this.options.checkpointEvery) await this.insertCheckpoint(tx, seq, hash)
+    return events
+  }
+
+  private async lockHead(tx: Store): Promise<{ seq: number; hash: string }> {
+    // SQLite's BEGIN IMMEDIATE already holds the write lock; PostgreSQL needs the row lock.
+    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : ''
+    const head = await tx.get<{ seq: number; hash: string }>(
+      `SELECT seq, hash FROM chain_head WHERE id = 1${lock}`,
+    )
+    return head ?? { seq: 0, hash: GENESIS_HASH }
+  }
+
+  private async insertCheckpoint(tx: Store, seq: number, hash: string): Promise<Checkpoint> {
+    const cp = this.signer.sign({ seq, hash, ts: this.clock.now() })
+    await tx.run(
+      `INSERT INTO chain_checkpoints (seq, hash, ts, kid, signature) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [cp.seq, cp.hash, cp.ts, cp.kid, cp.signature],
+    )
+    return cp
+  }
+
+  /** Waits for every pending append, then signs a checkpoint of the head if it moved since the last one. */
+  async checkpoint(): Promise<Checkpoint | undefined> {
+    while (this.running) await this.running
+    return this.store.transaction(async (tx) => {
+      const head = await this.lockHead(tx)
+      const last = await tx.get<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM chain_checkpoints`)
+      if (head.seq === 0 || head.seq === (last?.seq ?? 0)) return undefined
+      return this.insertCheckpoint(tx, head.seq, head.hash)
+    })
+  }
+
+  /** The head: the last record's seq and hash. */
+  async head(): Promise<{ seq: number; hash: string }> {
+    return (
+      (await this.store.get<{ seq: number; hash: string }>(
+        `SELECT seq, hash FROM chain_head WHERE id = 1`,
+      )) ?? {
+        seq: 0,
+        hash: GENESIS_HASH,
+      }
+    )
+  }
+
+  /** Records matching `query`, in chain order, at most `limit` (default 100, max 10,000). */
+  async query(query: ChainQuery = {}): Promise<ActivityEventV1[]> {
+    const where: string[] = []
+    const params: SqlValue[] = []
+    if (query.task !== undefined) {
+      where.push('task = ?')
+      params.push(query.task)
+    }
+    if (query.agent !== undefined) {
+      where.push(`(agent = ? OR agent LIKE ? ESCAPE '\\')`)
+      params.push(query.agent, `${query.agent.replace(/[%_\\]/g, '\\$&')}/%`)
+    }
+    if (query.kind !== undefined) {
+      where.push('kind = ?')
+      params.push(query.kind)
+    }
+    if (query.since !== undefined) {
+      where.push('ts >= ?')
+      params.push(query.since)
+    }
+    if (query.until !== undefined) {
+      where.push('ts < ?')
+      params.push(query.until)
+    }
+    if (query.after !== undefined) {
+      where.push('seq > ?')
+      params.push(query.after)
+    }
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 10_000)
+    const sql = `SELECT seq, prev, hash, record FROM chain_events${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY seq LIMIT ${limit}`
+    const rows = await this.store.all<{ seq: number; prev: string; hash: string; record: string }>(
+      sql,
+      params,
+    )
+    return rows.map(toEvent)
+  }
+
+  /** Stored rows from `fromSeq` on, `limit` at a time, for verification and export. */
+  async rows(fromSeq: number, limit: number): Promise<ChainRow[]> {
+    return this.store.all<ChainRow>(
+      `SELECT seq, id, ts, task, agent, kind, prev, hash, record FROM chain_events WHERE seq >= ? ORDER BY seq LIMIT ?`,
+      [fromSeq, limit],
+    )
+  }
+
+  /** Every checkpoint, by seq. */
+  async checkpoints(): Promise<Checkpoint[]> {
+    return this.store.all<Checkpoint>(
+      `SELECT seq, hash, ts, kid, signature FROM chain_checkpoints ORDER BY seq`,
+    )
+  }
+}
+
+/** The event a row stores: everything comes from the hashed record, never from the index columns. */
+export function toEvent(row: { seq: number; prev: string; hash: string; record: string }): ActivityEventV1 {
+  const record = JSON.parse(row.record) as Omit<ActivityEventV1, 'seq' | 'prev' | 'hash'>
+  return { ...record, seq: row.seq, prev: row.prev, hash: row.hash }
+}

@@ -1,0 +1,85 @@
+/** Every kind of activity the chain records. */
+export type ActivityKind =
+  | 'task.open'
+  | 'task.close'
+  | 'token.issue'
+  | 'token.revoke'
+  | 'delegation'
+  | 'tool.call'
+  | 'tool.result'
+  | 'memory.read'
+  | 'memory.write'
+  | 'data.egress'
+  | 'decision'
+  | 'signal'
+  | 'approval'
+  | 'lease.issue'
+  | 'lease.revoke'
+  | 'agent.register'
+  | 'agent.disable'
+  | 'agent.enable'
+  | 'join_token.create'
+  | 'instance.attest'
+  | 'instance.quarantine'
+  | 'svid.issue'
+  | 'key.rotate'
+
+export const ACTIVITY_KINDS: readonly ActivityKind[] = [
+  'task.open',
+  'task.close',
+  'token.issue',
+  'token.revoke',
+  'delegation',
+  'tool.call',
+  'tool.result',
+  'memory.read',
+  'memory.write',
+  'data.egress',
+  'decision',
+  'signal',
+  'approval',
+  'lease.issue',
+  'lease.revoke',
+  'agent.register',
+  'agent.disable',
+  'agent.enable',
+  'join_token.create',
+  'instance.attest',
+  'instance.quarantine',
+  'svid.issue',
+  'key.rotate',
+]
+
+/** What a caller appends; the chain assigns `seq`, `id`, `ts`, `prev` and `hash`. */
+export interface ActivityInput {
+  kind: ActivityKind
+  /** The task the activity belongs to, if any. */
+  task?: string | null
+  /** The SPIFFE ID of the instance acting, or the agent name for registry events. */
+  agent?: string | null
+  body: Record<string, unknown>
+}
+
+/**
+ * One record of the activity chain (version 1). `hash` = SHA-256 of `seq "\n" prev "\n" record`, where
+ * `record` is the canonical JSON of every other field; so verification hashes exactly what is stored.
+ * WARNING: adding a field changes `record`; bump `v` and keep verifying old versions.
+ */
+export interface ActivityEventV1 {
+  v: 1
+  seq: number
+  id: string
+  /** Milliseconds since the epoch. */
+  ts: number
+  task: string | null
+  agent: string | null
+  kind: ActivityKind
+  body: Record<string, unknown>
+  /** JSON pointers of body members removed or masked before hashing (redaction happens before the hash). */
+  redacted: string[]
+  prev: string
+  hash: string
+}
+
+/** The hash that precedes the first record. */
+export const GENESIS_HASH = '0'.repeat(64)

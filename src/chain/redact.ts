@@ -1,0 +1,67 @@
+/** Member names (lowercased, without `-` and `_`) whose values never enter the chain: credentials. */
+const SECRET_KEYS = new Set([
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'clientsecret',
+  'token',
+  'accesstoken',
+  'refreshtoken',
+  'idtoken',
+  'bearer',
+  'authorization',
+  'apikey',
+  'privatekey',
+  'credential',
+  'credentials',
+  'cookie',
+  'setcookie',
+  'sessiontoken',
+  'connectionstring',
+])
+
+function isSecretKey(key: string): boolean {
+  return SECRET_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''))
+}
+
+/** Values that look like credentials wherever they appear: JWTs, bearer headers, PEM keys, common API keys. */
+const SECRET_VALUE =
+  /(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)|(Bearer\s+[A-Za-z0-9._~+/-]{16,}=*)|(-----BEGIN [A-Z ]*PRIVATE KEY-----)|(AKIA[0-9A-Z]{16})|(sk-[A-Za-z0-9]{20,})|(ghp_[A-Za-z0-9]{30,})|(xox[abpr]-[A-Za-z0-9-]{10,})/
+
+/** The marker a redacted value is replaced with. */
+export const REDACTED = '[redacted]'
+
+/**
+ * Removes credentials from an event body before it is hashed: members with secret-like names are erased, and
+ * strings holding credential-like values are masked. Returns the JSON pointers of what changed.
+ */
+export function redact(body: Record<string, unknown>): { body: Record<string, unknown>; redacted: string[] } {
+  const redacted: string[] = []
+  const walk = (value: unknown, pointer: string): unknown => {
+    if (typeof value === 'string') {
+      if (SECRET_VALUE.test(value)) {
+        redacted.push(pointer)
+        return REDACTED
+      }
+      return value
+    }
+    if (Array.isArray(value)) return value.map((item, i) => walk(item, `${pointer}/${i}`))
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {}
+      for (const [key, member] of Object.entries(value as Record<string, unknown>)) {
+        const path = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`
+        if (isSecretKey(key) && member !== null && member !== undefined) {
+          redacted.push(path)
+          out[key] = REDACTED
+        } else {
+          out[key] = walk(member, path)
+        }
+      }
+      return out
+    }
+    return value
+  }
+  const clean = walk(body, '/body') as Record<string, unknown>
+  return { body: clean, redacted }
+}

@@ -1,0 +1,140 @@
+import type { KeyObject } from 'node:crypto'
+import { type ChainRow, linkHash } from './activity-chain.js'
+import { GENESIS_HASH } from './activity-event.js'
+import { type Checkpoint, isCheckpointSigned } from './checkpoint-key.js'
+
+/** What verification found wrong, named for the person reading the report. */
+export type ChainDamage =
+  | 'record_missing'
+  | 'record_out_of_order'
+  | 'link_broken'
+  | 'record_edited'
+  | 'index_edited'
+  | 'checkpoint_forged'
+  | 'checkpoint_mismatch'
+  | 'tail_truncated'
+
+export type ChainVerdict =
+  | { ok: true; records: number; head: { seq: number; hash: string }; checkpoints: number }
+  | { ok: false; seq: number; damage: ChainDamage; message: string; records: number }
+
+/** What verification reads: rows in seq order and the signed checkpoints. */
+export interface ChainSource {
+  rows(fromSeq: number, limit: number): Promise<ChainRow[]>
+  checkpoints(): Promise<Checkpoint[]>
+}
+
+const PAGE = 5000
+
+/**
+ * Verifies the chain from `from` (default 1) with nothing but the stored rows and the deployment's public key:
+ * gap-free seq, each `prev` equal to the previous `hash`, each `hash` recomputed over the stored record, index
+ * columns equal to the record, every checkpoint signed and matching the record at its seq, none beyond the tail.
+ * Stops at the first damage and names its seq.
+ */
+export async function verifyChain(
+  source: ChainSource,
+  publicKey: KeyObject,
+  options: { from?: number } = {},
+): Promise<ChainVerdict> {
+  const from = Math.max(1, options.from ?? 1)
+  const checkpoints = await source.checkpoints()
+  const forged = checkpoints.find((cp) => !isCheckpointSigned(cp, publicKey))
+  if (forged) {
+    return fail(
+      forged.seq,
+      'checkpoint_forged',
+      `checkpoint at seq ${forged.seq} is not signed by the given key`,
+      0,
+    )
+  }
+  const expectedAt = new Map(checkpoints.filter((cp) => cp.seq >= from).map((cp) => [cp.seq, cp.hash]))
+
+  let expectedSeq = from
+  let prevHash: string | undefined = from === 1 ? GENESIS_HASH : undefined
+  let records = 0
+  for (;;) {
+    const page = await source.rows(expectedSeq, PAGE)
+    for (const row of page) {
+      if (row.seq !== expectedSeq) {
+        return row.seq > expectedSeq
+          ? fail(expectedSeq, 'record_missing', `records ${expectedSeq}..${row.seq - 1} are missing`, records)
+          : fail(
+              row.seq,
+              'record_out_of_order',
+              `record ${row.seq} appears after ${expectedSeq - 1}`,
+              records,
+            )
+      }
+      // INVARIANT: seq is gap-free and each record names its predecessor's hash.
+      if (prevHash !== undefined && row.prev !== prevHash) {
+        return fail(
+          row.seq,
+          'link_broken',
+          `record ${row.seq} does not follow record ${row.seq - 1}`,
+          records,
+        )
+      }
+      if (linkHash(row.seq, row.prev, row.record) !== row.hash) {
+        return fail(row.seq, 'record_edited', `record ${row.seq} does not match its hash`, records)
+      }
+      if (!indexMatches(row)) {
+        return fail(
+          row.seq,
+          'index_edited',
+          `the index columns of record ${row.seq} differ from the record`,
+          records,
+        )
+      }
+      const checkpointHash = expectedAt.get(row.seq)
+      if (checkpointHash !== undefined && checkpointHash !== row.hash) {
+        return fail(
+          row.seq,
+          'checkpoint_mismatch',
+          `record ${row.seq} differs from its signed checkpoint`,
+          records,
+        )
+      }
+      prevHash = row.hash
+      expectedSeq += 1
+      records += 1
+    }
+    if (page.length < PAGE) break
+  }
+  const lastSeq = expectedSeq - 1
+  const beyond = checkpoints.find((cp) => cp.seq > lastSeq)
+  if (beyond) {
+    return fail(
+      lastSeq + 1,
+      'tail_truncated',
+      `a checkpoint vouches for seq ${beyond.seq} but the chain ends at ${lastSeq}`,
+      records,
+    )
+  }
+  return {
+    ok: true,
+    records,
+    head: { seq: lastSeq, hash: prevHash ?? GENESIS_HASH },
+    checkpoints: checkpoints.length,
+  }
+}
+
+function fail(seq: number, damage: ChainDamage, message: string, records: number): ChainVerdict {
+  return { ok: false, seq, damage, message, records }
+}
+
+function indexMatches(row: ChainRow): boolean {
+  let record: { id?: unknown; ts?: unknown; task?: unknown; agent?: unknown; kind?: unknown }
+  try {
+    record = JSON.parse(row.record) as typeof record
+  } catch {
+    return false
+  }
+  return (
+    record.id === row.id &&
+    record.ts === row.ts &&
+    record.task === row.task &&
+    record.agent === row.agent &&
+    record.kind === row.kind
+  )
+}
