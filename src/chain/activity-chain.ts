@@ -117,7 +117,7 @@ export class ActivityChain {
           for (const item of batch) item.reject(error)
           continue
         }
-        batch.forEach((item, i) => item.resolve(events[i] as ActivityEventV1))
+        for (const [i, item] of batch.entries()) item.resolve(events[i] as ActivityEventV1)
         for (const listener of this.listeners) {
           try {
             listener(events)
