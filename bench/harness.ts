@@ -48,3 +48,13 @@ export function printTable(rows: ReadonlyArray<{ figure: Figure; baseline?: Figu
   process.stdout.write(`${fmt(header)}\n${fmt(widths.map((w) => '-'.repeat(w)))}\n`)
   for (const line of lines) process.stdout.write(`${fmt(line)}\n`)
 }
+
+/** A suite's table rows and its named figures for `--json`. */
+export interface Suite {
+  rows: Array<{ figure: Figure; baseline?: Figure }>
+  figures: Record<string, number>
+}
+
+export function round(value: number): number {
+  return Math.round(value * 100) / 100
+}

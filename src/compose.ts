@@ -28,7 +28,7 @@ import {
   silentLogger,
   systemClock,
 } from './kernel/index.js'
-import { createPostgresStore, jsonKeyFile, migrate, SqliteStore, type Store } from './store/index.js'
+import { jsonKeyFile, migrate, openStore, type Store } from './store/index.js'
 
 /** Everything a running Warden is made of, built from one Config. */
 export interface Warden {
@@ -77,11 +77,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const dataDir = resolve(config.dataDir)
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
 
-  const store =
-    options.store ??
-    (config.store.kind === 'postgres'
-      ? createPostgresStore({ url: config.store.url })
-      : new SqliteStore(join(dataDir, 'warden.db')))
+  const store = options.store ?? openStore(config.store, dataDir)
   await migrate(store, clock.now())
 
   const { credential, generated } = await ensureAdminCredential(store, ids, options.adminToken)

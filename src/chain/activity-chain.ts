@@ -11,8 +11,9 @@ import { canonicalJson } from './canonical-json.js'
 import type { Checkpoint, CheckpointSigner } from './checkpoint-key.js'
 import { redact } from './redact.js'
 
-/** A stored chain row, as verification reads it. */
+/** A stored chain row: the event's fields, with `body` and `redacted` kept as their canonical JSON text. */
 export interface ChainRow {
+  v: number
   seq: number
   id: string
   ts: number
@@ -21,12 +22,24 @@ export interface ChainRow {
   kind: string
   prev: string
   hash: string
-  record: string
+  body: string
+  redacted: string
 }
 
-/** The hash linking a record to its predecessor. */
-export function linkHash(seq: number, prev: string, record: string): string {
-  return createHash('sha256').update(`${seq}\n${prev}\n${record}`).digest('hex')
+const ROW_COLUMNS = 'v, seq, id, ts, task, agent, kind, prev, hash, body, redacted'
+
+/**
+ * The canonical JSON (sorted keys) of an event without its `hash`, assembled from the stored text so that
+ * verification never re-serialises the body. Equal to `canonicalJson(event minus hash)`.
+ */
+export function hashInput(row: Omit<ChainRow, 'hash'>): string {
+  const q = JSON.stringify
+  return `{"agent":${q(row.agent)},"body":${row.body},"id":${q(row.id)},"kind":${q(row.kind)},"prev":${q(row.prev)},"redacted":${row.redacted},"seq":${row.seq},"task":${q(row.task)},"ts":${row.ts},"v":${row.v}}`
+}
+
+/** SHA-256 over the canonical JSON of the event; `prev` inside it links the record to its predecessor. */
+export function eventHash(row: Omit<ChainRow, 'hash'>): string {
+  return createHash('sha256').update(hashInput(row)).digest('hex')
 }
 
 /** Filters for chain queries; `agent` matches a SPIFFE ID or any ID below it (an agent's instances). */
@@ -49,10 +62,77 @@ export interface ActivityChainOptions {
 }
 
 interface Pending {
-  record: string
+  row: Omit<ChainRow, 'seq' | 'prev' | 'hash'>
   event: Omit<ActivityEventV1, 'seq' | 'prev' | 'hash'>
   resolve: (event: ActivityEventV1) => void
   reject: (error: unknown) => void
+}
+
+/** Reads the chain: queries, raw rows for verification and export, checkpoints. Needs no key. */
+export class ChainReader {
+  constructor(protected readonly store: Store) {}
+
+  /** The head: the last record's seq and hash. */
+  async head(): Promise<{ seq: number; hash: string }> {
+    return (
+      (await this.store.get<{ seq: number; hash: string }>(
+        `SELECT seq, hash FROM chain_head WHERE id = 1`,
+      )) ?? {
+        seq: 0,
+        hash: GENESIS_HASH,
+      }
+    )
+  }
+
+  /** Records matching `query`, in chain order, at most `limit` (default 100, max 10,000). */
+  async query(query: ChainQuery = {}): Promise<ActivityEventV1[]> {
+    const where: string[] = []
+    const params: SqlValue[] = []
+    if (query.task !== undefined) {
+      where.push('task = ?')
+      params.push(query.task)
+    }
+    if (query.agent !== undefined) {
+      where.push(`(agent = ? OR agent LIKE ? ESCAPE '\\')`)
+      params.push(query.agent, `${query.agent.replace(/[%_\\]/g, '\\$&')}/%`)
+    }
+    if (query.kind !== undefined) {
+      where.push('kind = ?')
+      params.push(query.kind)
+    }
+    if (query.since !== undefined) {
+      where.push('ts >= ?')
+      params.push(query.since)
+    }
+    if (query.until !== undefined) {
+      where.push('ts < ?')
+      params.push(query.until)
+    }
+    if (query.after !== undefined) {
+      where.push('seq > ?')
+      params.push(query.after)
+    }
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 10_000)
+    const sql = `SELECT ${ROW_COLUMNS} FROM chain_events${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY seq LIMIT ${limit}`
+    const rows = await this.store.all<ChainRow>(sql, params)
+    return rows.map(toEvent)
+  }
+
+  /** Stored rows from `fromSeq` on, `limit` at a time, for verification and export. */
+  async rows(fromSeq: number, limit: number): Promise<ChainRow[]> {
+    return this.store.all<ChainRow>(
+      `SELECT ${ROW_COLUMNS} FROM chain_events WHERE seq >= ? ORDER BY seq LIMIT ?`,
+      [fromSeq, limit],
+    )
+  }
+
+  /** Every checkpoint, by seq. */
+  async checkpoints(): Promise<Checkpoint[]> {
+    return this.store.all<Checkpoint>(
+      `SELECT seq, hash, ts, kid, signature FROM chain_checkpoints ORDER BY seq`,
+    )
+  }
 }
 
 /**
@@ -61,19 +141,21 @@ interface Pending {
  * record is on disk. The head lives in the store (`chain_head`), read under the transaction's lock, so several
  * Warden nodes on one PostgreSQL extend one chain.
  */
-export class ActivityChain {
+export class ActivityChain extends ChainReader {
   private pending: Pending[] = []
   private running: Promise<void> | undefined
   private readonly listeners: Array<(events: readonly ActivityEventV1[]) => void> = []
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly clock: Clock,
     private readonly ids: IdSource,
     private readonly signer: CheckpointSigner,
     private readonly logger: Logger,
     private readonly options: ActivityChainOptions,
-  ) {}
+  ) {
+    super(store)
+  }
 
   /** Appends one event; resolves with the stored record once it is durable. Credentials are redacted first. */
   append(input: ActivityInput): Promise<ActivityEventV1> {
@@ -88,9 +170,9 @@ export class ActivityChain {
       body,
       redacted,
     }
-    const record = canonicalJson(event)
+    const row = { ...event, body: canonicalJson(body), redacted: JSON.stringify(redacted) }
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, event, resolve, reject })
+      this.pending.push({ row, event, resolve, reject })
       // setImmediate lets every append of this turn of the event loop join the same commit.
       this.running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.drain())
     })
@@ -138,13 +220,22 @@ export class ActivityChain {
     for (const item of batch) {
       const prev = hash
       seq += 1
-      hash = linkHash(seq, prev, item.record)
-      const e = item.event
-      await tx.run(
-        `INSERT INTO chain_events (seq, id, ts, task, agent, kind, prev, hash, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [seq, e.id, e.ts, e.task, e.agent, e.kind, prev, hash, item.record],
-      )
-      events.push({ ...e, seq, prev, hash })
+      const r = item.row
+      hash = eventHash({ ...r, seq, prev })
+      await tx.run(`INSERT INTO chain_events (${ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        r.v,
+        seq,
+        r.id,
+        r.ts,
+        r.task,
+        r.agent,
+        r.kind,
+        prev,
+        hash,
+        r.body,
+        r.redacted,
+      ])
+      events.push({ ...item.event, seq, prev, hash })
     }
     await tx.run(`UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1`, [seq, hash])
     const last = await tx.get<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM chain_checkpoints`)
@@ -180,75 +271,21 @@ export class ActivityChain {
       return this.insertCheckpoint(tx, head.seq, head.hash)
     })
   }
-
-  /** The head: the last record's seq and hash. */
-  async head(): Promise<{ seq: number; hash: string }> {
-    return (
-      (await this.store.get<{ seq: number; hash: string }>(
-        `SELECT seq, hash FROM chain_head WHERE id = 1`,
-      )) ?? {
-        seq: 0,
-        hash: GENESIS_HASH,
-      }
-    )
-  }
-
-  /** Records matching `query`, in chain order, at most `limit` (default 100, max 10,000). */
-  async query(query: ChainQuery = {}): Promise<ActivityEventV1[]> {
-    const where: string[] = []
-    const params: SqlValue[] = []
-    if (query.task !== undefined) {
-      where.push('task = ?')
-      params.push(query.task)
-    }
-    if (query.agent !== undefined) {
-      where.push(`(agent = ? OR agent LIKE ? ESCAPE '\\')`)
-      params.push(query.agent, `${query.agent.replace(/[%_\\]/g, '\\$&')}/%`)
-    }
-    if (query.kind !== undefined) {
-      where.push('kind = ?')
-      params.push(query.kind)
-    }
-    if (query.since !== undefined) {
-      where.push('ts >= ?')
-      params.push(query.since)
-    }
-    if (query.until !== undefined) {
-      where.push('ts < ?')
-      params.push(query.until)
-    }
-    if (query.after !== undefined) {
-      where.push('seq > ?')
-      params.push(query.after)
-    }
-    const limit = Math.min(Math.max(query.limit ?? 100, 1), 10_000)
-    const sql = `SELECT seq, prev, hash, record FROM chain_events${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY seq LIMIT ${limit}`
-    const rows = await this.store.all<{ seq: number; prev: string; hash: string; record: string }>(
-      sql,
-      params,
-    )
-    return rows.map(toEvent)
-  }
-
-  /** Stored rows from `fromSeq` on, `limit` at a time, for verification and export. */
-  async rows(fromSeq: number, limit: number): Promise<ChainRow[]> {
-    return this.store.all<ChainRow>(
-      `SELECT seq, id, ts, task, agent, kind, prev, hash, record FROM chain_events WHERE seq >= ? ORDER BY seq LIMIT ?`,
-      [fromSeq, limit],
-    )
-  }
-
-  /** Every checkpoint, by seq. */
-  async checkpoints(): Promise<Checkpoint[]> {
-    return this.store.all<Checkpoint>(
-      `SELECT seq, hash, ts, kid, signature FROM chain_checkpoints ORDER BY seq`,
-    )
-  }
 }
 
-/** The event a row stores: everything comes from the hashed record, never from the index columns. */
-export function toEvent(row: { seq: number; prev: string; hash: string; record: string }): ActivityEventV1 {
-  const record = JSON.parse(row.record) as Omit<ActivityEventV1, 'seq' | 'prev' | 'hash'>
-  return { ...record, seq: row.seq, prev: row.prev, hash: row.hash }
+/** The event a row stores. */
+export function toEvent(row: ChainRow): ActivityEventV1 {
+  return {
+    v: 1,
+    seq: row.seq,
+    id: row.id,
+    ts: row.ts,
+    task: row.task,
+    agent: row.agent,
+    kind: row.kind as ActivityKind,
+    body: JSON.parse(row.body) as Record<string, unknown>,
+    redacted: JSON.parse(row.redacted) as string[],
+    prev: row.prev,
+    hash: row.hash,
+  }
 }

@@ -61,9 +61,10 @@ export interface ActivityInput {
 }
 
 /**
- * One record of the activity chain (version 1). `hash` = SHA-256 of `seq "\n" prev "\n" record`, where
- * `record` is the canonical JSON of every other field; so verification hashes exactly what is stored.
- * WARNING: adding a field changes `record`; bump `v` and keep verifying old versions.
+ * One record of the activity chain (version 1). `hash` = SHA-256 of the canonical JSON (RFC 8785 key order) of
+ * every other field, `prev` included — so each record commits to its predecessor, and every stored field
+ * (index columns too) is covered. WARNING: adding a field changes the hash input; bump `v` and keep verifying
+ * old versions.
  */
 export interface ActivityEventV1 {
   v: 1

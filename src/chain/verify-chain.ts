@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto'
-import { type ChainRow, linkHash } from './activity-chain.js'
+import { type ChainRow, eventHash } from './activity-chain.js'
 import { GENESIS_HASH } from './activity-event.js'
 import { type Checkpoint, isCheckpointSigned } from './checkpoint-key.js'
 
@@ -9,7 +9,6 @@ export type ChainDamage =
   | 'record_out_of_order'
   | 'link_broken'
   | 'record_edited'
-  | 'index_edited'
   | 'checkpoint_forged'
   | 'checkpoint_mismatch'
   | 'tail_truncated'
@@ -28,8 +27,8 @@ const PAGE = 5000
 
 /**
  * Verifies the chain from `from` (default 1) with nothing but the stored rows and the deployment's public key:
- * gap-free seq, each `prev` equal to the previous `hash`, each `hash` recomputed over the stored record, index
- * columns equal to the record, every checkpoint signed and matching the record at its seq, none beyond the tail.
+ * gap-free seq, each `prev` equal to the previous `hash`, each `hash` recomputed over every stored field, every
+ * checkpoint signed and matching the record at its seq, and none beyond the tail.
  * Stops at the first damage and names its seq.
  */
 export async function verifyChain(
@@ -75,16 +74,8 @@ export async function verifyChain(
           records,
         )
       }
-      if (linkHash(row.seq, row.prev, row.record) !== row.hash) {
+      if (eventHash(row) !== row.hash) {
         return fail(row.seq, 'record_edited', `record ${row.seq} does not match its hash`, records)
-      }
-      if (!indexMatches(row)) {
-        return fail(
-          row.seq,
-          'index_edited',
-          `the index columns of record ${row.seq} differ from the record`,
-          records,
-        )
       }
       const checkpointHash = expectedAt.get(row.seq)
       if (checkpointHash !== undefined && checkpointHash !== row.hash) {
@@ -121,20 +112,4 @@ export async function verifyChain(
 
 function fail(seq: number, damage: ChainDamage, message: string, records: number): ChainVerdict {
   return { ok: false, seq, damage, message, records }
-}
-
-function indexMatches(row: ChainRow): boolean {
-  let record: { id?: unknown; ts?: unknown; task?: unknown; agent?: unknown; kind?: unknown }
-  try {
-    record = JSON.parse(row.record) as typeof record
-  } catch {
-    return false
-  }
-  return (
-    record.id === row.id &&
-    record.ts === row.ts &&
-    record.task === row.task &&
-    record.agent === row.agent &&
-    record.kind === row.kind
-  )
 }

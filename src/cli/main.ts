@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import { isWardenError } from '../kernel/index.js'
 import { addIdentityCommands } from './agent.js'
+import { addChainCommands } from './chain.js'
 import { serve } from './serve.js'
 
 const program = new Command()
@@ -17,6 +18,7 @@ program
   .action(serve)
 
 addIdentityCommands(program)
+addChainCommands(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = isWardenError(error)

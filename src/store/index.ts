@@ -1,6 +1,8 @@
 export { jsonKeyFile } from './key-file.js'
 export type { Migration } from './migrations.js'
 export { MIGRATIONS, migrate } from './migrations.js'
+export type { StoreChoice } from './open-store.js'
+export { openStore, sqliteFile } from './open-store.js'
 export { createPostgresStore } from './postgres-store.js'
 export { SqliteStore } from './sqlite-store.js'
 export type { SqlValue, Store } from './store.js'

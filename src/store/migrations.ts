@@ -73,6 +73,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'activity-chain',
     sql: [
       `CREATE TABLE chain_events (
+        v INTEGER NOT NULL,
         seq BIGINT PRIMARY KEY,
         id TEXT NOT NULL,
         ts BIGINT NOT NULL,
@@ -81,7 +82,8 @@ export const MIGRATIONS: readonly Migration[] = [
         kind TEXT NOT NULL,
         prev TEXT NOT NULL,
         hash TEXT NOT NULL,
-        record TEXT NOT NULL
+        body TEXT NOT NULL,
+        redacted TEXT NOT NULL
       )`,
       `CREATE INDEX chain_events_task ON chain_events(task, seq)`,
       `CREATE INDEX chain_events_agent ON chain_events(agent, seq)`,

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { Command } from 'commander'
+import { type ActivityEventV1, ChainReader, parsePublicKey, toEvent, verifyChain } from '../chain/index.js'
+import { loadConfig } from '../config/index.js'
+import { WardenError } from '../kernel/index.js'
+import { openStore, type Store } from '../store/index.js'
+
+interface OfflineFlags {
+  config?: string
+  data?: string
+}
+
+/** Opens the chain straight from the store named by the config or `--data`: no server, no admin token. */
+async function withChain<T>(
+  flags: OfflineFlags,
+  work: (chain: ChainReader, dataDir: string) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig({ config: flags.config, data: flags.data })
+  const dataDir = resolve(config.dataDir)
+  const store: Store = openStore(config.store, dataDir, { mustExist: true })
+  try {
+    return await work(new ChainReader(store), dataDir)
+  } finally {
+    await store.close()
+  }
+}
+
+function printEvent(event: ActivityEventV1): void {
+  const ts = new Date(event.ts).toISOString()
+  process.stdout.write(
+    `${String(event.seq).padStart(6)}  ${ts}  ${event.kind.padEnd(19)} ${event.agent ?? '-'}\n`,
+  )
+  process.stdout.write(`        ${JSON.stringify(event.body)}\n`)
+}
+
+/** `warden chain verify|show|export|public-key`: offline, on the data directory (or the configured store). */
+export function addChainCommands(program: Command): void {
+  const chain = program
+    .command('chain')
+    .description('verify, inspect and export the activity chain (offline)')
+  const offline = (command: Command) =>
+    command
+      .option('--config <file>', 'warden.yaml')
+      .option('--data <dir>', 'data directory (default ./.warden)')
+
+  offline(chain.command('verify'))
+    .description('check every record, link and signed checkpoint; exit 1 naming the first bad seq')
+    .option('--from <seq>', 'start at this seq', (value) => Number.parseInt(value, 10))
+    .option(
+      '--public-key <file>',
+      'the deployment public key (PEM or JWK); default <data>/keys/chain-public.pem',
+    )
+    .action(async (o) => {
+      const verdict = await withChain(o, async (reader, dataDir) => {
+        const keyFile = o.publicKey ?? join(dataDir, 'keys', 'chain-public.pem')
+        let text: string
+        try {
+          text = readFileSync(keyFile, 'utf8')
+        } catch (cause) {
+          throw new WardenError('BAD_REQUEST', `cannot read public key \`${keyFile}\``, { cause })
+        }
+        return verifyChain(reader, parsePublicKey(text), o.from ? { from: o.from } : {})
+      })
+      if (verdict.ok) {
+        process.stdout.write(
+          `chain intact: ${verdict.records} records, head seq ${verdict.head.seq} ${verdict.head.hash.slice(0, 16)}…, ${verdict.checkpoints} signed checkpoints\n`,
+        )
+      } else {
+        process.stdout.write(`chain damaged at seq ${verdict.seq}: ${verdict.damage}: ${verdict.message}\n`)
+        process.exitCode = 1
+      }
+    })
+
+  offline(chain.command('show <task>'))
+    .description("print a task's activity in order")
+    .option('--json', 'print JSON lines')
+    .action(async (task: string, o) => {
+      await withChain(o, async (reader) => {
+        let after = 0
+        for (;;) {
+          const events = await reader.query({ task, after, limit: 1000 })
+          for (const event of events) {
+            if (o.json) process.stdout.write(`${JSON.stringify(event)}\n`)
+            else printEvent(event)
+          }
+          if (events.length < 1000) break
+          after = (events[events.length - 1] as ActivityEventV1).seq
+        }
+      })
+    })
+
+  offline(chain.command('export'))
+    .description('print every record as JSON lines (seq, prev and hash included, so the export verifies)')
+    .option('--from <seq>', 'start at this seq', (value) => Number.parseInt(value, 10))
+    .action(async (o) => {
+      await withChain(o, async (reader) => {
+        let from = o.from ?? 1
+        for (;;) {
+          const rows = await reader.rows(from, 5000)
+          for (const row of rows) process.stdout.write(`${JSON.stringify(toEvent(row))}\n`)
+          if (rows.length < 5000) break
+          from = (rows[rows.length - 1]?.seq ?? from) + 1
+        }
+      })
+    })
+
+  offline(chain.command('public-key'))
+    .description('print the public key that verifies checkpoints (keep a copy outside the data directory)')
+    .action(async (o) => {
+      const config = loadConfig({ config: o.config, data: o.data })
+      process.stdout.write(readFileSync(join(resolve(config.dataDir), 'keys', 'chain-public.pem'), 'utf8'))
+    })
+}

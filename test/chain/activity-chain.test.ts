@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { canonicalJson, parsePublicKey, REDACTED, verifyChain } from '../../src/chain/index.js'
+import { isWardenError } from '../../src/kernel/index.js'
+import { startTestWarden, type TestWarden } from '../fakes/warden.js'
+
+describe('activity chain', () => {
+  let t: TestWarden
+  beforeEach(async () => {
+    t = await startTestWarden()
+  })
+  afterEach(() => t.dispose())
+
+  const verify = async () =>
+    verifyChain(
+      t.warden.chain,
+      parsePublicKey(readFileSync(join(t.dataDir, 'keys', 'chain-public.pem'), 'utf8')),
+    )
+
+  it('redacts credentials before hashing and records what it redacted', async () => {
+    const event = await t.warden.chain.append({
+      kind: 'tool.call',
+      task: 'task-1',
+      body: {
+        tool: 'http_request',
+        arguments: {
+          url: 'https://api.example',
+          headers: { Authorization: 'Bearer abcdefghijklmnopqrstuvwxyz' },
+          password: 'hunter2',
+        },
+        note: 'token eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl in text',
+      },
+    })
+    const stored = JSON.stringify(event)
+    expect(stored).not.toContain('hunter2')
+    expect(stored).not.toContain('abcdefghijklmnop')
+    expect(stored).not.toContain('eyJhbGciOiJFUzI1NiJ9')
+    expect(event.redacted.sort()).toEqual([
+      '/body/arguments/headers/Authorization',
+      '/body/arguments/password',
+      '/body/note',
+    ])
+    expect((event.body.arguments as { password: string }).password).toBe(REDACTED)
+    expect((await verify()).ok).toBe(true)
+  })
+
+  it('group-commits concurrent appends into one gap-free chain', async () => {
+    const events = await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        t.warden.chain.append({ kind: 'tool.call', task: `t${i % 5}`, body: { i } }),
+      ),
+    )
+    const seqs = events.map((e) => e.seq).sort((a, b) => a - b)
+    expect(seqs[seqs.length - 1]! - seqs[0]! + 1).toBe(500)
+    expect(new Set(seqs).size).toBe(500)
+    const verdict = await verify()
+    expect(verdict.ok).toBe(true)
+  })
+
+  it('answers queries by task, agent (with its instances), kind and time, paginated by seq', async () => {
+    const agentId = 'spiffe://warden.local/agent/billing'
+    await t.warden.chain.append({ kind: 'tool.call', task: 'a', agent: `${agentId}/i1`, body: {} })
+    t.clock.advance('1m')
+    const since = t.clock.now()
+    await t.warden.chain.append({ kind: 'tool.result', task: 'a', agent: `${agentId}/i1`, body: {} })
+    await t.warden.chain.append({ kind: 'tool.call', task: 'b', agent: `${agentId}/i2`, body: {} })
+    await t.warden.chain.append({
+      kind: 'tool.call',
+      task: 'c',
+      agent: 'spiffe://warden.local/agent/billing-two/i3',
+      body: {},
+    })
+
+    const kinds = async (query: string) => {
+      const res = await t.request('GET', `/v1/events?${query}`)
+      expect(res.status).toBe(200)
+      return ((await res.json()) as { events: Array<{ kind: string; task: string }> }).events.map(
+        (e) => `${e.task}:${e.kind}`,
+      )
+    }
+    expect(await kinds('task=a')).toEqual(['a:tool.call', 'a:tool.result'])
+    expect(await kinds(`agent=${encodeURIComponent(agentId)}`)).toEqual(
+      expect.arrayContaining(['a:tool.call', 'a:tool.result', 'b:tool.call']),
+    )
+    expect(await kinds(`agent=${encodeURIComponent(agentId)}`)).not.toContain('c:tool.call')
+    expect(await kinds(`kind=tool.call&since=${since}`)).toEqual(['b:tool.call', 'c:tool.call'])
+    expect(await kinds(`since=${new Date(since).toISOString()}&task=a`)).toEqual(['a:tool.result'])
+
+    const first = (await (await t.request('GET', '/v1/tasks/a/chain?limit=1')).json()) as {
+      events: []
+      next: number
+    }
+    expect(first.events).toHaveLength(1)
+    const second = (await (
+      await t.request('GET', `/v1/tasks/a/chain?limit=1&after=${first.next}`)
+    ).json()) as {
+      events: Array<{ kind: string }>
+    }
+    expect(second.events.map((e) => e.kind)).toEqual(['tool.result'])
+    expect((await t.request('GET', '/v1/events?kind=not.a.kind')).status).toBe(400)
+  })
+
+  it('rejects appends with STORE_UNAVAILABLE when the store fails, and loses none it acknowledged', async () => {
+    const ok = await t.warden.chain.append({ kind: 'tool.call', body: { n: 1 } })
+    await t.warden.store.run('DROP TABLE chain_events')
+    const failure = await t.warden.chain
+      .append({ kind: 'tool.call', body: { n: 2 } })
+      .catch((error: unknown) => error)
+    expect(isWardenError(failure, 'STORE_UNAVAILABLE')).toBe(true)
+    expect(ok.seq).toBeGreaterThan(0)
+  })
+
+  it('hashes exactly the canonical JSON of the event without its hash', async () => {
+    const event = await t.warden.chain.append({
+      kind: 'decision',
+      task: 'x',
+      body: { z: 1, a: ['é', { q: null }] },
+    })
+    const { hash, ...rest } = event
+    expect(createHash('sha256').update(canonicalJson(rest)).digest('hex')).toBe(hash)
+  })
+
+  it('hashes canonical JSON: key order does not matter', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: null, y: 'x' }], c: true } })).toBe(
+      '{"a":{"c":true,"d":[1,{"y":"x","z":null}]},"b":1}',
+    )
+  })
+})

@@ -1,0 +1,1 @@
+DELETE FROM chain_events WHERE seq = 7;

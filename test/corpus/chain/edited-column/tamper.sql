@@ -1,0 +1,1 @@
+UPDATE chain_events SET task = 'task-x' WHERE seq = 5;
