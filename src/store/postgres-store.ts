@@ -35,6 +35,18 @@ function storeOver(client: Queryable, transaction: Store['transaction'], close: 
       (await query<T>(sql, params)).rows[0] as T | undefined,
     all: async <T>(sql: string, params: readonly SqlValue[] = []) =>
       (await query<T>(sql, params)).rows as T[],
+    values: async (sql, params = []) => {
+      try {
+        const result = await client.query({
+          text: toPositional(sql),
+          values: params as unknown[],
+          rowMode: 'array',
+        })
+        return result.rows as unknown[][]
+      } catch (cause) {
+        throw translatePgError(cause)
+      }
+    },
     transaction,
     close,
   }

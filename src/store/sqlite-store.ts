@@ -12,6 +12,7 @@ export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const
   private readonly db: Database.Database
   private readonly statements = new Map<string, Statement>()
+  private readonly rawStatements = new Map<string, Statement>()
   private queue: Promise<unknown> = Promise.resolve()
   private inTransaction = false
   private closed = false
@@ -35,6 +36,16 @@ export class SqliteStore implements Store {
     if (!statement) {
       statement = this.db.prepare(sql)
       this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  private prepareRaw(sql: string): Statement {
+    if (this.closed) throw new WardenError('STORE_UNAVAILABLE', 'the store is closed')
+    let statement = this.rawStatements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql).raw(true)
+      this.rawStatements.set(sql, statement)
     }
     return statement
   }
@@ -67,6 +78,10 @@ export class SqliteStore implements Store {
     return this.outside(() => this.prepare(sql).all(...params) as T[])
   }
 
+  values(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    return this.outside(() => this.prepareRaw(sql).all(...params) as unknown[][])
+  }
+
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
       this.inTransaction = true
@@ -77,6 +92,8 @@ export class SqliteStore implements Store {
           this.exec(() => this.prepare(sql).get(...params) as R | undefined),
         all: async <R>(sql: string, params: readonly SqlValue[] = []) =>
           this.exec(() => this.prepare(sql).all(...params) as R[]),
+        values: async (sql, params = []) =>
+          this.exec(() => this.prepareRaw(sql).all(...params) as unknown[][]),
         transaction: (inner) => inner(tx),
         close: async () => {},
       }

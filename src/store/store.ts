@@ -14,6 +14,8 @@ export interface Store {
   get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>
   /** Every row of a query. */
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>
+  /** Every row of a query as an array of column values in select order: the fast path for bulk reads. */
+  values(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]>
   /**
    * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
    * INVARIANT: statements outside `work` never interleave with it; they wait until it ends.

@@ -34,6 +34,14 @@ export function runStoreContract(
       expect(await store.get('SELECT k FROM kv WHERE k = ?', ['missing'])).toBeUndefined()
     })
 
+    it('returns rows as arrays of values in select order', async () => {
+      await store.run('INSERT INTO kv (k, v) VALUES (?, ?), (?, ?)', ['a', 1, 'b', 2])
+      expect(await store.values('SELECT v, k FROM kv ORDER BY k')).toEqual([
+        [1, 'a'],
+        [2, 'b'],
+      ])
+    })
+
     it('reports zero changes for a conflicting insert with ON CONFLICT DO NOTHING', async () => {
       expect(await store.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING', ['a', 1])).toBe(1)
       expect(await store.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING', ['a', 2])).toBe(0)
