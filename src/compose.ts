@@ -29,6 +29,7 @@ import {
   systemClock,
 } from './kernel/index.js'
 import { jsonKeyFile, migrate, openStore, type Store } from './store/index.js'
+import { OtelChainExporter } from './telemetry/index.js'
 
 /** Everything a running Warden is made of, built from one Config. */
 export interface Warden {
@@ -90,6 +91,9 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     chain.checkpoint().catch((error: unknown) => logger.error('checkpoint failed', { error: String(error) }))
   }, config.chain.checkpointInterval)
   checkpointTimer.unref()
+  const otlp = config.telemetry.otlp
+  const exporter = otlp ? new OtelChainExporter({ url: otlp.url, headers: otlp.headers }) : undefined
+  if (exporter) chain.onAppend((batch) => exporter.export(batch))
   const events = new IdentityEvents(chain, config.trustDomain)
   const agents = new AgentRegistry(store, clock, events)
   const instances = new InstanceRegistry(store, clock, events)
@@ -139,6 +143,9 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
         await chain
           .checkpoint()
           .catch((error: unknown) => logger.error('final checkpoint failed', { error: String(error) }))
+        await exporter
+          ?.shutdown()
+          .catch((error: unknown) => logger.error('otlp flush failed', { error: String(error) }))
         await store.close()
       })()
       return closing

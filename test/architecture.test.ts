@@ -67,6 +67,18 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   enforcement: ['gateway', 'api', 'cli'],
   approvals: ['gateway', 'api', 'cli'],
   reports: ['gateway', 'api', 'cli'],
+  telemetry: [
+    'config',
+    'identity',
+    'tasks',
+    'behaviour',
+    'policy',
+    'enforcement',
+    'approvals',
+    'gateway',
+    'api',
+    'cli',
+  ],
   gateway: ['cli'],
   api: ['cli'],
 }

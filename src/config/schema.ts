@@ -112,6 +112,16 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    telemetry: z
+      .object({
+        /** Export the activity chain as OpenTelemetry traces to this OTLP/HTTP collector. */
+        otlp: z
+          .object({ url: z.url(), headers: z.record(z.string(), z.string()).default({}) })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
 
