@@ -153,7 +153,10 @@ export class OtelChainExporter {
       }
       case 'tool.result': {
         const span = callId ? this.calls.get(callId) : undefined
-        if (!span) return this.spanEvent(event, {})
+        if (!span) {
+          this.spanEvent(event, {})
+          return
+        }
         span.setAttributes(pick(event.body, ['size', 'digest']))
         if (event.body.error)
           span.setStatus({ code: SpanStatusCode.ERROR, message: String(event.body.error) })
