@@ -128,3 +128,16 @@ describe('activity chain', () => {
     )
   })
 })
+
+describe('summarizeOutput', () => {
+  it('keeps a digest, the size and a masked excerpt, never the whole output', async () => {
+    const { summarizeOutput } = await import('../../src/chain/index.js')
+    const output = `config loaded; api key sk-abcdefghijklmnopqrstuvwx and more ${'x'.repeat(500)}`
+    const summary = summarizeOutput(output, ['internal'], 60)
+    expect(summary.size).toBe(Buffer.byteLength(output))
+    expect(summary.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(summary.excerpt).toContain('[redacted]')
+    expect(summary.excerpt).not.toContain('sk-abcdefgh')
+    expect(summary.labels).toEqual(['internal'])
+  })
+})

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ChainRow, eventHash } from '../../src/chain/index.js'
+import { type ChainRow, canonicalJson, eventHash } from '../../src/chain/index.js'
 import { buildChainFixture, copyDataDir } from '../fakes/chain-fixture.js'
 import { runCli } from '../fakes/process.js'
 
@@ -99,5 +100,43 @@ describe('warden chain verify on tampered chains', () => {
     const result = await runCli(['chain', 'verify', '--data', fixture, '--from', '11'])
     expect(result.code, result.stderr).toBe(0)
     expect(result.stdout).toContain('chain intact: 15 records')
+  })
+})
+
+describe('warden chain export and show', () => {
+  let fixture: string
+  beforeAll(async () => {
+    fixture = await buildChainFixture()
+  })
+  afterAll(() => rmSync(fixture, { recursive: true, force: true }))
+
+  it('exports every record as a JSON line whose hash recomputes from the line alone', async () => {
+    const result = await runCli(['chain', 'export', '--data', fixture])
+    expect(result.code, result.stderr).toBe(0)
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(lines).toHaveLength(25)
+    for (const { hash, ...rest } of lines) {
+      expect(createHash('sha256').update(canonicalJson(rest)).digest('hex')).toBe(hash)
+    }
+  })
+
+  it("shows one task's activity in order", async () => {
+    const result = await runCli(['chain', 'show', 'task-a', '--json', '--data', fixture])
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { task: string; seq: number })
+    expect(events).toHaveLength(12)
+    expect(events.every((e) => e.task === 'task-a')).toBe(true)
+    expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b))
+  })
+
+  it('refuses a data directory without a database', async () => {
+    const result = await runCli(['chain', 'verify', '--data', join(fixture, 'nothing-here')])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('STORE_UNAVAILABLE')
   })
 })
