@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { JWK } from 'jose'
@@ -29,6 +30,15 @@ import {
   systemClock,
 } from './kernel/index.js'
 import { jsonKeyFile, migrate, openStore, type Store } from './store/index.js'
+import {
+  type LeasableSecret,
+  Leases,
+  PostgresRoles,
+  StaticSecrets,
+  TaskLifecycle,
+  TaskRegistry,
+  TaskTokens,
+} from './tasks/index.js'
 import { OtelChainExporter } from './telemetry/index.js'
 
 /** Everything a running Warden is made of, built from one Config. */
@@ -41,6 +51,13 @@ export interface Warden {
   readonly admin: AdminCredential
   /** The admin token, when this start generated it (print it once, then forget it). */
   readonly generatedAdminToken: string | undefined
+  readonly tasks: {
+    readonly registry: TaskRegistry
+    readonly tokens: TaskTokens
+    readonly lifecycle: TaskLifecycle
+    readonly leases: Leases
+    readonly staticSecrets: StaticSecrets
+  }
   readonly identity: {
     readonly events: IdentityEvents
     readonly agents: AgentRegistry
@@ -66,9 +83,6 @@ export interface ComposeOptions {
   /** Overrides the configured store (tests). */
   store?: Store
 }
-
-/** Task tokens (a later part) live up to an hour; signing keys must verify that long after they retire. */
-const LONGEST_TOKEN_TTL = 3_600_000
 
 /** The composition root: the one place that builds and wires every service from a Config. */
 export async function composeWarden(config: Config, options: ComposeOptions = {}): Promise<Warden> {
@@ -106,7 +120,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const keys = await KeyRing.open(keyStore, clock, logger, {
     alg: id.signingAlg,
     rotateEvery: id.keyRotation,
-    maxTokenTtl: Math.max(id.svidTtl, LONGEST_TOKEN_TTL) + id.clockSkew,
+    maxTokenTtl: Math.max(id.svidTtl, ...Object.values(config.tasks.tokenTtl)) + id.clockSkew,
     onRotate: (kid, retired) =>
       events.record({ kind: 'key.rotate', body: { kid, retired: retired ?? null } }),
   })
@@ -126,6 +140,46 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   if (id.federation.length > 0) attestors.push(new SpiffeJwtAttestor(id.federation, clock, id.clockSkew))
   const attestation = new Attestation(attestors, agents, instances, svids, proofs, ids, config.trustDomain)
 
+  const registry = new TaskRegistry(store, clock)
+  const tokens = new TaskTokens(keys, clock, ids, {
+    issuer: id.issuer ?? `spiffe://${config.trustDomain}`,
+    audience: config.tasks.audience,
+    clockSkew: id.clockSkew,
+  })
+  const staticSecrets = new StaticSecrets(store, clock, await openSecretsKey(dataDir))
+  const secrets = new Map<string, LeasableSecret>()
+  for (const [name, secret] of Object.entries(config.secrets)) {
+    const provider =
+      secret.provider === 'static'
+        ? staticSecrets
+        : new PostgresRoles({ url: secret.url, roles: secret.roles })
+    secrets.set(name, { provider, agents: secret.agents })
+  }
+  const leases = new Leases(store, chain, clock, ids, logger, secrets)
+  const lifecycle = new TaskLifecycle(
+    registry,
+    tokens,
+    leases,
+    svids,
+    proofs,
+    agents,
+    instances,
+    chain,
+    clock,
+    ids,
+    logger,
+    {
+      tokenTtl: config.tasks.tokenTtl,
+      proofRequired: config.tasks.proofRequired,
+      revokeOnReuse: config.tasks.revokeOnReuse,
+      defaultMaxDuration: config.tasks.defaultMaxDuration,
+      maxDuration: config.tasks.maxDuration,
+      maxDelegationDepth: config.tasks.maxDelegationDepth,
+    },
+  )
+  const sweepTimer = setInterval(() => lifecycle.sweepQuietly(), config.tasks.sweepInterval)
+  sweepTimer.unref()
+
   let closing: Promise<void> | undefined
   return {
     config,
@@ -136,9 +190,11 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     admin: credential,
     generatedAdminToken: generated,
     identity: { events, agents, instances, joinTokens, keys, svids, proofs, attestation },
+    tasks: { registry, tokens, lifecycle, leases, staticSecrets },
     close: () => {
       closing ??= (async () => {
         clearInterval(checkpointTimer)
+        clearInterval(sweepTimer)
         // The last checkpoint vouches for everything appended before shutdown.
         await chain
           .checkpoint()
@@ -165,4 +221,14 @@ async function openCheckpointSigner(dataDir: string): Promise<CheckpointSigner> 
   await file.save({ privateJwk })
   writeFileSync(join(dataDir, 'keys', 'chain-public.pem'), signer.publicKeyPem, { mode: 0o644 })
   return signer
+}
+
+/** The AES-256 key for static secrets: `keys/secrets.json` (0600), created on first start. */
+async function openSecretsKey(dataDir: string): Promise<Buffer> {
+  const file = jsonKeyFile<{ key: string }>(join(dataDir, 'keys', 'secrets.json'))
+  const stored = await file.load()
+  if (stored) return Buffer.from(stored.key, 'base64url')
+  const key = randomBytes(32)
+  await file.save({ key: key.toString('base64url') })
+  return key
 }

@@ -9,6 +9,7 @@ import { agentRoutes } from './routes/agents.js'
 import { attestRoutes } from './routes/attest.js'
 import { chainRoutes } from './routes/chain.js'
 import { instanceRoutes } from './routes/instances.js'
+import { taskRoutes } from './routes/tasks.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 
 /** Builds Warden's HTTP API over a composed Warden. */
@@ -33,6 +34,7 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', attestRoutes(warden))
   app.route('/v1', instanceRoutes(warden))
   app.route('/v1', chainRoutes(warden))
+  app.route('/v1', taskRoutes(warden))
 
   app.notFound((c) =>
     c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404),

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseDuration } from '../kernel/index.js'
 
 /** Request bodies of the HTTP API, validated at the edge; the dashboard shares these types. */
 const agentName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, `.`, `_`, `-`')
@@ -31,6 +32,39 @@ export const attestBody = z
 export type AttestBody = z.input<typeof attestBody>
 
 export const quarantineBody = z.object({ reason: z.string().min(1).max(1000) }).strict()
+
+export const openTaskBody = z
+  .object({
+    intent: z
+      .object({
+        purpose: z.string().min(1).max(1000),
+        prompt: z.string().max(20_000).optional(),
+        tools: z.array(toolName).max(500).optional(),
+        resources: z.array(z.string().min(1).max(1000)).max(500).optional(),
+        dataClasses: z.array(z.string().min(1).max(100)).max(50).optional(),
+        /** Seconds, or a duration like `30m`. */
+        maxDuration: z
+          .union([z.number().positive(), z.string()])
+          .transform((value, ctx) => {
+            const ms = parseDuration(value)
+            if (ms === undefined || ms <= 0) {
+              ctx.addIssue({ code: 'custom', message: 'a duration like `30m`' })
+              return z.NEVER
+            }
+            return ms
+          })
+          .optional(),
+      })
+      .strict(),
+  })
+  .strict()
+export type OpenTaskBody = z.input<typeof openTaskBody>
+
+export const closeTaskBody = z
+  .object({ reason: z.string().min(1).max(1000).default('closed by caller') })
+  .strict()
+export const leaseBody = z.object({ secret: z.string().min(1).max(100) }).strict()
+export const secretBody = z.object({ value: z.string().min(1).max(65_536) }).strict()
 
 /** The error envelope every non-2xx response carries. */
 export interface ErrorBody {

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { z } from 'zod'
 import { describeIssues } from '../config/index.js'
+import type { ProofContext } from '../identity/index.js'
 import { WardenError } from '../kernel/index.js'
 import type { AdminCredential } from './admin-credential.js'
 
@@ -34,4 +35,24 @@ export function requireAdmin(admin: AdminCredential): MiddlewareHandler {
     }
     await next()
   }
+}
+
+/** The credential of a request: `Authorization: DPoP <token>` (or `Bearer`) and the `DPoP` proof header. */
+export function presentedToken(
+  c: Context,
+  publicUrl: string | undefined,
+): { token: string; context: ProofContext } {
+  const match = /^(DPoP|Bearer)\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')
+  if (!match?.[2])
+    throw new WardenError('TOKEN_INVALID', 'a token is required: `Authorization: DPoP <token>`')
+  return {
+    token: match[2],
+    context: { proof: c.req.header('dpop'), method: c.req.method, url: requestUrl(c, publicUrl) },
+  }
+}
+
+/** True when the request carries the admin token (for routes open to admins and to credential holders). */
+export function isAdmin(c: Context, admin: AdminCredential): boolean {
+  const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')
+  return Boolean(match?.[1] && admin.matches(match[1]))
 }

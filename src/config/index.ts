@@ -1,4 +1,11 @@
 export type { ConfigFlags } from './load-config.js'
 export { describeIssues, loadConfig } from './load-config.js'
-export type { ClaimRule, Config, ConfigInput, FederationConfig, OidcIssuerConfig } from './schema.js'
+export type {
+  ClaimRule,
+  Config,
+  ConfigInput,
+  FederationConfig,
+  OidcIssuerConfig,
+  SecretConfig,
+} from './schema.js'
 export { configSchema } from './schema.js'

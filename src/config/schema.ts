@@ -101,6 +101,50 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    tasks: z
+      .object({
+        /** `aud` of task tokens; never the SVID audience, so neither can stand in for the other. */
+        audience: z.string().default('warden:tasks'),
+        /** Longest task-token lifetime per tier; refresh while the task is open. */
+        tokenTtl: z
+          .object({
+            critical: duration.default(300_000),
+            high: duration.default(600_000),
+            standard: duration.default(900_000),
+            low: duration.default(3_600_000),
+          })
+          .strict()
+          .prefault({}),
+        /** Tiers whose task tokens need a DPoP proof (`ath`) on every use. */
+        proofRequired: z.array(z.enum(['critical', 'high', 'standard', 'low'])).default(['critical', 'high']),
+        /** Tiers whose task is revoked when its token is presented by another key or instance. */
+        revokeOnReuse: z.array(z.enum(['critical', 'high', 'standard', 'low'])).default(['critical', 'high']),
+        /** Default and largest `maxDuration` of a task; past it the task closes by itself. */
+        defaultMaxDuration: duration.default(3_600_000),
+        maxDuration: duration.default(86_400_000),
+        maxDelegationDepth: z.coerce.number().int().min(0).max(16).default(3),
+        /** How often tasks past their maximum duration are closed (and their leases revoked). */
+        sweepInterval: duration.default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Secrets a task may lease, by name, with the agents allowed to lease each. */
+    secrets: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, `.`, `_`, `-`'),
+        z.discriminatedUnion('provider', [
+          z.object({ provider: z.literal('static'), agents: z.array(agentName).min(1) }).strict(),
+          z
+            .object({
+              provider: z.literal('postgres'),
+              url: z.string().min(1),
+              roles: z.array(z.string().min(1)).default([]),
+              agents: z.array(agentName).min(1),
+            })
+            .strict(),
+        ]),
+      )
+      .default({}),
     chain: z
       .object({
         /** Sign a checkpoint of the head after this many records … */
@@ -132,3 +176,4 @@ export type ConfigInput = z.input<typeof configSchema>
 export type OidcIssuerConfig = z.output<typeof oidcIssuer>
 export type FederationConfig = z.output<typeof federation>
 export type ClaimRule = z.output<typeof claimRule>
+export type SecretConfig = Config['secrets'][string]

@@ -76,6 +76,7 @@ export class SvidAuthority {
     let payload: JWTPayload
     try {
       ;({ payload } = await jwtVerify(svid, this.keys.verificationKeys(), {
+        typ: 'JWT',
         issuer: this.options.issuer,
         audience: this.options.audience,
         algorithms: ['ES256', 'EdDSA'],

@@ -7,6 +7,7 @@ import type { Store } from './store.js'
  * | ------- | ------------ |
  * | 1       | agents, join tokens, instances, proof replay cache, identity events, settings |
  * | 2       | the activity chain: events, head, signed checkpoints; identity events move into it |
+ * | 3       | tasks (with delegation path), secrets (encrypted), leases |
  *
  * SQL here runs on SQLite and PostgreSQL alike: TEXT, BIGINT, no AUTOINCREMENT, no vendor functions.
  */
@@ -98,6 +99,48 @@ export const MIGRATIONS: readonly Migration[] = [
         signature TEXT NOT NULL
       )`,
       `DROP TABLE identity_events`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'tasks',
+    sql: [
+      `CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        agent TEXT NOT NULL REFERENCES agents(name),
+        instance_id TEXT NOT NULL REFERENCES instances(id),
+        spiffe_id TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        parent TEXT REFERENCES tasks(id),
+        path TEXT NOT NULL,
+        depth INTEGER NOT NULL,
+        tier TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        intent TEXT NOT NULL,
+        intent_digest TEXT NOT NULL,
+        act TEXT,
+        status TEXT NOT NULL,
+        close_reason TEXT,
+        opened_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        closed_at BIGINT
+      )`,
+      `CREATE INDEX tasks_path ON tasks(path)`,
+      `CREATE INDEX tasks_open ON tasks(status, expires_at)`,
+      `CREATE INDEX tasks_agent ON tasks(agent, opened_at)`,
+      `CREATE TABLE secrets (name TEXT PRIMARY KEY, ciphertext TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
+      `CREATE TABLE leases (
+        id TEXT PRIMARY KEY,
+        task TEXT NOT NULL REFERENCES tasks(id),
+        secret TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        handle TEXT,
+        status TEXT NOT NULL,
+        issued_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      )`,
+      `CREATE INDEX leases_task ON leases(task)`,
     ],
   },
 ]

@@ -1,0 +1,378 @@
+import { createHash } from 'node:crypto'
+import type { ActivityChain } from '../chain/index.js'
+import { canonicalJson } from '../chain/index.js'
+import type {
+  Agent,
+  AgentRegistry,
+  Instance,
+  InstanceRegistry,
+  ProofContext,
+  ProofVerifier,
+  SvidAuthority,
+  Tier,
+} from '../identity/index.js'
+import { type Clock, epochSeconds, type IdSource, type Logger, WardenError } from '../kernel/index.js'
+import type { Lease, Leases } from './leases.js'
+import type { ActorChain, Intent, Task, TaskRegistry } from './task-registry.js'
+import type { TaskTokenClaims, TaskTokens } from './task-tokens.js'
+import { stricterTier } from './tier-order.js'
+
+export interface TaskPolicy {
+  tokenTtl: Record<Tier, number>
+  proofRequired: readonly Tier[]
+  revokeOnReuse: readonly Tier[]
+  defaultMaxDuration: number
+  maxDuration: number
+  maxDelegationDepth: number
+}
+
+/** A task token that checked out, with everything behind it. */
+export interface AuthenticatedTask {
+  claims: TaskTokenClaims
+  task: Task
+  instance: Instance
+  agent: Agent
+  /** True when the request carried a valid proof of possession of the bound key. */
+  proven: boolean
+}
+
+/** A freshly issued task token. */
+export interface IssuedTaskToken {
+  taskId: string
+  token: string
+  expiresAt: number
+  scope: string[]
+  tier: Tier
+}
+
+/** RFC 8693 token-exchange parameters (§2.1). */
+export interface ExchangeRequest {
+  grantType: string
+  subjectToken: string
+  subjectTokenType: string
+  actorToken: string
+  actorTokenType: string
+  scope?: string | undefined
+}
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+const ACCESS_TOKEN_TYPES = [
+  'urn:ietf:params:oauth:token-type:access_token',
+  'urn:ietf:params:oauth:token-type:jwt',
+]
+const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt'
+
+function digestIntent(intent: Intent): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(intent)).digest('hex')}`
+}
+
+/**
+ * The life of a task and its credentials: open with a declared intent, short-lived tokens bound to the
+ * instance's key, checks on every use, delegation that only narrows, revocation of the whole subtree and its
+ * leases at close, and a sweep that ends tasks past their maximum duration.
+ */
+export class TaskLifecycle {
+  constructor(
+    private readonly tasks: TaskRegistry,
+    private readonly tokens: TaskTokens,
+    private readonly leases: Leases,
+    private readonly svids: SvidAuthority,
+    private readonly proofs: ProofVerifier,
+    private readonly agents: AgentRegistry,
+    private readonly instances: InstanceRegistry,
+    private readonly chain: ActivityChain,
+    private readonly clock: Clock,
+    private readonly ids: IdSource,
+    private readonly logger: Logger,
+    private readonly policy: TaskPolicy,
+  ) {}
+
+  /** Opens a task for the instance that presents `svid` with a proof of its key. */
+  async open(svid: string, context: ProofContext, intent: Intent): Promise<IssuedTaskToken> {
+    const { instance, agent } = await this.svids.verify(svid)
+    await this.proofs.verify(context.proof, {
+      method: context.method,
+      url: context.url,
+      jkt: instance.jkt,
+      accessToken: svid,
+    })
+    const tools = intent.tools ?? [...agent.entitlements]
+    const unentitled = tools.filter((tool) => !agent.entitlements.includes(tool))
+    if (unentitled.length > 0) {
+      throw new WardenError(
+        'TOOL_NOT_ENTITLED',
+        `agent \`${agent.name}\` is not entitled to \`${unentitled.join('`, `')}\``,
+      )
+    }
+    const maxDuration = Math.min(
+      intent.maxDuration ?? this.policy.defaultMaxDuration,
+      this.policy.maxDuration,
+    )
+    const declared: Intent = { ...intent, tools, maxDuration }
+    const id = this.ids.id()
+    const task = await this.tasks.create({
+      id,
+      agent: agent.name,
+      instanceId: instance.id,
+      spiffeId: instance.spiffeId,
+      principal: instance.spiffeId,
+      parent: null,
+      path: `/${id}`,
+      depth: 0,
+      tier: agent.tier,
+      scope: tools,
+      intent: declared,
+      intentDigest: digestIntent(declared),
+      act: null,
+      expiresAt: this.clock.now() + maxDuration,
+    })
+    await this.chain.append({
+      kind: 'task.open',
+      task: task.id,
+      agent: task.spiffeId,
+      body: {
+        agent: agent.name,
+        tier: task.tier,
+        intent: declared,
+        intentDigest: task.intentDigest,
+        expiresAt: task.expiresAt,
+      },
+    })
+    return this.issue(task, instance.jkt)
+  }
+
+  /** Mints a token for `task` no longer-lived than its tier allows, its task, and `notAfter` (seconds). */
+  private async issue(task: Task, jkt: string, notAfter?: number): Promise<IssuedTaskToken> {
+    const now = epochSeconds(this.clock)
+    const exp = Math.min(
+      now + Math.floor(this.policy.tokenTtl[task.tier] / 1000),
+      Math.floor(task.expiresAt / 1000),
+      notAfter ?? Number.POSITIVE_INFINITY,
+    )
+    const minted = await this.tokens.mint(task, jkt, exp)
+    await this.chain.append({
+      kind: 'token.issue',
+      task: task.id,
+      agent: task.spiffeId,
+      body: { jti: minted.jti, expiresAt: minted.expiresAt, scope: task.scope, tier: task.tier },
+    })
+    return {
+      taskId: task.id,
+      token: minted.token,
+      expiresAt: minted.expiresAt,
+      scope: task.scope,
+      tier: task.tier,
+    }
+  }
+
+  /**
+   * Checks a task token on use: signature, type, audience, expiry, the task still open, the instance and agent
+   * in good standing, and — where the tier requires it or a proof is sent — a DPoP proof bound to the token
+   * (`ath`) by the key in `cnf`. A proof by another key is credential reuse: refused, recorded as a signal,
+   * and for the tiers in `revokeOnReuse` the task is revoked.
+   */
+  async authenticate(token: string, context: ProofContext): Promise<AuthenticatedTask> {
+    const claims = await this.tokens.verify(token)
+    const task = await this.tasks.require(claims.task)
+    if (task.status !== 'open') throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
+    if (this.clock.now() >= task.expiresAt) {
+      await this.close(task, 'maximum duration reached')
+      throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
+    }
+    let proven = false
+    if (context.proof !== undefined || this.policy.proofRequired.includes(task.tier)) {
+      const proof = await this.proofs.verify(context.proof, {
+        method: context.method,
+        url: context.url,
+        accessToken: token,
+      })
+      if (proof.jkt !== claims.cnf.jkt) await this.refuseReuse(task, claims, proof.jkt)
+      proven = true
+    }
+    const instance = await this.instances.require(task.instanceId)
+    if (instance.status !== 'active')
+      throw new WardenError('INSTANCE_QUARANTINED', `instance \`${instance.id}\` is quarantined`)
+    const agent = await this.agents.require(task.agent)
+    if (agent.status !== 'active')
+      throw new WardenError('AGENT_DISABLED', `agent \`${agent.name}\` is disabled`)
+    return { claims, task, instance, agent, proven }
+  }
+
+  private async refuseReuse(task: Task, claims: TaskTokenClaims, presentedJkt: string): Promise<never> {
+    const other = (await this.instances.list()).find((candidate) => candidate.jkt === presentedJkt)
+    const revoke = this.policy.revokeOnReuse.includes(task.tier)
+    await this.chain.append({
+      kind: 'signal',
+      task: task.id,
+      agent: task.spiffeId,
+      body: {
+        kind: 'credential_reuse',
+        severity: 'high',
+        evidence: {
+          jti: claims.jti,
+          boundJkt: claims.cnf.jkt,
+          presentedJkt,
+          otherInstance: other?.spiffeId ?? null,
+        },
+        refs: ['OWASP-NHI:NHI7', 'OWASP-ASI:ASI03'],
+        action: revoke ? 'task revoked' : 'refused',
+      },
+    })
+    if (revoke) await this.close(task, 'credential reuse detected')
+    throw new WardenError('CREDENTIAL_REUSE', 'the task token was presented by a key it is not bound to')
+  }
+
+  /** A fresh token for an open task, presented with its current token. */
+  async refresh(token: string, context: ProofContext): Promise<IssuedTaskToken> {
+    const { task, claims } = await this.authenticate(token, context)
+    return this.issue(task, claims.cnf.jkt)
+  }
+
+  /** Closes `task` and every descendant, revokes their tokens and leases at once. */
+  async close(task: Task, reason: string): Promise<Task[]> {
+    const closed = await this.tasks.closeTree(task, reason)
+    for (const ended of closed) {
+      await this.chain.append({
+        kind: 'task.close',
+        task: ended.id,
+        agent: ended.spiffeId,
+        body: { reason: ended.id === task.id ? reason : `ancestor \`${task.id}\` closed`, closedBy: task.id },
+      })
+      await this.chain.append({
+        kind: 'token.revoke',
+        task: ended.id,
+        agent: ended.spiffeId,
+        body: { reason: 'task closed' },
+      })
+    }
+    await this.leases.revokeFor(closed)
+    return closed
+  }
+
+  /** Closes the task a caller names, if the caller's token belongs to it or to one of its ancestors. */
+  async closeAsHolder(taskId: string, token: string, context: ProofContext, reason: string): Promise<Task[]> {
+    const target = await this.tasks.require(taskId)
+    const caller = await this.authenticate(token, context)
+    const own = caller.task.id === target.id || target.path.startsWith(`${caller.task.path}/`)
+    if (!own) throw new WardenError('FORBIDDEN', `the token's task may not close task \`${taskId}\``)
+    return this.close(target, reason)
+  }
+
+  /**
+   * RFC 8693 token exchange for delegation: the sub-agent instance presents the parent's task token
+   * (`subject_token`), its own SVID (`actor_token`) and a DPoP proof by its key; it receives a child task token
+   * that can only narrow: scope within the parent's and its own entitlements, never outliving the parent, a tier
+   * no weaker, within the depth limit, and only to an agent the parent's registry entry may delegate to.
+   */
+  async exchange(request: ExchangeRequest, context: ProofContext): Promise<IssuedTaskToken> {
+    if (request.grantType !== TOKEN_EXCHANGE)
+      throw new WardenError('UNSUPPORTED_GRANT', `grant type \`${request.grantType}\``)
+    if (!ACCESS_TOKEN_TYPES.includes(request.subjectTokenType) || request.actorTokenType !== JWT_TYPE) {
+      throw new WardenError('UNSUPPORTED_GRANT', 'unsupported subject or actor token type')
+    }
+    const parentClaims = await this.tokens.verify(request.subjectToken)
+    const parent = await this.tasks.require(parentClaims.task)
+    if (parent.status !== 'open' || this.clock.now() >= parent.expiresAt) {
+      throw new WardenError('TASK_CLOSED', `task \`${parent.id}\` has ended`)
+    }
+    const actor = await this.svids.verify(request.actorToken)
+    await this.proofs.verify(context.proof, {
+      method: context.method,
+      url: context.url,
+      jkt: actor.instance.jkt,
+    })
+
+    const parentAgent = await this.agents.require(parent.agent)
+    if (!parentAgent.delegatesTo.includes(actor.agent.name)) {
+      throw new WardenError(
+        'DELEGATION_NOT_ALLOWED',
+        `agent \`${parent.agent}\` may not delegate to \`${actor.agent.name}\``,
+      )
+    }
+    if (parent.depth + 1 > this.policy.maxDelegationDepth) {
+      throw new WardenError(
+        'DELEGATION_TOO_DEEP',
+        `delegation depth would exceed ${this.policy.maxDelegationDepth}`,
+      )
+    }
+    // Without a requested scope the child gets what both the parent holds and the sub-agent is entitled to.
+    const scope =
+      request.scope === undefined
+        ? parent.scope.filter((tool) => actor.agent.entitlements.includes(tool))
+        : request.scope.split(' ').filter(Boolean)
+    const widened = scope.filter(
+      (tool) => !parent.scope.includes(tool) || !actor.agent.entitlements.includes(tool),
+    )
+    if (widened.length > 0)
+      throw new WardenError('SCOPE_WIDENED', `scope \`${widened.join('`, `')}\` is not held`)
+    const act: ActorChain = parent.act
+      ? { sub: actor.instance.spiffeId, act: parent.act }
+      : { sub: actor.instance.spiffeId, act: { sub: parent.spiffeId } }
+    const id = this.ids.id()
+    const intent: Intent = { ...parent.intent, tools: scope }
+    const child = await this.tasks.create({
+      id,
+      agent: actor.agent.name,
+      instanceId: actor.instance.id,
+      spiffeId: actor.instance.spiffeId,
+      principal: parent.principal,
+      parent: parent.id,
+      path: `${parent.path}/${id}`,
+      depth: parent.depth + 1,
+      tier: stricterTier(parent.tier, actor.agent.tier),
+      scope,
+      intent,
+      intentDigest: digestIntent(intent),
+      act,
+      expiresAt: parent.expiresAt,
+    })
+    await this.chain.append({
+      kind: 'delegation',
+      task: parent.id,
+      agent: parent.spiffeId,
+      body: {
+        child: child.id,
+        to: actor.instance.spiffeId,
+        scope,
+        tier: child.tier,
+        depth: child.depth,
+        act,
+      },
+    })
+    await this.chain.append({
+      kind: 'task.open',
+      task: child.id,
+      agent: child.spiffeId,
+      body: {
+        agent: child.agent,
+        tier: child.tier,
+        parent: parent.id,
+        intentDigest: child.intentDigest,
+        expiresAt: child.expiresAt,
+      },
+    })
+    return this.issue(child, actor.instance.jkt, parentClaims.exp)
+  }
+
+  /** Leases a secret to the task the token belongs to. */
+  async lease(token: string, context: ProofContext, taskId: string, secret: string): Promise<Lease> {
+    const { task } = await this.authenticate(token, context)
+    if (task.id !== taskId)
+      throw new WardenError('FORBIDDEN', `the token is for another task than \`${taskId}\``)
+    return this.leases.lease(task, secret)
+  }
+
+  /** Closes tasks past their maximum duration and revokes leases left behind. */
+  async sweep(): Promise<void> {
+    for (const task of await this.tasks.overdue()) {
+      const fresh = await this.tasks.get(task.id)
+      if (fresh?.status === 'open') await this.close(fresh, 'maximum duration reached')
+    }
+    await this.leases.sweep()
+  }
+
+  /** Logs sweep failures instead of throwing (for timers). */
+  sweepQuietly(): void {
+    this.sweep().catch((error: unknown) => this.logger.error('task sweep failed', { error: String(error) }))
+  }
+}

@@ -1,0 +1,91 @@
+import { type JWTPayload, jwtVerify, SignJWT } from 'jose'
+import { fromJoseError, type KeyRing, type Tier } from '../identity/index.js'
+import { type Clock, epochSeconds, type IdSource, WardenError } from '../kernel/index.js'
+import type { ActorChain, Task } from './task-registry.js'
+
+/** The claims of a task token (an RFC 9068-style access token, `typ: at+jwt`). */
+export interface TaskTokenClaims extends JWTPayload {
+  /** The principal: the SPIFFE ID of the instance that opened the root task. */
+  sub: string
+  task: string
+  /** Space-separated tool names (RFC 8693 §4.2). */
+  scope: string
+  tier: Tier
+  /** SHA-256 of the task's declared intent. */
+  intent: string
+  cnf: { jkt: string }
+  jti: string
+  exp: number
+  /** The current actor and, nested, the prior ones (RFC 8693 §4.1); absent on a root task's token. */
+  act?: ActorChain
+}
+
+export interface TaskTokenOptions {
+  issuer: string
+  audience: string
+  clockSkew: number
+}
+
+// RFC 9068 §2.1: access-token JWTs are typed, so an SVID (`typ: JWT`, other audience) is never taken for one.
+const TYP = 'at+jwt'
+
+/** Signs and checks task tokens with the deployment's rotating keys. */
+export class TaskTokens {
+  constructor(
+    private readonly keys: KeyRing,
+    private readonly clock: Clock,
+    private readonly ids: IdSource,
+    private readonly options: TaskTokenOptions,
+  ) {}
+
+  /** Mints a token for `task`, bound to key `jkt`, expiring at `exp` (seconds). */
+  async mint(
+    task: Task,
+    jkt: string,
+    exp: number,
+  ): Promise<{ token: string; jti: string; expiresAt: number }> {
+    const { kid, alg, key } = await this.keys.signingKey()
+    const jti = this.ids.id()
+    const claims: Record<string, unknown> = {
+      task: task.id,
+      scope: task.scope.join(' '),
+      tier: task.tier,
+      intent: task.intentDigest,
+      cnf: { jkt },
+    }
+    if (task.act) claims.act = task.act
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg, kid, typ: TYP })
+      .setIssuer(this.options.issuer)
+      .setSubject(task.principal)
+      .setAudience(this.options.audience)
+      .setIssuedAt(epochSeconds(this.clock))
+      .setExpirationTime(exp)
+      .setJti(jti)
+      .sign(key)
+    return { token, jti, expiresAt: exp * 1000 }
+  }
+
+  /** Checks signature, type, issuer, audience, expiry and claim shapes; not revocation (the task's state). */
+  async verify(token: string): Promise<TaskTokenClaims> {
+    let payload: JWTPayload
+    try {
+      ;({ payload } = await jwtVerify(token, this.keys.verificationKeys(), {
+        typ: TYP,
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        algorithms: ['ES256', 'EdDSA'],
+        currentDate: new Date(this.clock.now()),
+        clockTolerance: Math.ceil(this.options.clockSkew / 1000),
+        requiredClaims: ['sub', 'exp', 'jti', 'task', 'scope', 'tier', 'cnf'],
+      }))
+    } catch (cause) {
+      throw fromJoseError(cause, 'the task token')
+    }
+    const jkt = (payload.cnf as { jkt?: unknown }).jkt
+    if (typeof jkt !== 'string' || typeof payload.task !== 'string' || typeof payload.scope !== 'string') {
+      throw new WardenError('TOKEN_CLAIMS_INVALID', 'the task token has malformed claims')
+    }
+    return payload as TaskTokenClaims
+  }
+}

@@ -1,0 +1,248 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type Attested, attestWithJoinToken, codeOf, registerAgent, renew } from '../fakes/identity.js'
+import { InstanceKey } from '../fakes/instance-key.js'
+import { exchange, type OpenedTask, openTask, useToken } from '../fakes/tasks.js'
+import { BASE, startTestWarden, type TestWarden } from '../fakes/warden.js'
+
+async function opened(res: Response): Promise<OpenedTask> {
+  expect(res.status, await res.clone().text()).toBe(201)
+  return (await res.json()) as OpenedTask
+}
+
+describe('tasks and task tokens', () => {
+  let t: TestWarden
+  let planner: Attested
+  beforeEach(async () => {
+    t = await startTestWarden({ tasks: { maxDelegationDepth: 2 } })
+    await registerAgent(t, 'planner', {
+      tier: 'high',
+      entitlements: ['read_file', 'search', 'send_email'],
+      delegatesTo: ['researcher'],
+    })
+    await registerAgent(t, 'researcher', {
+      tier: 'low',
+      entitlements: ['read_file', 'search'],
+      delegatesTo: ['helper'],
+    })
+    await registerAgent(t, 'helper', {
+      tier: 'standard',
+      entitlements: ['read_file', 'search'],
+      delegatesTo: ['helper'],
+    })
+    await registerAgent(t, 'outsider', { tier: 'standard', entitlements: ['read_file'] })
+    planner = await attestWithJoinToken(t, 'planner')
+  })
+  afterEach(() => t.dispose())
+
+  it('opens a task with a DPoP-bound, intent-bound token whose lifetime follows the tier', async () => {
+    const task = await opened(
+      await openTask(t, planner, { purpose: 'weekly report', tools: ['read_file', 'search'] }),
+    )
+    const claims = decodeJwt(task.token)
+    expect(decodeProtectedHeader(task.token).typ).toBe('at+jwt')
+    expect(claims).toMatchObject({
+      sub: planner.spiffeId,
+      task: task.taskId,
+      scope: 'read_file search',
+      tier: 'high',
+    })
+    expect((claims.exp as number) - (claims.iat as number)).toBe(600) // high: 10 minutes
+    expect((claims.cnf as { jkt: string }).jkt).toBeTypeOf('string')
+    expect(claims.intent).toMatch(/^sha256:/)
+    expect((await useToken(t, planner, task)).status).toBe(201)
+  })
+
+  it('refuses an intent that declares a tool the agent is not entitled to', async () => {
+    const res = await openTask(t, planner, { purpose: 'x', tools: ['read_file', 'delete_database'] })
+    expect(await codeOf(res)).toBe('TOOL_NOT_ENTITLED')
+  })
+
+  it('refuses a token after its task is closed, and after a restart too', async () => {
+    const task = await opened(await openTask(t, planner, { purpose: 'x' }))
+    const close = await t.request('POST', `/v1/tasks/${task.taskId}/close`, { body: { reason: 'done' } })
+    expect(close.status).toBe(200)
+    expect(await codeOf(await useToken(t, planner, task))).toBe('TASK_CLOSED')
+
+    await t.warden.close()
+    const again = await startTestWarden({}, { clock: t.clock, dataDir: t.dataDir })
+    try {
+      expect(await codeOf(await useToken(again, planner, task))).toBe('TASK_CLOSED')
+    } finally {
+      await again.dispose()
+    }
+  })
+
+  it('refuses DPoP attacks on a token: replay, wrong URL or method, stale proof, missing ath, no proof', async () => {
+    const task = await opened(await openTask(t, planner, { purpose: 'x' }))
+    const url = `${BASE}/v1/tasks/${task.taskId}/token`
+    const replayed = await planner.key.proof('POST', url, { accessToken: task.token })
+    expect((await useToken(t, planner, task, { proof: replayed })).status).toBe(201)
+    expect(await codeOf(await useToken(t, planner, task, { proof: replayed }))).toBe('PROOF_REPLAYED')
+    const now = Math.floor(t.clock.now() / 1000)
+    const cases: Array<[string, Promise<string>, string]> = [
+      [
+        'wrong htu',
+        planner.key.proof('POST', `${BASE}/v1/elsewhere`, { accessToken: task.token }),
+        'PROOF_INVALID',
+      ],
+      ['wrong htm', planner.key.proof('GET', url, { accessToken: task.token }), 'PROOF_INVALID'],
+      [
+        'stale iat',
+        planner.key.proof('POST', url, { accessToken: task.token, iat: now - 3600 }),
+        'PROOF_INVALID',
+      ],
+      ['missing ath', planner.key.proof('POST', url), 'PROOF_INVALID'],
+      [
+        'ath of another token',
+        planner.key.proof('POST', url, { accessToken: planner.svid }),
+        'PROOF_INVALID',
+      ],
+    ]
+    for (const [note, proof, code] of cases) {
+      expect([note, await codeOf(await useToken(t, planner, task, { proof: await proof }))]).toEqual([
+        note,
+        code,
+      ])
+    }
+    expect(await codeOf(await useToken(t, planner, task, { proof: null }))).toBe('PROOF_MISSING')
+  })
+
+  it('refuses a token stolen by another instance, records the reuse and revokes the task', async () => {
+    const task = await opened(await openTask(t, planner, { purpose: 'x' }))
+    const thief = await attestWithJoinToken(t, 'outsider')
+    expect(await codeOf(await useToken(t, thief, task))).toBe('CREDENTIAL_REUSE')
+    // High tier: the task is revoked, so even the rightful holder is now refused.
+    expect(await codeOf(await useToken(t, planner, task))).toBe('TASK_CLOSED')
+    const signals = (await (await t.request('GET', `/v1/tasks/${task.taskId}/chain?kind=signal`)).json()) as {
+      events: Array<{ body: { kind: string; evidence: { otherInstance: string } } }>
+    }
+    expect(signals.events[0]?.body.kind).toBe('credential_reuse')
+    expect(signals.events[0]?.body.evidence.otherInstance).toBe(thief.spiffeId)
+  })
+
+  it('keeps SVIDs and task tokens apart (audience confusion)', async () => {
+    const task = await opened(await openTask(t, planner, { purpose: 'x' }))
+    // An SVID presented where a task token is expected.
+    const asTask = await useToken(t, planner, { taskId: task.taskId, token: planner.svid })
+    expect(['TOKEN_INVALID', 'TOKEN_AUDIENCE_MISMATCH', 'TOKEN_CLAIMS_INVALID']).toContain(
+      await codeOf(asTask),
+    )
+    // A task token presented as an SVID.
+    const asSvid = await renew(t, planner, task.token)
+    expect(['TOKEN_INVALID', 'TOKEN_AUDIENCE_MISMATCH', 'TOKEN_CLAIMS_INVALID']).toContain(
+      await codeOf(asSvid),
+    )
+  })
+
+  it('expires tokens and closes tasks past their maximum duration', async () => {
+    const task = await opened(await openTask(t, planner, { purpose: 'x', maxDuration: '20m' }))
+    t.clock.advance('11m')
+    expect(await codeOf(await useToken(t, planner, task))).toBe('TOKEN_EXPIRED')
+    t.clock.advance('10m')
+    await t.warden.tasks.lifecycle.sweep()
+    const state = (await (await t.request('GET', `/v1/tasks/${task.taskId}`)).json()) as {
+      status: string
+      closeReason: string
+    }
+    expect(state).toMatchObject({ status: 'closed', closeReason: 'maximum duration reached' })
+  })
+
+  describe('delegation by token exchange', () => {
+    it('issues a child token that narrows, keeps the act chain, never outlives its parent, and is no weaker', async () => {
+      const parent = await opened(
+        await openTask(t, planner, { purpose: 'research', tools: ['read_file', 'search', 'send_email'] }),
+      )
+      const researcher = await attestWithJoinToken(t, 'researcher')
+      const res = await exchange(t, parent.token, researcher, 'read_file')
+      expect(res.status, await res.clone().text()).toBe(200)
+      const body = (await res.json()) as {
+        access_token: string
+        token_type: string
+        scope: string
+        task_id: string
+      }
+      expect(body).toMatchObject({ token_type: 'DPoP', scope: 'read_file' })
+      const child = decodeJwt(body.access_token)
+      const parentClaims = decodeJwt(parent.token)
+      expect(child.sub).toBe(planner.spiffeId)
+      expect(child.act).toEqual({ sub: researcher.spiffeId, act: { sub: planner.spiffeId } })
+      expect(child.tier).toBe('high') // researcher is `low`, but a child is never weaker than its parent
+      expect(child.exp as number).toBeLessThanOrEqual(parentClaims.exp as number)
+      expect((await useToken(t, researcher, { taskId: body.task_id, token: body.access_token })).status).toBe(
+        201,
+      )
+    })
+
+    it('refuses to widen scope beyond the parent or the sub-agent', async () => {
+      const parent = await opened(
+        await openTask(t, planner, { purpose: 'r', tools: ['read_file', 'send_email'] }),
+      )
+      const researcher = await attestWithJoinToken(t, 'researcher')
+      expect(await codeOf(await exchange(t, parent.token, researcher, 'read_file search'))).toBe(
+        'SCOPE_WIDENED',
+      )
+      expect(await codeOf(await exchange(t, parent.token, researcher, 'send_email'))).toBe('SCOPE_WIDENED')
+    })
+
+    it('refuses an agent the parent may not delegate to, and a chain deeper than allowed', async () => {
+      const parent = await opened(await openTask(t, planner, { purpose: 'r' }))
+      const outsider = await attestWithJoinToken(t, 'outsider')
+      expect(await codeOf(await exchange(t, parent.token, outsider))).toBe('DELEGATION_NOT_ALLOWED')
+
+      const researcher = await attestWithJoinToken(t, 'researcher')
+      const depth1 = (await (await exchange(t, parent.token, researcher)).json()) as { access_token: string }
+      const helper = await attestWithJoinToken(t, 'helper')
+      const depth2 = await exchange(t, depth1.access_token, helper)
+      expect(depth2.status).toBe(200)
+      const helper2 = await attestWithJoinToken(t, 'helper')
+      const depth3 = await exchange(
+        t,
+        ((await depth2.json()) as { access_token: string }).access_token,
+        helper2,
+      )
+      expect(await codeOf(depth3)).toBe('DELEGATION_TOO_DEEP')
+    })
+
+    it('refuses an exchange whose proof is not by the actor, and a non-exchange grant', async () => {
+      const parent = await opened(await openTask(t, planner, { purpose: 'r' }))
+      const researcher = await attestWithJoinToken(t, 'researcher')
+      const impostor = { ...researcher, key: await InstanceKey.generate({ clock: t.clock }) }
+      expect(await codeOf(await exchange(t, parent.token, impostor))).toBe('PROOF_KEY_MISMATCH')
+      const res = await t.app.request(`${BASE}/v1/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials&subject_token=a&subject_token_type=b&actor_token=c&actor_token_type=d',
+      })
+      expect(await codeOf(res)).toBe('UNSUPPORTED_GRANT')
+    })
+
+    it('cascades a parent close to every descendant', async () => {
+      const parent = await opened(await openTask(t, planner, { purpose: 'r' }))
+      const researcher = await attestWithJoinToken(t, 'researcher')
+      const child = (await (await exchange(t, parent.token, researcher)).json()) as {
+        access_token: string
+        task_id: string
+      }
+      const helper = await attestWithJoinToken(t, 'helper')
+      const grandchild = (await (await exchange(t, child.access_token, helper)).json()) as {
+        access_token: string
+        task_id: string
+      }
+      const closed = await t.request('POST', `/v1/tasks/${parent.taskId}/close`, { body: {} })
+      expect(((await closed.json()) as { closed: string[] }).closed.sort()).toEqual(
+        [parent.taskId, child.task_id, grandchild.task_id].sort(),
+      )
+      expect(
+        await codeOf(await useToken(t, researcher, { taskId: child.task_id, token: child.access_token })),
+      ).toBe('TASK_CLOSED')
+      expect(
+        await codeOf(
+          await useToken(t, helper, { taskId: grandchild.task_id, token: grandchild.access_token }),
+        ),
+      ).toBe('TASK_CLOSED')
+      // A new exchange from the closed parent's token is refused too.
+      expect(await codeOf(await exchange(t, parent.token, researcher))).toBe('TASK_CLOSED')
+    })
+  })
+})
