@@ -1,12 +1,17 @@
 import { benchChain } from './chain.js'
 import { printTable, type Suite } from './harness.js'
 import { benchIdentity } from './identity.js'
+import { benchTasks } from './tasks.js'
 
 /**
  * `npm run bench [-- --json]`: Warden's figures next to baselines measured in the same process, so the ratio
  * holds on a noisy machine even when absolute numbers move. Suites run one after another.
  */
-const SUITES: Record<string, () => Promise<Suite>> = { identity: benchIdentity, chain: benchChain }
+const SUITES: Record<string, () => Promise<Suite>> = {
+  identity: benchIdentity,
+  tasks: benchTasks,
+  chain: benchChain,
+}
 
 const json = process.argv.includes('--json')
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--'))

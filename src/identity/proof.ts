@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto'
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, type JWK, jwtVerify } from 'jose'
+import {
+  type CryptoKey,
+  calculateJwkThumbprint,
+  decodeProtectedHeader,
+  importJWK,
+  type JWK,
+  jwtVerify,
+} from 'jose'
 import { type Clock, epochSeconds, WardenError } from '../kernel/index.js'
 import { fromJoseError } from './jose-errors.js'
 import type { ReplayCache } from './replay-cache.js'
@@ -38,6 +45,20 @@ export class ProofVerifier {
     private readonly options: ProofVerifierOptions,
   ) {}
 
+  /** Imported public keys by thumbprint and algorithm: an instance signs many proofs with one key. */
+  private readonly keys = new Map<string, CryptoKey>()
+
+  private async importKey(jkt: string, jwk: JWK, alg: string): Promise<CryptoKey> {
+    const cacheKey = `${alg}:${jkt}`
+    let key = this.keys.get(cacheKey)
+    if (!key) {
+      key = (await importJWK(jwk, alg)) as CryptoKey
+      if (this.keys.size >= 10_000) this.keys.delete(this.keys.keys().next().value as string)
+      this.keys.set(cacheKey, key)
+    }
+    return key
+  }
+
   /** Verifies `proof` against `expected`; throws `PROOF_*` codes. */
   async verify(proof: string | undefined, expected: ProofExpectation): Promise<VerifiedProof> {
     if (!proof) throw new WardenError('PROOF_MISSING', 'a DPoP proof is required')
@@ -61,9 +82,17 @@ export class ProofVerifier {
       throw new WardenError('PROOF_INVALID', 'the DPoP proof must carry a public `jwk`')
     }
     const skewSeconds = Math.ceil(this.options.clockSkew / 1000)
+    let jkt: string
+    let key: CryptoKey
+    try {
+      jkt = await calculateJwkThumbprint(jwk as JWK)
+      key = await this.importKey(jkt, jwk as JWK, header.alg as string)
+    } catch (cause) {
+      throw new WardenError('PROOF_INVALID', 'the DPoP proof `jwk` is not a usable public key', { cause })
+    }
     let payload: Record<string, unknown>
     try {
-      ;({ payload } = await jwtVerify(proof, EmbeddedJWK, {
+      ;({ payload } = await jwtVerify(proof, key, {
         typ: 'dpop+jwt',
         algorithms: [...PROOF_ALGS],
         currentDate: new Date(this.clock.now()),
@@ -94,7 +123,6 @@ export class ProofVerifier {
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) {
       throw new WardenError('PROOF_INVALID', 'the DPoP proof `jti` is missing or too long')
     }
-    const jkt = await calculateJwkThumbprint(jwk as JWK)
     if (expected.jkt !== undefined && jkt !== expected.jkt) {
       throw new WardenError(
         'PROOF_KEY_MISMATCH',

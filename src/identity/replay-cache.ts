@@ -17,9 +17,12 @@ export class ReplayCache {
       this.lastPurge = now
       await this.store.run(`DELETE FROM proof_jtis WHERE expires_at < ?`, [now])
     }
+    // Relaxed durability: a claimed jti survives a Warden crash (so a replay after restart still fails), and
+    // the hot path does not wait ~200 µs for a disk flush per proof.
     const inserted = await this.store.run(
       `INSERT INTO proof_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING`,
       [key, expiresAt],
+      { relaxed: true },
     )
     return inserted === 1
   }

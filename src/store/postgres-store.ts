@@ -30,7 +30,13 @@ function storeOver(client: Queryable, transaction: Store['transaction'], close: 
   }
   return {
     dialect: 'postgres',
-    run: async (sql, params = []) => (await query(sql, params)).rowCount ?? 0,
+    run: async (sql, params = [], options = {}) => {
+      if (!options.relaxed) return (await query(sql, params)).rowCount ?? 0
+      return transaction(async (tx) => {
+        await tx.run('SET LOCAL synchronous_commit TO OFF')
+        return tx.run(sql, params)
+      })
+    },
     get: async <T>(sql: string, params: readonly SqlValue[] = []) =>
       (await query<T>(sql, params)).rows[0] as T | undefined,
     all: async <T>(sql: string, params: readonly SqlValue[] = []) =>

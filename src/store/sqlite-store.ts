@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { WardenError } from '../kernel/index.js'
-import type { SqlValue, Store } from './store.js'
+import type { SqlValue, Store, WriteOptions } from './store.js'
 
 type Statement = Database.Statement<unknown[], unknown>
 
@@ -66,8 +66,17 @@ export class SqliteStore implements Store {
     return this.exec(op)
   }
 
-  run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.outside(() => this.prepare(sql).run(...params).changes)
+  run(sql: string, params: readonly SqlValue[] = [], options: WriteOptions = {}): Promise<number> {
+    if (!options.relaxed) return this.outside(() => this.prepare(sql).run(...params).changes)
+    return this.outside(() => {
+      // Synchronous, so no other statement runs between the two pragmas.
+      this.db.pragma('synchronous = NORMAL')
+      try {
+        return this.prepare(sql).run(...params).changes
+      } finally {
+        this.db.pragma('synchronous = FULL')
+      }
+    })
   }
 
   get<T>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {

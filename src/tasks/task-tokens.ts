@@ -66,8 +66,24 @@ export class TaskTokens {
     return { token, jti, expiresAt: exp * 1000 }
   }
 
+  /** Tokens whose signature and claims already verified, by their exact text; expiry is rechecked on every hit. */
+  private readonly verified = new Map<string, TaskTokenClaims>()
+
   /** Checks signature, type, issuer, audience, expiry and claim shapes; not revocation (the task's state). */
   async verify(token: string): Promise<TaskTokenClaims> {
+    const cached = this.verified.get(token)
+    const skew = Math.ceil(this.options.clockSkew / 1000)
+    if (cached) {
+      if (cached.exp + skew > epochSeconds(this.clock)) return cached
+      this.verified.delete(token)
+    }
+    const claims = await this.verifyFully(token)
+    if (this.verified.size >= 10_000) this.verified.delete(this.verified.keys().next().value as string)
+    this.verified.set(token, claims)
+    return claims
+  }
+
+  private async verifyFully(token: string): Promise<TaskTokenClaims> {
     let payload: JWTPayload
     try {
       ;({ payload } = await jwtVerify(token, this.keys.verificationKeys(), {

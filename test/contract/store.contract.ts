@@ -42,6 +42,14 @@ export function runStoreContract(
       ])
     })
 
+    it('writes with relaxed durability, and keeps full durability for the next write', async () => {
+      expect(await store.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['r', 1], { relaxed: true })).toBe(1)
+      expect(await store.get('SELECT v FROM kv WHERE k = ?', ['r'])).toEqual({ v: 1 })
+      if (store.dialect === 'postgres') {
+        expect(await store.get(`SELECT current_setting('synchronous_commit') AS s`)).toEqual({ s: 'on' })
+      }
+    })
+
     it('reports zero changes for a conflicting insert with ON CONFLICT DO NOTHING', async () => {
       expect(await store.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING', ['a', 1])).toBe(1)
       expect(await store.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING', ['a', 2])).toBe(0)
