@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { Command } from 'commander'
 import { isWardenError } from '../kernel/index.js'
+import { WardenApiError } from '../sdk/index.js'
 import { addIdentityCommands } from './agent.js'
 import { addChainCommands } from './chain.js'
 import { serve } from './serve.js'
+import { addTaskCommands } from './task.js'
 
 const program = new Command()
 program.name('warden').description('Runtime governance for AI agents').showHelpAfterError()
@@ -19,11 +21,13 @@ program
 
 addIdentityCommands(program)
 addChainCommands(program)
+addTaskCommands(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  const message = isWardenError(error)
-    ? `${error.code}: ${error.message}`
-    : String((error as Error).message ?? error)
+  const message =
+    isWardenError(error) || error instanceof WardenApiError
+      ? `${error.code}: ${error.message}`
+      : String((error as Error).message ?? error)
   process.stderr.write(`warden: ${message}\n`)
   process.exit(1)
 })

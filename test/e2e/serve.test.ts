@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
@@ -67,6 +67,56 @@ describe('warden serve', () => {
     expect(agents.code, agents.stderr).toBe(0)
     expect((JSON.parse(agents.stdout) as Array<{ name: string }>).map((a) => a.name)).toEqual(['billing'])
     expect(await second.stop('SIGINT')).toBe(0)
+  })
+
+  it('runs an agent through the CLI: attest, open a task, list it, close it', async () => {
+    const server = await startServe(['--data', dataDir], { WARDEN_ADMIN_TOKEN: 'cli-admin' })
+    const env = { WARDEN_ADMIN_TOKEN: 'cli-admin', WARDEN_URL: server.url }
+    try {
+      await runCli(
+        [
+          'agent',
+          'register',
+          'reporter',
+          '--owner',
+          'r@example.com',
+          '--tier',
+          'standard',
+          '--entitle',
+          'search',
+        ],
+        env,
+      )
+      const token = (
+        JSON.parse((await runCli(['agent', 'join-token', 'reporter'], env)).stdout) as { token: string }
+      ).token
+      const credential = join(dataDir, 'reporter.credential.json')
+      const attested = await runCli(['attest', '--join-token', token, '--out', credential], {
+        WARDEN_URL: server.url,
+      })
+      expect(attested.code, attested.stderr).toBe(0)
+      expect(statSync(credential).mode & 0o777).toBe(0o600)
+      const opened = await runCli(
+        ['task', 'open', '--credential', credential, '--purpose', 'daily digest'],
+        {},
+      )
+      expect(opened.code, opened.stderr).toBe(0)
+      const task = JSON.parse(opened.stdout) as { taskId: string; token: string; scope: string[] }
+      expect(task.scope).toEqual(['search'])
+      const listed = await runCli(['task', 'list', '--status', 'open', '--json'], env)
+      expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((t) => t.id)).toContain(task.taskId)
+      const closed = await runCli(
+        ['task', 'close', task.taskId, '--credential', credential, '--token', task.token],
+        {},
+      )
+      expect(closed.code, closed.stderr).toBe(0)
+      const shown = JSON.parse((await runCli(['task', 'show', task.taskId], env)).stdout) as {
+        status: string
+      }
+      expect(shown.status).toBe('closed')
+    } finally {
+      await server.stop()
+    }
   })
 
   it('refuses to start on a bad config value and names its key', async () => {

@@ -1,0 +1,2 @@
+export type { AgentCredential, TaskHandle } from './warden-agent.js'
+export { WardenAgent, WardenApiError } from './warden-agent.js'
