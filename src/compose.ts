@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { JWK } from 'jose'
 import { type AdminCredential, ensureAdminCredential } from './api/index.js'
+import { noBehaviour } from './behaviour/index.js'
+import { ToolCatalog } from './catalog/index.js'
 import { ActivityChain, CheckpointSigner } from './chain/index.js'
 import type { Config } from './config/index.js'
+import { Pipeline } from './enforcement/index.js'
 import {
   AgentRegistry,
   Attestation,
@@ -28,7 +32,16 @@ import {
   randomIds,
   silentLogger,
   systemClock,
+  WardenError,
 } from './kernel/index.js'
+import {
+  ArgumentValidator,
+  formatProblem,
+  type LoadResult,
+  PolicyEngine,
+  readPolicyDirectory,
+  watchPolicyDirectory,
+} from './policy/index.js'
 import { jsonKeyFile, migrate, openStore, type Store } from './store/index.js'
 import {
   type LeasableSecret,
@@ -58,6 +71,9 @@ export interface Warden {
     readonly leases: Leases
     readonly staticSecrets: StaticSecrets
   }
+  readonly catalog: ToolCatalog
+  readonly policy: { readonly engine: PolicyEngine; readonly dir: string; reload(): LoadResult }
+  readonly pipeline: Pipeline
   readonly identity: {
     readonly events: IdentityEvents
     readonly agents: AgentRegistry
@@ -83,6 +99,13 @@ export interface ComposeOptions {
   /** Overrides the configured store (tests). */
   store?: Store
 }
+
+/** The tier templates shipped with Warden: `policies/` at the package root (found from src/ or dist/src/). */
+const SHIPPED_POLICIES = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
+  return join(dir, 'policies')
+})()
 
 /** The composition root: the one place that builds and wires every service from a Config. */
 export async function composeWarden(config: Config, options: ComposeOptions = {}): Promise<Warden> {
@@ -180,6 +203,34 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const sweepTimer = setInterval(() => lifecycle.sweepQuietly(), config.tasks.sweepInterval)
   sweepTimer.unref()
 
+  const catalog = new ToolCatalog(store, clock)
+  const engine = new PolicyEngine(logger, { validateRequests: config.policy.validateRequests })
+  const policyDir = resolve(config.policy.dir ?? SHIPPED_POLICIES)
+  let tools = await catalog.list()
+  const reload = () => engine.load(readPolicyDirectory(policyDir), tools)
+  const first = reload()
+  if (!first.ok) {
+    throw new WardenError(
+      'POLICY_INVALID',
+      `the policy set in \`${policyDir}\` is invalid: ${first.problems.map(formatProblem).join('; ')}`,
+    )
+  }
+  catalog.onChange(async () => {
+    tools = await catalog.list()
+    engine.refreshTools(tools)
+  })
+  const stopWatching = config.policy.watch ? watchPolicyDirectory(policyDir, () => reload()) : () => {}
+  const pipeline = new Pipeline(
+    lifecycle,
+    catalog,
+    engine,
+    new ArgumentValidator(),
+    noBehaviour,
+    chain,
+    clock,
+    ids,
+  )
+
   let closing: Promise<void> | undefined
   return {
     config,
@@ -191,10 +242,14 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     generatedAdminToken: generated,
     identity: { events, agents, instances, joinTokens, keys, svids, proofs, attestation },
     tasks: { registry, tokens, lifecycle, leases, staticSecrets },
+    catalog,
+    policy: { engine, dir: policyDir, reload },
+    pipeline,
     close: () => {
       closing ??= (async () => {
         clearInterval(checkpointTimer)
         clearInterval(sweepTimer)
+        stopWatching()
         // The last checkpoint vouches for everything appended before shutdown.
         await chain
           .checkpoint()

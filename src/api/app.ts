@@ -8,6 +8,7 @@ import { checkHost } from './host-check.js'
 import { agentRoutes } from './routes/agents.js'
 import { attestRoutes } from './routes/attest.js'
 import { chainRoutes } from './routes/chain.js'
+import { decisionRoutes } from './routes/decisions.js'
 import { instanceRoutes } from './routes/instances.js'
 import { taskRoutes } from './routes/tasks.js'
 import { wellKnownRoutes } from './routes/well-known.js'
@@ -35,6 +36,7 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', instanceRoutes(warden))
   app.route('/v1', chainRoutes(warden))
   app.route('/v1', taskRoutes(warden))
+  app.route('/v1', decisionRoutes(warden))
 
   app.notFound((c) =>
     c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404),

@@ -66,6 +66,58 @@ export const closeTaskBody = z
 export const leaseBody = z.object({ secret: z.string().min(1).max(100) }).strict()
 export const secretBody = z.object({ value: z.string().min(1).max(65_536) }).strict()
 
+export const authorizeBody = z.discriminatedUnion('action', [
+  z
+    .object({
+      action: z.literal('tools/call'),
+      server: z.string().min(1).max(100).optional(),
+      tool: toolName,
+      args: z.record(z.string(), z.unknown()).default({}),
+    })
+    .strict(),
+  z
+    .object({
+      action: z.literal('resources/read'),
+      server: z.string().min(1),
+      uri: z.string().min(1).max(4096),
+    })
+    .strict(),
+  z
+    .object({
+      action: z.literal('prompts/get'),
+      server: z.string().min(1),
+      name: z.string().min(1),
+      args: z.record(z.string(), z.unknown()).default({}),
+    })
+    .strict(),
+  z
+    .object({ action: z.enum(['tools/list', 'resources/list', 'prompts/list']), server: z.string().min(1) })
+    .strict(),
+])
+export type AuthorizeBody = z.input<typeof authorizeBody>
+
+const toolDefinition = z.looseObject({
+  name: toolName,
+  title: z.string().optional(),
+  description: z.string().max(20_000).optional(),
+  inputSchema: z.looseObject({ type: z.literal('object') }),
+  annotations: z
+    .looseObject({
+      readOnlyHint: z.boolean().optional(),
+      destructiveHint: z.boolean().optional(),
+      idempotentHint: z.boolean().optional(),
+      openWorldHint: z.boolean().optional(),
+    })
+    .optional(),
+})
+
+const sensitivity = z.enum(['public', 'internal', 'confidential', 'restricted'])
+
+export const syncToolsBody = z
+  .object({ tools: z.array(toolDefinition).max(1000), sensitivity: sensitivity.default('internal') })
+  .strict()
+export const sensitivityBody = z.object({ sensitivity }).strict()
+
 /** The error envelope every non-2xx response carries. */
 export interface ErrorBody {
   code: string

@@ -4,6 +4,7 @@ import { isWardenError } from '../kernel/index.js'
 import { WardenApiError } from '../sdk/index.js'
 import { addIdentityCommands } from './agent.js'
 import { addChainCommands } from './chain.js'
+import { addPolicyCommands } from './policy.js'
 import { serve } from './serve.js'
 import { addTaskCommands } from './task.js'
 
@@ -22,6 +23,7 @@ program
 addIdentityCommands(program)
 addChainCommands(program)
 addTaskCommands(program)
+addPolicyCommands(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message =

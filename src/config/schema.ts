@@ -128,6 +128,17 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    policy: z
+      .object({
+        /** A directory of `.cedar` files; the shipped tier templates when unset. */
+        dir: z.string().min(1).optional(),
+        /** Reload on change; an invalid set is refused and the last good one keeps serving. */
+        watch: z.boolean().default(true),
+        /** Check each request against the schema (typed arguments) inside Cedar as well as before it. */
+        validateRequests: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     /** Secrets a task may lease, by name, with the agents allowed to lease each. */
     secrets: z
       .record(

@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   SECRET_NOT_FOUND: 'no secret with that name is configured',
   LEASE_NOT_ALLOWED: 'the agent may not lease that secret',
   LEASE_FAILED: 'the secret provider could not issue or revoke the lease',
+  TOOL_NOT_FOUND: 'no such tool in the catalog; calls to unknown tools are denied',
+  POLICY_INVALID: 'a policy set does not parse or validate; the last good set keeps serving',
   STORE_UNAVAILABLE: 'the store cannot be reached or written',
   INTERNAL: 'an unexpected failure; details are in the server log',
 } as const

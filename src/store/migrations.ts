@@ -8,6 +8,7 @@ import type { Store } from './store.js'
  * | 1       | agents, join tokens, instances, proof replay cache, identity events, settings |
  * | 2       | the activity chain: events, head, signed checkpoints; identity events move into it |
  * | 3       | tasks (with delegation path), secrets (encrypted), leases |
+ * | 4       | the tool catalog: pinned tool definitions per server |
  *
  * SQL here runs on SQLite and PostgreSQL alike: TEXT, BIGINT, no AUTOINCREMENT, no vendor functions.
  */
@@ -141,6 +142,25 @@ export const MIGRATIONS: readonly Migration[] = [
         revoked_at BIGINT
       )`,
       `CREATE INDEX leases_task ON leases(task)`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'tool-catalog',
+    sql: [
+      `CREATE TABLE tools (
+        server TEXT NOT NULL,
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        pending_definition TEXT,
+        pending_digest TEXT,
+        sensitivity TEXT NOT NULL,
+        status TEXT NOT NULL,
+        first_seen BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (server, name)
+      )`,
     ],
   },
 ]

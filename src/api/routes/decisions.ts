@@ -1,0 +1,70 @@
+import { Hono } from 'hono'
+import type { ToolDefinition } from '../../catalog/index.js'
+import type { Warden } from '../../compose.js'
+import type { Decision, ToolRequest } from '../../enforcement/index.js'
+import { formatProblem } from '../../policy/index.js'
+import { authorizeBody, sensitivityBody, syncToolsBody } from '../contract.js'
+import { presentedToken, readBody, requireAdmin } from '../request.js'
+
+/** The decision as the caller sees it. */
+export function decisionBody(decision: Decision) {
+  return {
+    decisionId: decision.decisionId,
+    effect: decision.effect,
+    reasons: decision.reasons,
+    signals: decision.signals,
+    errors: decision.errors,
+    policyVersion: decision.policyVersion,
+    task: decision.task,
+  }
+}
+
+/** The HTTP decision API, the policy set's state, and the tool catalog. */
+export function decisionRoutes(warden: Warden): Hono {
+  const app = new Hono()
+  const publicUrl = warden.config.server.publicUrl
+
+  app.post('/authorize', async (c) => {
+    const body = await readBody(c, authorizeBody)
+    const { token, context } = presentedToken(c, publicUrl)
+    const decision = await warden.pipeline.authorize(token, context, body as ToolRequest)
+    return c.json(decisionBody(decision))
+  })
+
+  app.use('/policies', requireAdmin(warden.admin))
+  app.use('/policies/*', requireAdmin(warden.admin))
+  app.get('/policies', (c) =>
+    c.json({
+      dir: warden.policy.dir,
+      version: warden.policy.engine.version,
+      problems: warden.policy.engine.problems.map(formatProblem),
+    }),
+  )
+  app.post('/policies/reload', (c) => {
+    const result = warden.policy.reload()
+    return c.json(
+      result.ok
+        ? { ok: true, version: result.version, policies: result.policies, untyped: result.untyped }
+        : { ok: false, serving: warden.policy.engine.version, problems: result.problems.map(formatProblem) },
+      result.ok ? 200 : 422,
+    )
+  })
+
+  app.use('/tools', requireAdmin(warden.admin))
+  app.use('/servers/*', requireAdmin(warden.admin))
+  app.get('/tools', async (c) => c.json({ tools: await warden.catalog.list(c.req.query('server')) }))
+  app.put('/servers/:server/tools', async (c) => {
+    const { tools, sensitivity } = await readBody(c, syncToolsBody)
+    return c.json(await warden.catalog.sync(c.req.param('server'), tools as ToolDefinition[], sensitivity))
+  })
+  app.post('/servers/:server/tools/:name/approve', async (c) =>
+    c.json(await warden.catalog.approve(c.req.param('server'), c.req.param('name'))),
+  )
+  app.put('/servers/:server/tools/:name/sensitivity', async (c) => {
+    const { sensitivity } = await readBody(c, sensitivityBody)
+    return c.json(
+      await warden.catalog.setSensitivity(c.req.param('server'), c.req.param('name'), sensitivity),
+    )
+  })
+  return app
+}

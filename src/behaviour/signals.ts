@@ -1,0 +1,45 @@
+/** How bad a finding is. */
+export type Severity = 'low' | 'medium' | 'high' | 'critical'
+
+/** A behavioural finding about a task's activity, with the chain events that caused it. */
+export interface Signal {
+  /** A stable kind, e.g. `intent_drift`, `untrusted_provenance`, `credential_reuse`. */
+  kind: string
+  severity: Severity
+  /** A one-line explanation for the decision's reader. */
+  summary: string
+  /** Chain `seq`s of the events that are the evidence. */
+  evidence: number[]
+  /** Framework references, e.g. `OWASP-ASI:ASI01`. */
+  refs: string[]
+}
+
+/** A task's behavioural standing at the moment of a request. */
+export interface BehaviourAssessment {
+  signals: Signal[]
+  /** 0–100, decaying over time. */
+  risk: number
+}
+
+/** What a detector sees of the request being decided. */
+export interface RequestFacts {
+  task: string
+  agent: string
+  action: string
+  server: string | null
+  tool: string | null
+  args: Record<string, unknown>
+}
+
+/**
+ * Turns a task's activity chain into signals and a risk score for the next decision. The behaviour issue
+ * provides the detectors; until then `noBehaviour` reports nothing — honestly empty, never invented.
+ */
+export interface BehaviourAnalyzer {
+  assess(request: RequestFacts): Promise<BehaviourAssessment>
+}
+
+/** An analyzer with no detectors: no signals, zero risk. */
+export const noBehaviour: BehaviourAnalyzer = {
+  assess: async () => ({ signals: [], risk: 0 }),
+}

@@ -1,0 +1,107 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { type CatalogTool, type ToolDefinition, unstoredTool } from '../catalog/index.js'
+import { silentLogger } from '../kernel/index.js'
+import { formatProblem, PolicyEngine, readPolicyDirectory, runPolicyTests } from '../policy/index.js'
+import { createApiClient } from './api-client.js'
+import { printJson } from './output.js'
+
+function readJsonFiles(dir: string): Array<{ file: string; content: unknown }> {
+  let names: string[]
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.json'))
+  } catch {
+    return []
+  }
+  return names.sort().map((file) => {
+    const text = readFileSync(join(dir, file), 'utf8')
+    try {
+      return { file, content: JSON.parse(text) as unknown }
+    } catch (error) {
+      return { file, content: { invalidJson: String(error) } }
+    }
+  })
+}
+
+/** `warden policy check|test|status|reload` and `warden tools list|approve`. */
+export function addPolicyCommands(program: Command): void {
+  const policy = program.command('policy').description('check, test and inspect Cedar policy sets')
+  policy
+    .command('check <dir>')
+    .description('parse and strictly validate a policy directory; exit 1 with file:line:col messages')
+    .option(
+      '--tools <file>',
+      'a JSON file `{ "<server>": [tool definitions] }` whose tools the policies may name',
+    )
+    .action((dir: string, o) => {
+      const tools: CatalogTool[] = []
+      if (o.tools) {
+        const byServer = JSON.parse(readFileSync(o.tools, 'utf8')) as Record<string, ToolDefinition[]>
+        for (const [server, definitions] of Object.entries(byServer)) {
+          for (const definition of definitions) tools.push(unstoredTool(server, definition))
+        }
+      }
+      const result = new PolicyEngine(silentLogger, { validateRequests: true }).load(
+        readPolicyDirectory(dir),
+        tools,
+      )
+      if (result.ok) {
+        process.stdout.write(`ok: ${result.policies} policies, version ${result.version}\n`)
+      } else {
+        for (const problem of result.problems) process.stdout.write(`${formatProblem(problem)}\n`)
+        process.exitCode = 1
+      }
+    })
+  policy
+    .command('test <dir>')
+    .description(
+      'run the test cases in <dir>/tests/*.json against the policies in <dir>; exit 1 on any failure',
+    )
+    .action((dir: string) => {
+      const { loadErrors, results } = runPolicyTests(
+        readPolicyDirectory(dir),
+        readJsonFiles(join(dir, 'tests')),
+      )
+      for (const error of loadErrors) process.stdout.write(`error: ${error}\n`)
+      for (const r of results) {
+        process.stdout.write(
+          `${r.passed ? 'PASS' : 'FAIL'}  ${r.file} › ${r.name}${r.passed ? '' : `: expected ${r.expected}, got ${r.actual} (${r.detail})`}\n`,
+        )
+      }
+      const failed = results.filter((r) => !r.passed).length
+      process.stdout.write(`\n${results.length - failed} passed, ${failed} failed\n`)
+      if (failed > 0 || loadErrors.length > 0 || results.length === 0) process.exitCode = 1
+    })
+  policy
+    .command('status')
+    .description('the version in force and any problems of the last reload')
+    .option('--url <url>')
+    .action(async (o) => printJson(await createApiClient(o).call('GET', '/v1/policies')))
+  policy
+    .command('reload')
+    .option('--url <url>')
+    .action(async (o) => printJson(await createApiClient(o).call('POST', '/v1/policies/reload')))
+
+  const tools = program.command('tools').description('the tool catalog: pinned definitions')
+  tools
+    .command('list')
+    .option('--server <name>')
+    .option('--url <url>')
+    .action(async (o) => {
+      const query = o.server ? `?server=${encodeURIComponent(o.server)}` : ''
+      printJson(await createApiClient(o).call('GET', `/v1/tools${query}`))
+    })
+  tools
+    .command('approve <server> <tool>')
+    .description('approve the changed definition of a quarantined tool')
+    .option('--url <url>')
+    .action(async (server: string, tool: string, o) =>
+      printJson(
+        await createApiClient(o).call(
+          'POST',
+          `/v1/servers/${encodeURIComponent(server)}/tools/${encodeURIComponent(tool)}/approve`,
+        ),
+      ),
+    )
+}

@@ -1,0 +1,2 @@
+export type { Decision, ToolRequest } from './pipeline.js'
+export { delegationPath, Pipeline } from './pipeline.js'

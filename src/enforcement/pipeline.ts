@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto'
+import type { BehaviourAnalyzer, Signal } from '../behaviour/index.js'
+import type { CatalogTool, ToolCatalog } from '../catalog/index.js'
+import { type ActivityChain, canonicalJson } from '../chain/index.js'
+import type { ProofContext } from '../identity/index.js'
+import type { Clock, IdSource } from '../kernel/index.js'
+import {
+  type ArgumentValidator,
+  buildRequest,
+  type DecisionFacts,
+  type Effect,
+  type PolicyDecision,
+  type PolicyEngine,
+} from '../policy/index.js'
+import type { ActorChain, AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
+
+/** A request to be decided: a tool call (or, from the gateway, a resource read, prompt or listing). */
+export type ToolRequest =
+  | { action: 'tools/call'; server?: string | undefined; tool: string; args: Record<string, unknown> }
+  | { action: 'resources/read'; server: string; uri: string }
+  | { action: 'prompts/get'; server: string; name: string; args: Record<string, unknown> }
+  | { action: 'tools/list' | 'resources/list' | 'prompts/list'; server: string }
+
+/** A decision, as a value: effect, why, which signals, any errors, and the id it is recorded under. */
+export interface Decision {
+  decisionId: string
+  effect: Effect
+  reasons: string[]
+  signals: Signal[]
+  errors: string[]
+  policyVersion: string | null
+  task: string
+  /** The chain id of the call this decision is about. */
+  call: string
+  /** The catalog tool, for a tool call that resolved. */
+  tool?: CatalogTool
+}
+
+/** SPIFFE IDs on a task's delegation path, root first. */
+export function delegationPath(principal: string, act: ActorChain | null): string[] {
+  const actors: string[] = []
+  for (let node: ActorChain | undefined = act ?? undefined; node; node = node.act) actors.unshift(node.sub)
+  return actors[0] === principal ? actors : [principal, ...actors]
+}
+
+function digest(value: unknown): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`
+}
+
+/**
+ * The enforcement pipeline, one function that reads top to bottom:
+ * authenticate → resolve → observe → correlate → decide → record. Each step that fails denies, with the reason.
+ * The same pipeline serves the HTTP decision API, the MCP gateway and offline replay.
+ */
+export class Pipeline {
+  constructor(
+    private readonly lifecycle: TaskLifecycle,
+    private readonly catalog: ToolCatalog,
+    private readonly engine: PolicyEngine,
+    private readonly validator: ArgumentValidator,
+    private readonly behaviour: BehaviourAnalyzer,
+    private readonly chain: ActivityChain,
+    private readonly clock: Clock,
+    private readonly ids: IdSource,
+  ) {}
+
+  /** ① Authenticates a task token (throws on failure: no task, no decision), then decides the request. */
+  async authorize(token: string, proof: ProofContext, request: ToolRequest): Promise<Decision> {
+    const caller = await this.lifecycle.authenticate(token, proof)
+    return this.decide(caller, request)
+  }
+
+  /** ②–⑥ for a caller already authenticated (an MCP session bound to its task). */
+  async decide(
+    caller: AuthenticatedTask,
+    request: ToolRequest,
+    options: { approved?: boolean } = {},
+  ): Promise<Decision> {
+    const { task, agent, instance } = caller
+    const call = this.ids.id()
+    const decisionId = this.ids.id()
+    const deny = (reasons: string[], errors: string[], signals: Signal[] = []) =>
+      this.record(instance.spiffeId, {
+        decisionId,
+        effect: 'deny',
+        reasons,
+        errors,
+        signals,
+        policyVersion: this.engine.version,
+        task: task.id,
+        call,
+      })
+
+    // ② resolve the target
+    let target: DecisionFacts['target']
+    let args: Record<string, unknown> = {}
+    let tool: CatalogTool | undefined
+    if (request.action === 'tools/call') {
+      args = request.args
+      const servers = request.server ? [request.server] : await this.catalog.serversOf(request.tool)
+      if (servers.length !== 1) {
+        await this.observe(caller, call, request, args)
+        return deny(
+          [],
+          [
+            servers.length === 0
+              ? `unknown tool \`${request.tool}\``
+              : `tool \`${request.tool}\` is ambiguous: name its server`,
+          ],
+        )
+      }
+      tool = await this.catalog.get(servers[0] as string, request.tool)
+      if (!tool) {
+        await this.observe(caller, call, request, args)
+        return deny([], [`unknown tool \`${request.tool}\` on server \`${servers[0]}\``])
+      }
+      target = { kind: 'tool', tool }
+    } else if (request.action === 'resources/read') {
+      target = { kind: 'resource', server: request.server, uri: request.uri, sensitivity: 'internal' }
+    } else if (request.action === 'prompts/get') {
+      args = request.args
+      target = { kind: 'prompt', server: request.server, name: request.name, sensitivity: 'internal' }
+    } else {
+      target = { kind: 'list', server: request.server }
+    }
+
+    // ③ observe: the request enters the task's chain before anything is decided about it
+    await this.observe(caller, call, request, args, tool)
+
+    if (tool?.status === 'quarantined') {
+      const signal: Signal = {
+        kind: 'tool_definition_changed',
+        severity: 'high',
+        summary: `the definition of \`${tool.name}\` changed since it was approved`,
+        evidence: [],
+        refs: ['OWASP-ASI:ASI04', 'MAESTRO:L3'],
+      }
+      return deny([], [`tool \`${tool.name}\` is quarantined until its new definition is approved`], [signal])
+    }
+
+    if (tool && !this.engine.knows(tool)) {
+      // A tool added or re-approved since the policy set was built: rebuild the schema before deciding.
+      this.engine.refreshTools(await this.catalog.list())
+      if (!this.engine.knows(tool)) {
+        return deny([], [`the policy set in force does not cover tool \`${tool.server}/${tool.name}\``])
+      }
+    }
+
+    // ④ correlate: behaviour of the task so far
+    const behaviour = await this.behaviour.assess({
+      task: task.id,
+      agent: instance.spiffeId,
+      action: request.action,
+      server: tool?.server ?? ('server' in request ? (request.server ?? null) : null),
+      tool: tool?.name ?? null,
+      args,
+    })
+
+    // ⑤ decide: arguments against the pinned schema, then Cedar
+    if (tool) {
+      const mismatch = this.validator.check(tool, args)
+      if (mismatch) return deny([], [mismatch], behaviour.signals)
+    }
+    const facts: DecisionFacts = {
+      now: this.clock.now(),
+      agent: { name: agent.name, owner: agent.owner, tier: task.tier, entitlements: agent.entitlements },
+      instance: { id: instance.id, spiffeId: instance.spiffeId },
+      task: {
+        id: task.id,
+        purpose: task.intent.purpose,
+        tools: task.scope,
+        dataClasses: task.intent.dataClasses ?? [],
+        depth: task.depth,
+        parent: task.parent,
+        openedAt: task.openedAt,
+        chain: delegationPath(task.principal, task.act),
+      },
+      target,
+      args,
+      approved: options.approved ?? false,
+      behaviour,
+    }
+    const built = buildRequest(facts, this.engine)
+    if (!built.ok) return deny([], [built.error], behaviour.signals)
+    const policy: PolicyDecision = this.engine.decide(built.request, { approved: facts.approved })
+
+    // ⑥ record
+    return this.record(instance.spiffeId, {
+      decisionId,
+      effect: policy.effect,
+      reasons: policy.reasons,
+      errors: policy.errors,
+      signals: behaviour.signals,
+      policyVersion: policy.policyVersion,
+      task: task.id,
+      call,
+      ...(tool ? { tool } : {}),
+    })
+  }
+
+  private async observe(
+    caller: AuthenticatedTask,
+    call: string,
+    request: ToolRequest,
+    args: Record<string, unknown>,
+    tool?: CatalogTool,
+  ): Promise<void> {
+    const body: Record<string, unknown> = { call, action: request.action, argsDigest: digest(args) }
+    if (request.action === 'tools/call') {
+      body.tool = request.tool
+      body.server = tool?.server ?? request.server ?? null
+      body.toolDigest = tool?.digest ?? null
+      body.args = args
+    } else if (request.action === 'resources/read') {
+      body.server = request.server
+      body.uri = request.uri
+    } else {
+      body.server = request.server
+    }
+    await this.chain.append({
+      kind: 'tool.call',
+      task: caller.task.id,
+      agent: caller.instance.spiffeId,
+      body,
+    })
+  }
+
+  private async record(agentId: string, decision: Decision): Promise<Decision> {
+    await this.chain.append({
+      kind: 'decision',
+      task: decision.task,
+      agent: agentId,
+      body: {
+        call: decision.call,
+        decisionId: decision.decisionId,
+        effect: decision.effect,
+        reasons: decision.reasons,
+        errors: decision.errors,
+        signals: decision.signals.map((s) => ({ kind: s.kind, severity: s.severity, evidence: s.evidence })),
+        policyVersion: decision.policyVersion,
+      },
+    })
+    return decision
+  }
+}

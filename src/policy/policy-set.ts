@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto'
+import {
+  checkParsePolicySet,
+  type DetailedError,
+  policySetTextToParts,
+  policyToJson,
+  validate,
+} from '@cedar-policy/cedar-wasm/nodejs'
+
+/** A `.cedar` file's name and text. */
+export interface PolicySource {
+  file: string
+  text: string
+}
+
+/** Where a policy came from. */
+export interface PolicyOrigin {
+  file: string
+  line: number
+  col: number
+  /** Offset of the policy's text in its file. */
+  offset: number
+}
+
+/** A problem in a policy set, located as `file:line:col`. */
+export interface PolicyProblem {
+  file: string
+  line: number
+  col: number
+  policyId: string | null
+  message: string
+}
+
+/** A parsed policy set: stable ids (`file#@id`), the escalation policies, and a version digest. */
+export interface ParsedPolicies {
+  version: string
+  /** Policy id → policy text. */
+  policies: Record<string, string>
+  origins: Map<string, PolicyOrigin>
+  /** Ids of `forbid` policies annotated `@escalate`: they hold a call for a human instead of denying it. */
+  escalations: Set<string>
+}
+
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  let line = 1
+  let lineStart = 0
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line += 1
+      lineStart = i + 1
+    }
+  }
+  return { line, col: offset - lineStart + 1 }
+}
+
+function messageOf(error: DetailedError): string {
+  const labels = (error.sourceLocations ?? []).map((l) => l.label).filter(Boolean)
+  const help = error.help ? ` (${error.help})` : ''
+  return `${error.message}${labels.length ? `: ${labels.join('; ')}` : ''}${help}`
+}
+
+/**
+ * Parses `.cedar` sources into one policy set with stable ids: the file name plus the policy's `@id`
+ * annotation (or its position in the file when it has none). Reports every problem as `file:line:col`.
+ */
+export function parsePolicies(
+  sources: readonly PolicySource[],
+): { ok: true; parsed: ParsedPolicies } | { ok: false; problems: PolicyProblem[] } {
+  const problems: PolicyProblem[] = []
+  const policies: Record<string, string> = {}
+  const origins = new Map<string, PolicyOrigin>()
+  const escalations = new Set<string>()
+  const sorted = [...sources].sort((a, b) => (a.file < b.file ? -1 : 1))
+  for (const source of sorted) {
+    const parsed = checkParsePolicySet({ staticPolicies: source.text })
+    if (parsed.type === 'failure') {
+      for (const error of parsed.errors) {
+        const at = lineCol(source.text, error.sourceLocations?.[0]?.start ?? 0)
+        problems.push({ file: source.file, ...at, policyId: null, message: messageOf(error) })
+      }
+      continue
+    }
+    const parts = policySetTextToParts(source.text)
+    if (parts.type === 'failure') {
+      problems.push({
+        file: source.file,
+        line: 1,
+        col: 1,
+        policyId: null,
+        message: parts.errors.map(messageOf).join('; '),
+      })
+      continue
+    }
+    if (parts.policy_templates.length > 0) {
+      problems.push({
+        file: source.file,
+        line: 1,
+        col: 1,
+        policyId: null,
+        message: 'policy templates are not supported',
+      })
+    }
+    let cursor = 0
+    for (const [index, text] of parts.policies.entries()) {
+      const offset = Math.max(0, source.text.indexOf(text, cursor))
+      cursor = offset + text.length
+      const at = lineCol(source.text, offset)
+      const json = policyToJson(text)
+      const annotations = json.type === 'success' ? (json.json.annotations ?? {}) : {}
+      const id = `${source.file}#${annotations.id ?? index + 1}`
+      if (policies[id] !== undefined) {
+        problems.push({ file: source.file, ...at, policyId: id, message: `duplicate policy id \`${id}\`` })
+        continue
+      }
+      if ('escalate' in annotations) {
+        if (json.type === 'success' && json.json.effect !== 'forbid') {
+          problems.push({
+            file: source.file,
+            ...at,
+            policyId: id,
+            message: '`@escalate` applies to `forbid` policies only',
+          })
+        }
+        escalations.add(id)
+      }
+      policies[id] = text
+      origins.set(id, { file: source.file, offset, ...at })
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems }
+  const digest = createHash('sha256')
+  for (const source of sorted) digest.update(`${source.file}\n${source.text}\n`)
+  return {
+    ok: true,
+    parsed: { version: `sha256:${digest.digest('hex').slice(0, 16)}`, policies, origins, escalations },
+  }
+}
+
+/** Strict validation of every policy against the schema; problems located in their files. */
+export function validatePolicies(
+  parsed: ParsedPolicies,
+  schema: Record<string, unknown>,
+  sources: readonly PolicySource[],
+): PolicyProblem[] {
+  const answer = validate({
+    schema: schema as never,
+    policies: { staticPolicies: parsed.policies },
+    validationSettings: { mode: 'strict' },
+  })
+  if (answer.type === 'failure') {
+    return answer.errors.map((error) => ({
+      file: '(schema)',
+      line: 1,
+      col: 1,
+      policyId: null,
+      message: messageOf(error),
+    }))
+  }
+  const texts = new Map(sources.map((source) => [source.file, source.text]))
+  return answer.validationErrors.map((problem) => {
+    const origin = parsed.origins.get(problem.policyId)
+    const text = origin ? (texts.get(origin.file) ?? '') : ''
+    const offset = (origin?.offset ?? 0) + (problem.error.sourceLocations?.[0]?.start ?? 0)
+    return {
+      file: origin?.file ?? '(unknown)',
+      ...lineCol(text, offset),
+      policyId: problem.policyId,
+      message: messageOf(problem.error),
+    }
+  })
+}
+
+/** `file:line:col: message` */
+export function formatProblem(problem: PolicyProblem): string {
+  return `${problem.file}:${problem.line}:${problem.col}: ${problem.policyId ? `[${problem.policyId}] ` : ''}${problem.message}`
+}
