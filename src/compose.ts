@@ -32,7 +32,6 @@ import {
   randomIds,
   silentLogger,
   systemClock,
-  WardenError,
 } from './kernel/index.js'
 import {
   ArgumentValidator,
@@ -72,7 +71,7 @@ export interface Warden {
     readonly staticSecrets: StaticSecrets
   }
   readonly catalog: ToolCatalog
-  readonly policy: { readonly engine: PolicyEngine; readonly dir: string; reload(): LoadResult }
+  readonly policy: { readonly engine: PolicyEngine; readonly dir: string; reload(): Promise<LoadResult> }
   readonly pipeline: Pipeline
   readonly identity: {
     readonly events: IdentityEvents
@@ -206,24 +205,33 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const catalog = new ToolCatalog(store, clock)
   const engine = new PolicyEngine(logger, { validateRequests: config.policy.validateRequests })
   const policyDir = resolve(config.policy.dir ?? SHIPPED_POLICIES)
-  let tools = await catalog.list()
-  const reload = () => engine.load(readPolicyDirectory(policyDir), tools)
-  const first = reload()
+  // The policy set is a function of the directory and the tool catalog (which types the per-tool actions):
+  // whenever either changes, it is rebuilt; a set that fails is refused and the last good one keeps serving.
+  const reloadPolicies = async (): Promise<LoadResult> =>
+    engine.load(readPolicyDirectory(policyDir), await catalog.list())
+  const first = await reloadPolicies()
   if (!first.ok) {
-    throw new WardenError(
-      'POLICY_INVALID',
-      `the policy set in \`${policyDir}\` is invalid: ${first.problems.map(formatProblem).join('; ')}`,
-    )
+    // Fail closed but keep serving: every request is denied until a valid set loads (`warden policy status`).
+    logger.error('no valid policy set: every request is denied', {
+      dir: policyDir,
+      problems: first.problems.map(formatProblem),
+    })
   }
   catalog.onChange(async () => {
-    tools = await catalog.list()
-    engine.refreshTools(tools)
+    await reloadPolicies()
   })
-  const stopWatching = config.policy.watch ? watchPolicyDirectory(policyDir, () => reload()) : () => {}
+  const stopWatching = config.policy.watch
+    ? watchPolicyDirectory(policyDir, () => {
+        reloadPolicies().catch((error: unknown) =>
+          logger.error('policy reload failed', { error: String(error) }),
+        )
+      })
+    : () => {}
   const pipeline = new Pipeline(
     lifecycle,
     catalog,
     engine,
+    reloadPolicies,
     new ArgumentValidator(),
     noBehaviour,
     chain,
@@ -243,7 +251,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     identity: { events, agents, instances, joinTokens, keys, svids, proofs, attestation },
     tasks: { registry, tokens, lifecycle, leases, staticSecrets },
     catalog,
-    policy: { engine, dir: policyDir, reload },
+    policy: { engine, dir: policyDir, reload: reloadPolicies },
     pipeline,
     close: () => {
       closing ??= (async () => {

@@ -57,6 +57,8 @@ export class Pipeline {
     private readonly lifecycle: TaskLifecycle,
     private readonly catalog: ToolCatalog,
     private readonly engine: PolicyEngine,
+    /** Rebuilds the policy set from its directory and the current catalog. */
+    private readonly reloadPolicies: () => Promise<unknown>,
     private readonly validator: ArgumentValidator,
     private readonly behaviour: BehaviourAnalyzer,
     private readonly chain: ActivityChain,
@@ -140,7 +142,7 @@ export class Pipeline {
 
     if (tool && !this.engine.knows(tool)) {
       // A tool added or re-approved since the policy set was built: rebuild the schema before deciding.
-      this.engine.refreshTools(await this.catalog.list())
+      await this.reloadPolicies()
       if (!this.engine.knows(tool)) {
         return deny([], [`the policy set in force does not cover tool \`${tool.server}/${tool.name}\``])
       }

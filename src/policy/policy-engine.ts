@@ -53,7 +53,6 @@ export type LoadResult =
 
 interface ActiveSet {
   parsed: ParsedPolicies
-  sources: readonly PolicySource[]
   schema: Record<string, unknown>
   schemaName: string
   fullId: string
@@ -144,7 +143,6 @@ export class PolicyEngine {
     }
     this.active = {
       parsed: parsed.parsed,
-      sources,
       schema,
       schemaName,
       fullId: `full:${tag}`,
@@ -162,12 +160,6 @@ export class PolicyEngine {
       policies: Object.keys(all).length,
       untyped: [...untyped.keys()],
     }
-  }
-
-  /** Re-validates the set in force against a changed tool catalog (the schema moves with it). */
-  refreshTools(tools: readonly CatalogTool[]): LoadResult | undefined {
-    if (!this.active || this.active.catalogKey === catalogKey(tools)) return undefined
-    return this.load(this.active.sources, tools)
   }
 
   private refuse(problems: PolicyProblem[]): LoadResult {

@@ -40,8 +40,8 @@ export function decisionRoutes(warden: Warden): Hono {
       problems: warden.policy.engine.problems.map(formatProblem),
     }),
   )
-  app.post('/policies/reload', (c) => {
-    const result = warden.policy.reload()
+  app.post('/policies/reload', async (c) => {
+    const result = await warden.policy.reload()
     return c.json(
       result.ok
         ? { ok: true, version: result.version, policies: result.policies, untyped: result.untyped }

@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest'
+import { type CatalogTool, unstoredTool } from '../../src/catalog/index.js'
+import { silentLogger } from '../../src/kernel/index.js'
+import {
+  ArgumentValidator,
+  buildRequest,
+  type DecisionFacts,
+  PolicyEngine,
+  type PolicySource,
+} from '../../src/policy/index.js'
+
+const pay = unstoredTool('payments', {
+  name: 'transfer',
+  description: 'Transfer money',
+  inputSchema: {
+    type: 'object',
+    properties: { amount: { type: 'number' }, iban: { type: 'string' }, memo: { type: 'string' } },
+    required: ['amount', 'iban'],
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
+})
+const mail = unstoredTool('mail', {
+  name: 'send_email',
+  description: 'Send mail',
+  inputSchema: { type: 'object', properties: { to: { type: 'string' } }, required: ['to'] },
+  annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
+})
+const TOOLS = [pay, mail]
+
+const PERMIT_DECLARED = `@id("declared")
+permit (principal, action in Warden::Action::"call_tool", resource is Warden::Tool) when { context.task.declared };`
+
+function engineWith(...texts: string[]): PolicyEngine {
+  const engine = new PolicyEngine(silentLogger, { validateRequests: true })
+  const result = engine.load(
+    texts.map((text, i) => ({ file: `p${i}.cedar`, text })),
+    TOOLS,
+  )
+  if (!result.ok) throw new Error(JSON.stringify(result.problems))
+  return engine
+}
+
+function decide(
+  engine: PolicyEngine,
+  tool: CatalogTool,
+  args: Record<string, unknown>,
+  extra: Partial<DecisionFacts> = {},
+) {
+  const facts: DecisionFacts = {
+    now: Date.UTC(2026, 0, 5, 10),
+    agent: { name: 'billing', owner: 'o@example.com', tier: 'standard', entitlements: [tool.name] },
+    instance: { id: 'i1', spiffeId: 'spiffe://warden.local/agent/billing/i1' },
+    task: {
+      id: 't1',
+      purpose: 'p',
+      tools: [tool.name],
+      dataClasses: [],
+      depth: 0,
+      parent: null,
+      openedAt: 0,
+      chain: [],
+    },
+    target: { kind: 'tool', tool },
+    args,
+    approved: false,
+    behaviour: { signals: [], risk: 0 },
+    ...extra,
+  }
+  const mismatch = new ArgumentValidator().check(tool, args)
+  if (mismatch) return { effect: 'deny' as const, reasons: [], errors: [mismatch], policyVersion: null }
+  const built = buildRequest(facts, engine)
+  if (!built.ok) return { effect: 'deny' as const, reasons: [], errors: [built.error], policyVersion: null }
+  return engine.decide(built.request, { approved: facts.approved })
+}
+
+describe('policy engine', () => {
+  it('caps an amount argument (typed as a decimal)', () => {
+    const engine = engineWith(
+      PERMIT_DECLARED,
+      `@id("cap") forbid (principal, action == Warden::payments::Action::"transfer", resource)
+       when { context.input.amount.greaterThan(decimal("1000.00")) };`,
+    )
+    expect(decide(engine, pay, { amount: 999.99, iban: 'DE00' }).effect).toBe('allow')
+    const over = decide(engine, pay, { amount: 1000.01, iban: 'DE00' })
+    expect(over).toMatchObject({ effect: 'deny', reasons: ['p1.cedar#cap'] })
+  })
+
+  it('allows only recipients of one domain', () => {
+    const engine = engineWith(
+      PERMIT_DECLARED,
+      `@id("domain") forbid (principal, action == Warden::mail::Action::"send_email", resource)
+       unless { context.input.to like "*@corp.example" };`,
+    )
+    expect(decide(engine, mail, { to: 'ann@corp.example' }).effect).toBe('allow')
+    expect(decide(engine, mail, { to: 'attacker@evil.example' }).effect).toBe('deny')
+  })
+
+  it('escalates when only an @escalate policy stands in the way, and allows once approved', () => {
+    const engine = engineWith(
+      PERMIT_DECLARED,
+      `@id("big") @escalate("large transfer") forbid (principal, action == Warden::payments::Action::"transfer", resource)
+       when { context.input.amount.greaterThan(decimal("500.00")) };`,
+    )
+    expect(decide(engine, pay, { amount: 700, iban: 'DE00' })).toMatchObject({
+      effect: 'escalate',
+      reasons: ['p1.cedar#big'],
+    })
+    expect(decide(engine, pay, { amount: 700, iban: 'DE00' }, { approved: true }).effect).toBe('allow')
+    // No permit behind the escalation: deny, not escalate.
+    const undeclared = decide(
+      engine,
+      pay,
+      { amount: 700, iban: 'DE00' },
+      {
+        task: {
+          id: 't',
+          purpose: 'p',
+          tools: [],
+          dataClasses: [],
+          depth: 0,
+          parent: null,
+          openedAt: 0,
+          chain: [],
+        },
+      },
+    )
+    expect(undeclared.effect).toBe('deny')
+  })
+
+  it('denies when a forbid errors at evaluation time, although Cedar would skip it and allow', () => {
+    // Overflow is a runtime error that strict validation cannot see.
+    const engine = engineWith(
+      PERMIT_DECLARED,
+      `@id("overflows") forbid (principal, action, resource) when { context.task.ageSeconds * 9223372036854775807 > 1 };`,
+    )
+    const decision = decide(
+      engine,
+      mail,
+      { to: 'a@corp.example' },
+      {
+        task: {
+          id: 't',
+          purpose: 'p',
+          tools: ['send_email'],
+          dataClasses: [],
+          depth: 0,
+          parent: null,
+          openedAt: 0,
+          chain: [],
+        },
+      },
+    )
+    expect(decision.effect).toBe('deny')
+    expect(decision.errors.join(' ')).toContain('p1.cedar#overflows')
+  })
+
+  it('denies with an empty policy set, and with no set loaded', () => {
+    const none = new PolicyEngine(silentLogger, { validateRequests: true })
+    expect(
+      none.decide({
+        principal: { type: 'a', id: 'b' },
+        action: { type: 'a', id: 'b' },
+        resource: { type: 'a', id: 'b' },
+        context: {},
+        entities: [],
+      }).effect,
+    ).toBe('deny')
+    const empty = new PolicyEngine(silentLogger, { validateRequests: true })
+    expect(empty.load([], TOOLS).ok).toBe(true)
+    const decision = decide(empty, mail, { to: 'x' })
+    expect(decision).toMatchObject({ effect: 'deny' })
+    expect(decision.errors).toEqual(['the policy set is empty'])
+  })
+
+  it('denies arguments that do not match the tool schema before any policy runs', () => {
+    const engine = engineWith(`@id("all") permit (principal, action, resource);`)
+    const decision = decide(engine, pay, { amount: 'lots', iban: 'DE00' })
+    expect(decision.effect).toBe('deny')
+    expect(decision.errors[0]).toContain('arguments do not match')
+  })
+
+  it('refuses an invalid set with file:line:col and keeps serving the last good one', () => {
+    const engine = engineWith(PERMIT_DECLARED)
+    const good = engine.version
+    const broken: PolicySource[] = [
+      { file: 'ok.cedar', text: PERMIT_DECLARED },
+      {
+        file: 'typo.cedar',
+        text: '\n\n@id("x") permit (principal, action, resource) when { context.nope == 1 };',
+      },
+    ]
+    const result = engine.load(broken, TOOLS)
+    expect(result.ok).toBe(false)
+    if (!result.ok) {
+      expect(result.problems[0]).toMatchObject({ file: 'typo.cedar', line: 3, policyId: 'typo.cedar#x' })
+      expect(result.problems[0]?.col).toBeGreaterThan(1)
+    }
+    expect(engine.version).toBe(good)
+    expect(decide(engine, mail, { to: 'a' }).effect).toBe('allow')
+
+    const syntax = engine.load(
+      [{ file: 'bad.cedar', text: 'permit (principal, action, resource) when { 1 + };' }],
+      TOOLS,
+    )
+    expect(syntax.ok).toBe(false)
+    if (!syntax.ok) expect(syntax.problems[0]).toMatchObject({ file: 'bad.cedar', line: 1 })
+  })
+
+  it('gives every policy a stable id from its file and @id, and records the set version', () => {
+    const engine = engineWith(PERMIT_DECLARED)
+    const decision = decide(engine, mail, { to: 'a' })
+    expect(decision.reasons).toEqual(['p0.cedar#declared'])
+    expect(decision.policyVersion).toMatch(/^sha256:/)
+  })
+})
