@@ -1,4 +1,5 @@
 import { benchChain } from './chain.js'
+import { benchDecision } from './decision.js'
 import { printTable, type Suite } from './harness.js'
 import { benchIdentity } from './identity.js'
 import { benchTasks } from './tasks.js'
@@ -10,6 +11,7 @@ import { benchTasks } from './tasks.js'
 const SUITES: Record<string, () => Promise<Suite>> = {
   identity: benchIdentity,
   tasks: benchTasks,
+  decision: benchDecision,
   chain: benchChain,
 }
 

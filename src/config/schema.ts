@@ -134,8 +134,12 @@ export const configSchema = z
         dir: z.string().min(1).optional(),
         /** Reload on change; an invalid set is refused and the last good one keeps serving. */
         watch: z.boolean().default(true),
-        /** Check each request against the schema (typed arguments) inside Cedar as well as before it. */
-        validateRequests: z.boolean().default(true),
+        /**
+         * Also have Cedar check each request against the schema. Off by default: policies are strictly validated
+         * at load, arguments against the tool's JSON Schema and its typed form before Cedar, and the context is
+         * built to the schema — the per-request check doubles the decision's cost (docs/decisions/002).
+         */
+        validateRequests: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

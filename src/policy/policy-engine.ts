@@ -9,6 +9,7 @@ import type { CatalogTool } from '../catalog/index.js'
 import type { Logger } from '../kernel/index.js'
 import type { CommonTypes, SchemaType } from './cedar-values.js'
 import {
+  actionKey,
   formatProblem,
   type ParsedPolicies,
   type PolicyProblem,
@@ -51,13 +52,111 @@ export type LoadResult =
   | { ok: true; version: string; policies: number; untyped: string[] }
   | { ok: false; problems: PolicyProblem[] }
 
+/** Attribute paths a policy set can read from one variable: `all`, or names with their read sub-attributes. */
+type Reads = 'all' | Map<string, Set<string> | 'all'>
+
+/** The policies that can apply to one action, preparsed, and what of a request they can read. */
+interface Partition {
+  full: string
+  withoutEscalations: string
+  context: Reads
+  principal: Reads
+  resource: Reads
+  /** Entity types the policies name literally (e.g. `Warden::Agent::"billing"`), whose entities must be sent. */
+  types: Set<string>
+}
+
+/**
+ * What a variable's attributes the policy texts can read: `var.a` and `var.a.b` (one level of records). Any
+ * other access (`var has a`, `var["a"]`, `var.a has b`, `var.a["b"]`) keeps everything. Conservative by design:
+ * it may send more than needed, never less.
+ */
+function readsOfVariable(texts: readonly string[], variable: string): Reads {
+  const reads = new Map<string, Set<string> | 'all'>()
+  const pattern = new RegExp(
+    `\\b${variable}\\b(\\s*\\.\\s*([A-Za-z_]\\w*)(\\s*\\.\\s*([A-Za-z_]\\w*))?)?(\\s*(has\\b|\\[))?`,
+    'g',
+  )
+  for (const text of texts) {
+    for (const m of text.matchAll(pattern)) {
+      const [, , first, , second, , opaque] = m
+      if (!first) {
+        if (opaque) return 'all'
+        continue
+      }
+      if (!second || opaque) {
+        reads.set(first, 'all')
+        continue
+      }
+      const current = reads.get(first)
+      if (current === 'all') continue
+      reads.set(first, new Set([...(current ?? []), second]))
+    }
+  }
+  return reads
+}
+
+function readsOf(texts: readonly string[]): Pick<Partition, 'context' | 'principal' | 'resource' | 'types'> {
+  const types = new Set<string>()
+  for (const text of texts) {
+    for (const match of text.matchAll(/Warden::([A-Za-z_][A-Za-z0-9_]*)::"/g))
+      types.add(`Warden::${match[1]}`)
+  }
+  return {
+    context: readsOfVariable(texts, 'context'),
+    principal: readsOfVariable(texts, 'principal'),
+    resource: readsOfVariable(texts, 'resource'),
+    types,
+  }
+}
+
+/** Keeps the attributes `reads` names (records trimmed one level down). */
+function trim(attrs: Record<string, CedarValueJson>, reads: Reads): Record<string, CedarValueJson> {
+  if (reads === 'all') return attrs
+  const out: Record<string, CedarValueJson> = {}
+  for (const [name, sub] of reads) {
+    const value = attrs[name]
+    if (value === undefined) continue
+    out[name] =
+      sub === 'all' ||
+      value === null ||
+      typeof value !== 'object' ||
+      Array.isArray(value) ||
+      '__extn' in value ||
+      '__entity' in value
+        ? value
+        : Object.fromEntries(
+            Object.entries(value as Record<string, CedarValueJson>).filter(([key]) => sub.has(key)),
+          )
+  }
+  return out
+}
+
 interface ActiveSet {
   parsed: ParsedPolicies
   schema: Record<string, unknown>
   schemaName: string
-  fullId: string
-  withoutEscalationsId: string
+  tag: string
+  /** Per action: the preparsed ids of the policies that can apply to it, with and without escalations. */
+  partitions: Map<string, Partition | { error: string }>
   catalogKey: string
+  /** Action entities with their groups, for requests decided without the schema (which otherwise supplies them). */
+  actionEntities: Map<string, EntityJson>
+}
+
+function actionEntitiesOf(schema: Record<string, unknown>): Map<string, EntityJson> {
+  const out = new Map<string, EntityJson>()
+  for (const [ns, fragment] of Object.entries(schema)) {
+    const actions =
+      (fragment as { actions?: Record<string, { memberOf?: Array<{ type?: string; id: string }> }> })
+        .actions ?? {}
+    for (const [id, action] of Object.entries(actions)) {
+      const type = `${ns}::Action`
+      const parents = (action.memberOf ?? []).map((parent) => ({ type: parent.type ?? type, id: parent.id }))
+      out.set(`${type}::${id}`, { uid: { type, id }, attrs: {}, parents })
+    }
+  }
+  return out
 }
 
 let generation = 0
@@ -121,33 +220,14 @@ export class PolicyEngine {
       )
     }
     const all = parsed.parsed.policies
-    const withoutEscalations = Object.fromEntries(
-      Object.entries(all).filter(([id]) => !parsed.parsed.escalations.has(id)),
-    )
-    for (const [id, policies] of [
-      [`full:${tag}`, all],
-      [`noesc:${tag}`, withoutEscalations],
-    ] as const) {
-      const answer = preparsePolicySet(id, { staticPolicies: policies })
-      if (answer.type === 'failure') {
-        return this.refuse(
-          answer.errors.map((e) => ({
-            file: '(policies)',
-            line: 1,
-            col: 1,
-            policyId: null,
-            message: e.message,
-          })),
-        )
-      }
-    }
     this.active = {
       parsed: parsed.parsed,
       schema,
       schemaName,
-      fullId: `full:${tag}`,
-      withoutEscalationsId: `noesc:${tag}`,
+      tag,
+      partitions: new Map(),
       catalogKey: catalogKey(tools),
+      actionEntities: actionEntitiesOf(schema),
     }
     this.lastProblems = []
     this.logger.info('policy set loaded', {
@@ -160,6 +240,33 @@ export class PolicyEngine {
       policies: Object.keys(all).length,
       untyped: [...untyped.keys()],
     }
+  }
+
+  private partitionFor(active: ActiveSet, action: EntityRef): Partition | { error: string } {
+    const key = `${action.type}::${action.id}`
+    let partition = active.partitions.get(key)
+    if (!partition) {
+      const ids = applicable(active, action)
+      const pick = (keep: (id: string) => boolean) =>
+        Object.fromEntries(ids.filter(keep).map((id) => [id, active.parsed.policies[id] as string]))
+      const full = `full:${active.tag}:${key}`
+      const withoutEscalations = `noesc:${active.tag}:${key}`
+      const answers = [
+        preparsePolicySet(full, { staticPolicies: pick(() => true) }),
+        preparsePolicySet(withoutEscalations, {
+          staticPolicies: pick((id) => !active.parsed.escalations.has(id)),
+        }),
+      ]
+      const failed = answers.find((answer) => answer.type === 'failure')
+      partition =
+        failed && failed.type === 'failure'
+          ? {
+              error: `policies for \`${key}\` could not be prepared: ${failed.errors.map((e) => e.message).join('; ')}`,
+            }
+          : { full, withoutEscalations, ...readsOf(ids.map((id) => active.parsed.policies[id] as string)) }
+      active.partitions.set(key, partition)
+    }
+    return partition
   }
 
   private refuse(problems: PolicyProblem[]): LoadResult {
@@ -206,14 +313,40 @@ export class PolicyEngine {
     if (Object.keys(active.parsed.policies).length === 0) {
       return { effect: 'deny', reasons: [], errors: ['the policy set is empty'], policyVersion: version }
     }
+    const partition = this.partitionFor(active, request.action)
+    if ('error' in partition)
+      return { effect: 'deny', reasons: [], errors: [partition.error], policyVersion: version }
+    let entities = request.entities
+    let context = request.context
+    if (!this.options.validateRequests) {
+      // Without the schema (which would demand every attribute), send Cedar only what these policies can read:
+      // its cost grows with every value it parses. The principal and resource always go, with their parents'
+      // entities only when a policy names such an entity; the action entity carries the action's groups.
+      const keep = new Set([request.principal.type, request.resource.type, ...partition.types])
+      entities = entities
+        .filter((entity) => keep.has((entity.uid as EntityRef).type))
+        .map((entity) => {
+          const uid = entity.uid as EntityRef
+          if (uid.type === request.principal.type && uid.id === request.principal.id) {
+            return { ...entity, attrs: trim(entity.attrs, partition.principal) }
+          }
+          if (uid.type === request.resource.type && uid.id === request.resource.id) {
+            return { ...entity, attrs: trim(entity.attrs, partition.resource) }
+          }
+          return entity
+        })
+      const actionEntity = active.actionEntities.get(`${request.action.type}::${request.action.id}`)
+      if (actionEntity) entities.push(actionEntity)
+      context = trim(context, partition.context)
+    }
     const run = (setId: string) => {
       try {
         return statefulIsAuthorized({
           principal: request.principal,
           action: request.action,
           resource: request.resource,
-          context: request.context,
-          entities: request.entities,
+          context,
+          entities,
           preparsedPolicySetId: setId,
           ...(this.options.validateRequests
             ? { preparsedSchemaName: active.schemaName, validateRequest: true }
@@ -223,7 +356,7 @@ export class PolicyEngine {
         return { type: 'failure' as const, errors: [{ message: String(error) }], warnings: [] }
       }
     }
-    const answer = run(options.approved ? active.withoutEscalationsId : active.fullId)
+    const answer = run(options.approved ? partition.withoutEscalations : partition.full)
     if (answer.type === 'failure') {
       return {
         effect: 'deny',
@@ -249,7 +382,7 @@ export class PolicyEngine {
       return { effect: 'deny', reasons: determining, errors: [], policyVersion: version }
     }
     // Only escalation policies stand in the way: would the rest allow it?
-    const rest = run(active.withoutEscalationsId)
+    const rest = run(partition.withoutEscalations)
     if (
       rest.type === 'success' &&
       rest.response.decision === 'allow' &&
@@ -259,6 +392,32 @@ export class PolicyEngine {
     }
     return { effect: 'deny', reasons: determining, errors: [], policyVersion: version }
   }
+}
+
+/**
+ * The policies that can apply to an action: those whose action scope is unconstrained, names the action, or names
+ * a group it belongs to. Cedar evaluates every policy it is given (~2.5 µs each, research/perf-baselines.md), so
+ * the hot path hands it only these; each partition is preparsed once, on first use.
+ */
+function applicable(active: ActiveSet, action: EntityRef): string[] {
+  const self = actionKey(action.type, action.id)
+  const keys = new Set([self])
+  const queue = [active.actionEntities.get(`${action.type}::${action.id}`)]
+  while (queue.length > 0) {
+    const entity = queue.pop()
+    for (const parent of entity?.parents ?? []) {
+      const p = parent as { type: string; id: string }
+      const key = actionKey(p.type, p.id)
+      if (!keys.has(key)) {
+        keys.add(key)
+        queue.push(active.actionEntities.get(`${p.type}::${p.id}`))
+      }
+    }
+  }
+  return Object.keys(active.parsed.policies).filter((id) => {
+    const scope = active.parsed.actionScopes.get(id) ?? 'all'
+    return scope === 'all' || scope.some((key) => keys.has(key))
+  })
 }
 
 function toolKey(tool: CatalogTool): string {

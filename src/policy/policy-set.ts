@@ -39,6 +39,27 @@ export interface ParsedPolicies {
   origins: Map<string, PolicyOrigin>
   /** Ids of `forbid` policies annotated `@escalate`: they hold a call for a human instead of denying it. */
   escalations: Set<string>
+  /** Each policy's action scope: `all`, or the action uids (`Type::"id"`) it names with `==` or `in`. */
+  actionScopes: Map<string, 'all' | string[]>
+}
+
+/** The uid key of an action, as action scopes name it. */
+export function actionKey(type: string, id: string): string {
+  return `${type}::${JSON.stringify(id)}`
+}
+
+function scopeOf(constraint: unknown): 'all' | string[] {
+  const c = constraint as { op?: string; entity?: unknown; entities?: unknown[] } | undefined
+  if (!c || c.op === 'All') return 'all'
+  const refs = c.entities ?? (c.entity ? [c.entity] : [])
+  const keys: string[] = []
+  for (const ref of refs) {
+    const r = ref as { __entity?: { type: string; id: string }; type?: string; id?: string }
+    const uid = r.__entity ?? r
+    if (typeof uid.type !== 'string' || typeof uid.id !== 'string') return 'all'
+    keys.push(actionKey(uid.type, uid.id))
+  }
+  return keys
 }
 
 function lineCol(text: string, offset: number): { line: number; col: number } {
@@ -70,6 +91,7 @@ export function parsePolicies(
   const policies: Record<string, string> = {}
   const origins = new Map<string, PolicyOrigin>()
   const escalations = new Set<string>()
+  const actionScopes = new Map<string, 'all' | string[]>()
   const sorted = [...sources].sort((a, b) => (a.file < b.file ? -1 : 1))
   for (const source of sorted) {
     const parsed = checkParsePolicySet({ staticPolicies: source.text })
@@ -125,6 +147,7 @@ export function parsePolicies(
       }
       policies[id] = text
       origins.set(id, { file: source.file, offset, ...at })
+      actionScopes.set(id, json.type === 'success' ? scopeOf(json.json.action) : 'all')
     }
   }
   if (problems.length > 0) return { ok: false, problems }
@@ -132,7 +155,13 @@ export function parsePolicies(
   for (const source of sorted) digest.update(`${source.file}\n${source.text}\n`)
   return {
     ok: true,
-    parsed: { version: `sha256:${digest.digest('hex').slice(0, 16)}`, policies, origins, escalations },
+    parsed: {
+      version: `sha256:${digest.digest('hex').slice(0, 16)}`,
+      policies,
+      origins,
+      escalations,
+      actionScopes,
+    },
   }
 }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { type CatalogTool, unstoredTool } from '../../src/catalog/index.js'
 import { silentLogger } from '../../src/kernel/index.js'
 import {
@@ -30,8 +30,10 @@ const TOOLS = [pay, mail]
 const PERMIT_DECLARED = `@id("declared")
 permit (principal, action in Warden::Action::"call_tool", resource is Warden::Tool) when { context.task.declared };`
 
+let validateRequests = true
+
 function engineWith(...texts: string[]): PolicyEngine {
-  const engine = new PolicyEngine(silentLogger, { validateRequests: true })
+  const engine = new PolicyEngine(silentLogger, { validateRequests })
   const result = engine.load(
     texts.map((text, i) => ({ file: `p${i}.cedar`, text })),
     TOOLS,
@@ -73,143 +75,189 @@ function decide(
   return engine.decide(built.request, { approved: facts.approved })
 }
 
-describe('policy engine', () => {
-  it('caps an amount argument (typed as a decimal)', () => {
-    const engine = engineWith(
-      PERMIT_DECLARED,
-      `@id("cap") forbid (principal, action == Warden::payments::Action::"transfer", resource)
-       when { context.input.amount.greaterThan(decimal("1000.00")) };`,
-    )
-    expect(decide(engine, pay, { amount: 999.99, iban: 'DE00' }).effect).toBe('allow')
-    const over = decide(engine, pay, { amount: 1000.01, iban: 'DE00' })
-    expect(over).toMatchObject({ effect: 'deny', reasons: ['p1.cedar#cap'] })
-  })
-
-  it('allows only recipients of one domain', () => {
-    const engine = engineWith(
-      PERMIT_DECLARED,
-      `@id("domain") forbid (principal, action == Warden::mail::Action::"send_email", resource)
-       unless { context.input.to like "*@corp.example" };`,
-    )
-    expect(decide(engine, mail, { to: 'ann@corp.example' }).effect).toBe('allow')
-    expect(decide(engine, mail, { to: 'attacker@evil.example' }).effect).toBe('deny')
-  })
-
-  it('escalates when only an @escalate policy stands in the way, and allows once approved', () => {
-    const engine = engineWith(
-      PERMIT_DECLARED,
-      `@id("big") @escalate("large transfer") forbid (principal, action == Warden::payments::Action::"transfer", resource)
-       when { context.input.amount.greaterThan(decimal("500.00")) };`,
-    )
-    expect(decide(engine, pay, { amount: 700, iban: 'DE00' })).toMatchObject({
-      effect: 'escalate',
-      reasons: ['p1.cedar#big'],
+describe.each([true, false])(
+  'policy engine (Cedar checks each request against the schema: %s)',
+  (checked) => {
+    beforeEach(() => {
+      validateRequests = checked
     })
-    expect(decide(engine, pay, { amount: 700, iban: 'DE00' }, { approved: true }).effect).toBe('allow')
-    // No permit behind the escalation: deny, not escalate.
-    const undeclared = decide(
-      engine,
-      pay,
-      { amount: 700, iban: 'DE00' },
-      {
-        task: {
-          id: 't',
-          purpose: 'p',
-          tools: [],
-          dataClasses: [],
-          depth: 0,
-          parent: null,
-          openedAt: 0,
-          chain: [],
+
+    it('caps an amount argument (typed as a decimal)', () => {
+      const engine = engineWith(
+        PERMIT_DECLARED,
+        `@id("cap") forbid (principal, action == Warden::payments::Action::"transfer", resource)
+       when { context.input.amount.greaterThan(decimal("1000.00")) };`,
+      )
+      expect(decide(engine, pay, { amount: 999.99, iban: 'DE00' }).effect).toBe('allow')
+      const over = decide(engine, pay, { amount: 1000.01, iban: 'DE00' })
+      expect(over).toMatchObject({ effect: 'deny', reasons: ['p1.cedar#cap'] })
+    })
+
+    it('allows only recipients of one domain', () => {
+      const engine = engineWith(
+        PERMIT_DECLARED,
+        `@id("domain") forbid (principal, action == Warden::mail::Action::"send_email", resource)
+       unless { context.input.to like "*@corp.example" };`,
+      )
+      expect(decide(engine, mail, { to: 'ann@corp.example' }).effect).toBe('allow')
+      expect(decide(engine, mail, { to: 'attacker@evil.example' }).effect).toBe('deny')
+    })
+
+    it('escalates when only an @escalate policy stands in the way, and allows once approved', () => {
+      const engine = engineWith(
+        PERMIT_DECLARED,
+        `@id("big") @escalate("large transfer") forbid (principal, action == Warden::payments::Action::"transfer", resource)
+       when { context.input.amount.greaterThan(decimal("500.00")) };`,
+      )
+      expect(decide(engine, pay, { amount: 700, iban: 'DE00' })).toMatchObject({
+        effect: 'escalate',
+        reasons: ['p1.cedar#big'],
+      })
+      expect(decide(engine, pay, { amount: 700, iban: 'DE00' }, { approved: true }).effect).toBe('allow')
+      // No permit behind the escalation: deny, not escalate.
+      const undeclared = decide(
+        engine,
+        pay,
+        { amount: 700, iban: 'DE00' },
+        {
+          task: {
+            id: 't',
+            purpose: 'p',
+            tools: [],
+            dataClasses: [],
+            depth: 0,
+            parent: null,
+            openedAt: 0,
+            chain: [],
+          },
         },
-      },
-    )
-    expect(undeclared.effect).toBe('deny')
-  })
+      )
+      expect(undeclared.effect).toBe('deny')
+    })
 
-  it('denies when a forbid errors at evaluation time, although Cedar would skip it and allow', () => {
-    // Overflow is a runtime error that strict validation cannot see.
-    const engine = engineWith(
-      PERMIT_DECLARED,
-      `@id("overflows") forbid (principal, action, resource) when { context.task.ageSeconds * 9223372036854775807 > 1 };`,
-    )
-    const decision = decide(
-      engine,
-      mail,
-      { to: 'a@corp.example' },
-      {
-        task: {
-          id: 't',
-          purpose: 'p',
-          tools: ['send_email'],
-          dataClasses: [],
-          depth: 0,
-          parent: null,
-          openedAt: 0,
-          chain: [],
+    it('denies when a forbid errors at evaluation time, although Cedar would skip it and allow', () => {
+      // Overflow is a runtime error that strict validation cannot see.
+      const engine = engineWith(
+        PERMIT_DECLARED,
+        `@id("overflows") forbid (principal, action, resource) when { context.task.ageSeconds * 9223372036854775807 > 1 };`,
+      )
+      const decision = decide(
+        engine,
+        mail,
+        { to: 'a@corp.example' },
+        {
+          task: {
+            id: 't',
+            purpose: 'p',
+            tools: ['send_email'],
+            dataClasses: [],
+            depth: 0,
+            parent: null,
+            openedAt: 0,
+            chain: [],
+          },
         },
-      },
-    )
-    expect(decision.effect).toBe('deny')
-    expect(decision.errors.join(' ')).toContain('p1.cedar#overflows')
-  })
+      )
+      expect(decision.effect).toBe('deny')
+      expect(decision.errors.join(' ')).toContain('p1.cedar#overflows')
+    })
 
-  it('denies with an empty policy set, and with no set loaded', () => {
-    const none = new PolicyEngine(silentLogger, { validateRequests: true })
-    expect(
-      none.decide({
-        principal: { type: 'a', id: 'b' },
-        action: { type: 'a', id: 'b' },
-        resource: { type: 'a', id: 'b' },
-        context: {},
-        entities: [],
-      }).effect,
-    ).toBe('deny')
-    const empty = new PolicyEngine(silentLogger, { validateRequests: true })
-    expect(empty.load([], TOOLS).ok).toBe(true)
-    const decision = decide(empty, mail, { to: 'x' })
-    expect(decision).toMatchObject({ effect: 'deny' })
-    expect(decision.errors).toEqual(['the policy set is empty'])
-  })
+    it('denies with an empty policy set, and with no set loaded', () => {
+      const none = new PolicyEngine(silentLogger, { validateRequests })
+      expect(
+        none.decide({
+          principal: { type: 'a', id: 'b' },
+          action: { type: 'a', id: 'b' },
+          resource: { type: 'a', id: 'b' },
+          context: {},
+          entities: [],
+        }).effect,
+      ).toBe('deny')
+      const empty = new PolicyEngine(silentLogger, { validateRequests })
+      expect(empty.load([], TOOLS).ok).toBe(true)
+      const decision = decide(empty, mail, { to: 'x' })
+      expect(decision).toMatchObject({ effect: 'deny' })
+      expect(decision.errors).toEqual(['the policy set is empty'])
+    })
 
-  it('denies arguments that do not match the tool schema before any policy runs', () => {
-    const engine = engineWith(`@id("all") permit (principal, action, resource);`)
-    const decision = decide(engine, pay, { amount: 'lots', iban: 'DE00' })
-    expect(decision.effect).toBe('deny')
-    expect(decision.errors[0]).toContain('arguments do not match')
-  })
+    it('denies arguments that do not match the tool schema before any policy runs', () => {
+      const engine = engineWith(`@id("all") permit (principal, action, resource);`)
+      const decision = decide(engine, pay, { amount: 'lots', iban: 'DE00' })
+      expect(decision.effect).toBe('deny')
+      expect(decision.errors[0]).toContain('arguments do not match')
+    })
 
-  it('refuses an invalid set with file:line:col and keeps serving the last good one', () => {
-    const engine = engineWith(PERMIT_DECLARED)
-    const good = engine.version
-    const broken: PolicySource[] = [
-      { file: 'ok.cedar', text: PERMIT_DECLARED },
-      {
-        file: 'typo.cedar',
-        text: '\n\n@id("x") permit (principal, action, resource) when { context.nope == 1 };',
-      },
-    ]
-    const result = engine.load(broken, TOOLS)
-    expect(result.ok).toBe(false)
-    if (!result.ok) {
-      expect(result.problems[0]).toMatchObject({ file: 'typo.cedar', line: 3, policyId: 'typo.cedar#x' })
-      expect(result.problems[0]?.col).toBeGreaterThan(1)
-    }
-    expect(engine.version).toBe(good)
-    expect(decide(engine, mail, { to: 'a' }).effect).toBe('allow')
+    it('refuses an invalid set with file:line:col and keeps serving the last good one', () => {
+      const engine = engineWith(PERMIT_DECLARED)
+      const good = engine.version
+      const broken: PolicySource[] = [
+        { file: 'ok.cedar', text: PERMIT_DECLARED },
+        {
+          file: 'typo.cedar',
+          text: '\n\n@id("x") permit (principal, action, resource) when { context.nope == 1 };',
+        },
+      ]
+      const result = engine.load(broken, TOOLS)
+      expect(result.ok).toBe(false)
+      if (!result.ok) {
+        expect(result.problems[0]).toMatchObject({ file: 'typo.cedar', line: 3, policyId: 'typo.cedar#x' })
+        expect(result.problems[0]?.col).toBeGreaterThan(1)
+      }
+      expect(engine.version).toBe(good)
+      expect(decide(engine, mail, { to: 'a' }).effect).toBe('allow')
 
-    const syntax = engine.load(
-      [{ file: 'bad.cedar', text: 'permit (principal, action, resource) when { 1 + };' }],
-      TOOLS,
-    )
-    expect(syntax.ok).toBe(false)
-    if (!syntax.ok) expect(syntax.problems[0]).toMatchObject({ file: 'bad.cedar', line: 1 })
-  })
+      const syntax = engine.load(
+        [{ file: 'bad.cedar', text: 'permit (principal, action, resource) when { 1 + };' }],
+        TOOLS,
+      )
+      expect(syntax.ok).toBe(false)
+      if (!syntax.ok) expect(syntax.problems[0]).toMatchObject({ file: 'bad.cedar', line: 1 })
+    })
 
-  it('gives every policy a stable id from its file and @id, and records the set version', () => {
-    const engine = engineWith(PERMIT_DECLARED)
-    const decision = decide(engine, mail, { to: 'a' })
-    expect(decision.reasons).toEqual(['p0.cedar#declared'])
-    expect(decision.policyVersion).toMatch(/^sha256:/)
-  })
-})
+    it('sends Cedar what the policies read, however they read it', () => {
+      const engine = engineWith(
+        PERMIT_DECLARED,
+        `@id("who") forbid (principal, action, resource) when { principal.spiffeId like "*/evil/*" };`,
+        `@id("has") forbid (principal, action, resource) when { context has task && context.task.depth > 2 };`,
+        `@id("nested") forbid (principal, action, resource is Warden::Tool) when { resource.sensitivity == "restricted" };`,
+      )
+      expect(decide(engine, mail, { to: 'a' }).effect).toBe('allow')
+      expect(
+        decide(
+          engine,
+          mail,
+          { to: 'a' },
+          { instance: { id: 'i9', spiffeId: 'spiffe://warden.local/agent/evil/i9' } },
+        ).reasons,
+      ).toEqual(['p1.cedar#who'])
+      const deep = decide(
+        engine,
+        mail,
+        { to: 'a' },
+        {
+          task: {
+            id: 't',
+            purpose: 'p',
+            tools: ['send_email'],
+            dataClasses: [],
+            depth: 3,
+            parent: 'x',
+            openedAt: 0,
+            chain: [],
+          },
+        },
+      )
+      expect(deep.reasons).toEqual(['p2.cedar#has'])
+      expect(decide(engine, { ...mail, sensitivity: 'restricted' }, { to: 'a' }).reasons).toEqual([
+        'p3.cedar#nested',
+      ])
+    })
+
+    it('gives every policy a stable id from its file and @id, and records the set version', () => {
+      const engine = engineWith(PERMIT_DECLARED)
+      const decision = decide(engine, mail, { to: 'a' })
+      expect(decision.reasons).toEqual(['p0.cedar#declared'])
+      expect(decision.policyVersion).toMatch(/^sha256:/)
+    })
+  },
+)

@@ -1,0 +1,95 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { unstoredTool } from '../src/catalog/index.js'
+import { silentLogger } from '../src/kernel/index.js'
+import { buildRequest, type DecisionFacts, PolicyEngine, type PolicySource } from '../src/policy/index.js'
+import { measure, round, type Suite } from './harness.js'
+
+const SHIPPED = new URL('../../policies/', import.meta.url).pathname
+
+/** 50 policies on top of the templates, each naming an argument of one of ten tools (caps, domains, time). */
+function extraPolicies(): PolicySource {
+  const lines: string[] = []
+  for (let i = 0; i < 50; i++) {
+    const tool = `tool_${i % 10}`
+    const body =
+      i % 3 === 0
+        ? `context.input.amount.greaterThan(decimal("${1000 + i}.0"))`
+        : i % 3 === 1
+          ? `!(context.input.to like "*@corp${i}.example") && context.tier == "critical"`
+          : `context.now.hour < 6 && context.risk > ${i}`
+    lines.push(
+      `@id("extra-${i}") forbid (principal, action == Warden::srv::Action::"${tool}", resource) when { ${body} };`,
+    )
+  }
+  return { file: 'extra.cedar', text: lines.join('\n') }
+}
+
+/**
+ * The in-process decision: slicing the entities, building the context with typed arguments, and Cedar — with
+ * the shipped templates plus 50 more policies. Recording is the chain's append (see the chain suite).
+ */
+export async function benchDecision(): Promise<Suite> {
+  const tools = Array.from({ length: 10 }, (_, i) =>
+    unstoredTool('srv', {
+      name: `tool_${i}`,
+      description: `tool ${i}`,
+      inputSchema: {
+        type: 'object',
+        properties: { amount: { type: 'number' }, to: { type: 'string' }, note: { type: 'string' } },
+        required: ['amount', 'to'],
+      },
+      annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
+    }),
+  )
+  const sources: PolicySource[] = [
+    ...readdirSync(SHIPPED)
+      .filter((f) => f.endsWith('.cedar'))
+      .map((file) => ({ file, text: readFileSync(join(SHIPPED, file), 'utf8') })),
+    extraPolicies(),
+  ]
+  const rows: Suite['rows'] = []
+  const figures: Record<string, number> = {}
+  for (const validateRequests of [true, false]) {
+    const engine = new PolicyEngine(silentLogger, { validateRequests })
+    const loaded = engine.load(sources, tools)
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems))
+    const facts = (i: number): DecisionFacts => ({
+      now: Date.UTC(2026, 0, 5, 10),
+      agent: { name: 'billing', owner: 'o@example.com', tier: 'standard', entitlements: ['tool_3'] },
+      instance: { id: 'i1', spiffeId: 'spiffe://warden.local/agent/billing/i1' },
+      task: {
+        id: 't1',
+        purpose: 'pay',
+        tools: ['tool_3'],
+        dataClasses: [],
+        depth: 0,
+        parent: null,
+        openedAt: 0,
+        chain: [],
+      },
+      target: { kind: 'tool', tool: tools[3] as (typeof tools)[number] },
+      args: { amount: 100 + (i % 7), to: 'a@corp3.example' },
+      approved: false,
+      behaviour: { signals: [], risk: 0 },
+    })
+    const decide = (i: number) => {
+      const built = buildRequest(facts(i), engine)
+      if (!built.ok) throw new Error(built.error)
+      const decision = engine.decide(built.request)
+      if (decision.effect !== 'allow') throw new Error(JSON.stringify(decision))
+      return decision
+    }
+    const name = validateRequests ? 'decision (schema-checked)' : 'decision (no per-request schema)'
+    const figure = await measure(name, decide, { warmup: 500, iterations: 5000 })
+    rows.push({ figure })
+    if (validateRequests) {
+      figures.decision_p50_us = round(figure.medianUs)
+      figures.decision_p99_us = round(figure.p99Us)
+      figures.decision_policies = loaded.policies
+    } else {
+      figures.decision_unchecked_p50_us = round(figure.medianUs)
+    }
+  }
+  return { rows, figures }
+}
