@@ -81,8 +81,9 @@ export class Pipeline {
     const { task, agent, instance } = caller
     const call = this.ids.id()
     const decisionId = this.ids.id()
+    let observed: Promise<void> = Promise.resolve()
     const deny = (reasons: string[], errors: string[], signals: Signal[] = []) =>
-      this.record(instance.spiffeId, {
+      this.record(instance.spiffeId, observed, {
         decisionId,
         effect: 'deny',
         reasons,
@@ -94,29 +95,18 @@ export class Pipeline {
       })
 
     // ② resolve the target
-    let target: DecisionFacts['target']
+    let target: DecisionFacts['target'] | undefined
+    let unresolved: string | undefined
     let args: Record<string, unknown> = {}
     let tool: CatalogTool | undefined
     if (request.action === 'tools/call') {
       args = request.args
       const servers = request.server ? [request.server] : await this.catalog.serversOf(request.tool)
-      if (servers.length !== 1) {
-        await this.observe(caller, call, request, args)
-        return deny(
-          [],
-          [
-            servers.length === 0
-              ? `unknown tool \`${request.tool}\``
-              : `tool \`${request.tool}\` is ambiguous: name its server`,
-          ],
-        )
-      }
-      tool = await this.catalog.get(servers[0] as string, request.tool)
-      if (!tool) {
-        await this.observe(caller, call, request, args)
-        return deny([], [`unknown tool \`${request.tool}\` on server \`${servers[0]}\``])
-      }
-      target = { kind: 'tool', tool }
+      tool = servers.length === 1 ? await this.catalog.get(servers[0] as string, request.tool) : undefined
+      if (tool) target = { kind: 'tool', tool }
+      else if (servers.length > 1) unresolved = `tool \`${request.tool}\` is ambiguous: name its server`
+      else
+        unresolved = `unknown tool \`${request.tool}\`${request.server ? ` on server \`${request.server}\`` : ''}`
     } else if (request.action === 'resources/read') {
       target = { kind: 'resource', server: request.server, uri: request.uri, sensitivity: 'internal' }
     } else if (request.action === 'prompts/get') {
@@ -126,8 +116,13 @@ export class Pipeline {
       target = { kind: 'list', server: request.server }
     }
 
-    // ③ observe: the request enters the task's chain before anything is decided about it
-    await this.observe(caller, call, request, args, tool)
+    // ③ observe: the request enters the task's chain whatever follows. Not awaited here: the decision's
+    // record awaits it, so both usually share one group commit (one disk flush) instead of two in a row.
+    observed = this.observe(caller, call, request, args, tool)
+    // INVARIANT: a handler is attached at once, so a failed append cannot crash the process as an unhandled
+    // rejection before `record` awaits it (and denies by rejecting).
+    observed.catch(() => undefined)
+    if (!target) return deny([], [unresolved ?? 'unresolved target'])
 
     if (tool?.status === 'quarantined') {
       const signal: Signal = {
@@ -187,7 +182,7 @@ export class Pipeline {
     const policy: PolicyDecision = this.engine.decide(built.request, { approved: facts.approved })
 
     // ⑥ record
-    return this.record(instance.spiffeId, {
+    return this.record(instance.spiffeId, observed, {
       decisionId,
       effect: policy.effect,
       reasons: policy.reasons,
@@ -227,8 +222,9 @@ export class Pipeline {
     })
   }
 
-  private async record(agentId: string, decision: Decision): Promise<Decision> {
-    await this.chain.append({
+  /** Appends the decision; resolves once it and the observed call are durable (either failing rejects). */
+  private async record(agentId: string, observed: Promise<void>, decision: Decision): Promise<Decision> {
+    const recorded = this.chain.append({
       kind: 'decision',
       task: decision.task,
       agent: agentId,
@@ -242,6 +238,7 @@ export class Pipeline {
         policyVersion: decision.policyVersion,
       },
     })
+    await Promise.all([observed, recorded])
     return decision
   }
 }
