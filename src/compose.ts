@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { JWK } from 'jose'
 import { type AdminCredential, ensureAdminCredential } from './api/index.js'
-import { noBehaviour } from './behaviour/index.js'
+import { BehaviourEngine } from './behaviour/index.js'
 import { ToolCatalog } from './catalog/index.js'
 import { ActivityChain, CheckpointSigner } from './chain/index.js'
 import type { Config } from './config/index.js'
@@ -227,13 +227,41 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
         )
       })
     : () => {}
+  const behaviour = new BehaviourEngine()
+  chain.onAppend((events) => {
+    // Signals raised outside the detectors (credential reuse, …) weigh on the task's risk; closed tasks are forgotten.
+    for (const event of events) {
+      if (event.task === null) continue
+      if (event.kind === 'signal') {
+        const body = event.body as {
+          kind: string
+          severity: 'low' | 'medium' | 'high' | 'critical'
+          refs?: string[]
+        }
+        behaviour.observe({
+          kind: 'signal',
+          seq: event.seq,
+          task: event.task,
+          signal: {
+            kind: body.kind,
+            severity: body.severity,
+            summary: body.kind,
+            evidence: [event.seq],
+            refs: body.refs ?? [],
+          },
+        })
+      } else if (event.kind === 'task.close') {
+        behaviour.forget(event.task)
+      }
+    }
+  })
   const pipeline = new Pipeline(
     lifecycle,
     catalog,
     engine,
     reloadPolicies,
     new ArgumentValidator(),
-    noBehaviour,
+    behaviour,
     chain,
     clock,
     ids,

@@ -111,6 +111,14 @@ const toolDefinition = z.looseObject({
     .optional(),
 })
 
+export const resultBody = z
+  .object({
+    call: z.string().min(1).max(100),
+    output: z.string().max(4_000_000),
+    error: z.string().max(10_000).optional(),
+  })
+  .strict()
+
 const sensitivity = z.enum(['public', 'internal', 'confidential', 'restricted'])
 
 export const syncToolsBody = z

@@ -1,3 +1,5 @@
+import type { ToolDefinition } from '../catalog/index.js'
+
 /** How bad a finding is. */
 export type Severity = 'low' | 'medium' | 'high' | 'critical'
 
@@ -29,6 +31,8 @@ export interface RequestFacts {
   server: string | null
   tool: string | null
   args: Record<string, unknown>
+  /** The tool's pinned definition (names, description, schema, MCP annotations): all a detector knows of it. */
+  definition?: ToolDefinition | undefined
 }
 
 /**
@@ -36,10 +40,36 @@ export interface RequestFacts {
  * provides the detectors; until then `noBehaviour` reports nothing — honestly empty, never invented.
  */
 export interface BehaviourAnalyzer {
+  /** Feeds one event of a task's activity, in order. */
+  observe(event: BehaviourEvent): void
+  /** True when the analyzer holds state for the task. */
+  knows(task: string): boolean
   assess(request: RequestFacts): Promise<BehaviourAssessment>
 }
 
+/** The activity the analyzer learns from, in the shape of activity-chain events. */
+export type BehaviourEvent =
+  | {
+      kind: 'task.open'
+      seq: number
+      task: string
+      intent: { prompt?: string | undefined; system?: string | undefined; purpose?: string | undefined }
+    }
+  | {
+      kind: 'tool.call'
+      seq: number
+      task: string
+      call: string
+      tool: string
+      args: Record<string, unknown>
+      definition?: ToolDefinition | undefined
+    }
+  | { kind: 'tool.result'; seq: number; task: string; call: string; output: string }
+  | { kind: 'signal'; seq: number; task: string; signal: Signal }
+
 /** An analyzer with no detectors: no signals, zero risk. */
 export const noBehaviour: BehaviourAnalyzer = {
+  observe: () => {},
+  knows: () => true,
   assess: async () => ({ signals: [], risk: 0 }),
 }

@@ -5,6 +5,7 @@ import { WardenApiError } from '../sdk/index.js'
 import { addIdentityCommands } from './agent.js'
 import { addChainCommands } from './chain.js'
 import { addPolicyCommands } from './policy.js'
+import { addReplayCommand } from './replay.js'
 import { serve } from './serve.js'
 import { addTaskCommands } from './task.js'
 
@@ -24,6 +25,7 @@ addIdentityCommands(program)
 addChainCommands(program)
 addTaskCommands(program)
 addPolicyCommands(program)
+addReplayCommand(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message =

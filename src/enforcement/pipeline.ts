@@ -1,18 +1,23 @@
 import { createHash } from 'node:crypto'
-import type { BehaviourAnalyzer, Signal } from '../behaviour/index.js'
+import {
+  type BehaviourAnalyzer,
+  INSTRUCTION_THRESHOLD,
+  instructionScore,
+  type Signal,
+} from '../behaviour/index.js'
 import type { CatalogTool, ToolCatalog } from '../catalog/index.js'
-import { type ActivityChain, canonicalJson } from '../chain/index.js'
+import { type ActivityChain, canonicalJson, summarizeOutput } from '../chain/index.js'
 import type { ProofContext } from '../identity/index.js'
 import type { Clock, IdSource } from '../kernel/index.js'
-import {
-  type ArgumentValidator,
-  buildRequest,
-  type DecisionFacts,
-  type Effect,
-  type PolicyDecision,
-  type PolicyEngine,
+import type {
+  ArgumentValidator,
+  DecisionFacts,
+  Effect,
+  PolicyDecision,
+  PolicyEngine,
 } from '../policy/index.js'
 import type { ActorChain, AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
+import { judge } from './judge.js'
 
 /** A request to be decided: a tool call (or, from the gateway, a resource read, prompt or listing). */
 export type ToolRequest =
@@ -143,7 +148,21 @@ export class Pipeline {
       }
     }
 
-    // ④ correlate: behaviour of the task so far
+    // ④ correlate: the call joins the task's behavioural state, then the detectors judge it against the history
+    if (!this.behaviour.knows(task.id)) {
+      this.behaviour.observe({ kind: 'task.open', seq: 0, task: task.id, intent: task.intent })
+    }
+    if (request.action === 'tools/call') {
+      this.behaviour.observe({
+        kind: 'tool.call',
+        seq: 0,
+        task: task.id,
+        call,
+        tool: request.tool,
+        args,
+        definition: tool?.definition,
+      })
+    }
     const behaviour = await this.behaviour.assess({
       task: task.id,
       agent: instance.spiffeId,
@@ -151,13 +170,10 @@ export class Pipeline {
       server: tool?.server ?? ('server' in request ? (request.server ?? null) : null),
       tool: tool?.name ?? null,
       args,
+      definition: tool?.definition,
     })
 
     // ⑤ decide: arguments against the pinned schema, then Cedar
-    if (tool) {
-      const mismatch = this.validator.check(tool, args)
-      if (mismatch) return deny([], [mismatch], behaviour.signals)
-    }
     const facts: DecisionFacts = {
       now: this.clock.now(),
       agent: { name: agent.name, owner: agent.owner, tier: task.tier, entitlements: agent.entitlements },
@@ -177,9 +193,7 @@ export class Pipeline {
       approved: options.approved ?? false,
       behaviour,
     }
-    const built = buildRequest(facts, this.engine)
-    if (!built.ok) return deny([], [built.error], behaviour.signals)
-    const policy: PolicyDecision = this.engine.decide(built.request, { approved: facts.approved })
+    const policy: PolicyDecision = judge(this.engine, this.validator, facts)
 
     // ⑥ record
     return this.record(instance.spiffeId, observed, {
@@ -192,6 +206,30 @@ export class Pipeline {
       task: task.id,
       call,
       ...(tool ? { tool } : {}),
+    })
+  }
+
+  /**
+   * ⑦ observe a result: the output joins the task's behavioural state (provenance, taint) and the chain
+   * records its digest, size and labels — never the output itself.
+   */
+  async observeResult(
+    caller: AuthenticatedTask,
+    call: string,
+    output: string,
+    error?: string,
+  ): Promise<void> {
+    this.behaviour.observe({ kind: 'tool.result', seq: 0, task: caller.task.id, call, output })
+    const tainted = instructionScore(output) >= INSTRUCTION_THRESHOLD
+    await this.chain.append({
+      kind: 'tool.result',
+      task: caller.task.id,
+      agent: caller.instance.spiffeId,
+      body: {
+        call,
+        ...summarizeOutput(output, tainted ? ['instructions-in-data'] : []),
+        ...(error ? { error } : {}),
+      },
     })
   }
 

@@ -118,8 +118,13 @@ export function buildSchema(tools: readonly CatalogTool[]): SchemaBuild {
       commonTypes?: Record<string, unknown>
       actions?: Record<string, { appliesTo?: { context?: { attributes?: { input?: unknown } } } }>
     }
+    const commonTypes = resolvableTypes(own.commonTypes ?? {}, generated.namespaces, ns)
     for (const tool of serverTools) {
-      const input = own.actions?.[tool.name]?.appliesTo?.context?.attributes?.input
+      let input = own.actions?.[tool.name]?.appliesTo?.context?.attributes?.input
+      if (input && !resolves(input, commonTypes, generated.namespaces, ns)) {
+        untyped.set(`${server}/${tool.name}`, 'its input schema has parts Cedar cannot type')
+        input = undefined
+      }
       if (!input) untyped.set(`${server}/${tool.name}`, generated.error ?? 'no typed input generated')
       actions[tool.name] = {
         memberOf: [{ type: `${NAMESPACE}::Action`, id: 'call_tool' }],
@@ -130,7 +135,7 @@ export function buildSchema(tools: readonly CatalogTool[]): SchemaBuild {
         },
       }
     }
-    schema[ns] = { commonTypes: own.commonTypes ?? {}, entityTypes: {}, actions }
+    schema[ns] = { commonTypes, entityTypes: {}, actions }
   }
   return { schema, untyped }
 }
@@ -172,4 +177,76 @@ function hasOpenObject(schema: unknown): boolean {
   )
     return true
   return Object.values(node).some((child) => hasOpenObject(child))
+}
+
+const PRIMITIVES = new Set([
+  'String',
+  'Long',
+  'Boolean',
+  'Bool',
+  'decimal',
+  'ipaddr',
+  'datetime',
+  'duration',
+  'Record',
+  'Set',
+  'Entity',
+  'EntityOrCommon',
+  'Extension',
+])
+
+/** Names a type refers to (common types or entities), recursively. */
+function references(type: unknown, out: string[] = []): string[] {
+  if (type === null || typeof type !== 'object') return out
+  const t = type as { type?: string; name?: string; element?: unknown; attributes?: Record<string, unknown> }
+  if ((t.type === 'EntityOrCommon' || t.type === 'Entity') && t.name && !PRIMITIVES.has(t.name))
+    out.push(t.name)
+  else if (t.type && !PRIMITIVES.has(t.type)) out.push(t.type)
+  if (t.element) references(t.element, out)
+  for (const attribute of Object.values(t.attributes ?? {})) references(attribute, out)
+  return out
+}
+
+function declared(
+  name: string,
+  common: Record<string, unknown>,
+  namespaces: Record<string, unknown>,
+  ns: string,
+): boolean {
+  const cut = name.lastIndexOf('::')
+  const [space, local] = cut < 0 ? [ns, name] : [name.slice(0, cut), name.slice(cut + 2)]
+  // In the server's own namespace only the common types kept so far count.
+  if (space === ns) return local in common
+  const fragment = namespaces[space] as
+    | { commonTypes?: Record<string, unknown>; entityTypes?: Record<string, unknown> }
+    | undefined
+  return Boolean(fragment && (local in (fragment.commonTypes ?? {}) || local in (fragment.entityTypes ?? {})))
+}
+
+/** The generated common types that resolve, dropping (to a fixpoint) those that name undeclared types. */
+function resolvableTypes(
+  common: Record<string, unknown>,
+  namespaces: Record<string, unknown>,
+  ns: string,
+): Record<string, unknown> {
+  const kept = { ...common }
+  for (let changed = true; changed; ) {
+    changed = false
+    for (const [name, type] of Object.entries(kept)) {
+      if (!references(type).every((ref) => declared(ref, kept, namespaces, ns))) {
+        delete kept[name]
+        changed = true
+      }
+    }
+  }
+  return kept
+}
+
+function resolves(
+  type: unknown,
+  common: Record<string, unknown>,
+  namespaces: Record<string, unknown>,
+  ns: string,
+): boolean {
+  return references(type).every((ref) => declared(ref, common, namespaces, ns))
 }

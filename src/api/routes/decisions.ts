@@ -3,7 +3,7 @@ import type { ToolDefinition } from '../../catalog/index.js'
 import type { Warden } from '../../compose.js'
 import type { Decision, ToolRequest } from '../../enforcement/index.js'
 import { formatProblem } from '../../policy/index.js'
-import { authorizeBody, sensitivityBody, syncToolsBody } from '../contract.js'
+import { authorizeBody, resultBody, sensitivityBody, syncToolsBody } from '../contract.js'
 import { presentedToken, readBody, requireAdmin } from '../request.js'
 
 /** The decision as the caller sees it. */
@@ -16,6 +16,8 @@ export function decisionBody(decision: Decision) {
     errors: decision.errors,
     policyVersion: decision.policyVersion,
     task: decision.task,
+    /** Report the call's output under this id (`POST /v1/results`), so later decisions see where values came from. */
+    call: decision.call,
   }
 }
 
@@ -29,6 +31,14 @@ export function decisionRoutes(warden: Warden): Hono {
     const { token, context } = presentedToken(c, publicUrl)
     const decision = await warden.pipeline.authorize(token, context, body as ToolRequest)
     return c.json(decisionBody(decision))
+  })
+
+  app.post('/results', async (c) => {
+    const { call, output, error } = await readBody(c, resultBody)
+    const { token, context } = presentedToken(c, publicUrl)
+    const caller = await warden.tasks.lifecycle.authenticate(token, context)
+    await warden.pipeline.observeResult(caller, call, output, error)
+    return c.body(null, 204)
   })
 
   app.use('/policies', requireAdmin(warden.admin))

@@ -1,0 +1,90 @@
+import type { ToolDefinition } from '../catalog/index.js'
+import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction-text.js'
+import type { Signal } from './signals.js'
+import { canonicalText } from './values.js'
+
+/** Bounds per task, so a long task cannot grow memory without limit. */
+export const LIMITS = { outputs: 200, outputChars: 64_000, calls: 500 } as const
+
+/** A tool output as the detectors remember it: normalised text and whether it carried instructions. */
+export interface ObservedOutput {
+  seq: number
+  call: string
+  tool: string
+  text: string
+  tainted: boolean
+  /** The output came from a read the principal's request pointed at (an argument taken from the request). */
+  designated: boolean
+}
+
+export interface ObservedCall {
+  seq: number
+  call: string
+  tool: string
+  args: Record<string, unknown>
+  write: boolean
+}
+
+/** True when a tool may change the world: MCP's `readOnlyHint` absent or false. */
+export function isWrite(definition: ToolDefinition | undefined): boolean {
+  return definition?.annotations?.readOnlyHint !== true
+}
+
+/**
+ * One task's behavioural state, built incrementally from its activity (amortised O(1) per event, bounded).
+ * Live, it is fed from the activity chain; in replay, from the trace — the same events, the same state.
+ */
+export class TaskState {
+  readonly prompt: string
+  readonly trusted: string
+  readonly outputs: ObservedOutput[] = []
+  readonly calls: ObservedCall[] = []
+  readonly signals: Array<Signal & { seq: number }> = []
+  readonly writesByTool = new Map<string, number>()
+  readonly tools = new Map<string, ToolDefinition>()
+
+  constructor(intent: {
+    prompt?: string | undefined
+    system?: string | undefined
+    purpose?: string | undefined
+  }) {
+    this.prompt = canonicalText([intent.prompt ?? '', intent.purpose ?? ''].join('\n'))
+    this.trusted = canonicalText(intent.system ?? '')
+  }
+
+  /** Records a call (before its decision), remembering the tool's definition. */
+  observeCall(
+    seq: number,
+    call: string,
+    tool: string,
+    args: Record<string, unknown>,
+    definition?: ToolDefinition,
+  ): void {
+    if (definition) this.tools.set(tool, definition)
+    const write = isWrite(definition ?? this.tools.get(tool))
+    this.calls.push({ seq, call, tool, args, write })
+    if (this.calls.length > LIMITS.calls) this.calls.shift()
+    if (write) this.writesByTool.set(tool, (this.writesByTool.get(tool) ?? 0) + 1)
+  }
+
+  /** Records a tool's output: its normalised text, and whether it reads like instructions to the agent. */
+  observeResult(seq: number, call: string, output: string): void {
+    const origin = this.calls.find((c) => c.call === call)
+    const tool = origin?.tool ?? 'unknown'
+    const raw = output.length > LIMITS.outputChars ? output.slice(0, LIMITS.outputChars) : output
+    const tainted = instructionScore(raw, [...this.tools.keys()]) >= INSTRUCTION_THRESHOLD
+    const designated =
+      origin !== undefined &&
+      Object.values(origin.args).some(
+        (value) =>
+          typeof value === 'string' && value.length >= 4 && this.prompt.includes(canonicalText(value)),
+      )
+    this.outputs.push({ seq, call, tool, text: canonicalText(raw), tainted, designated })
+    if (this.outputs.length > LIMITS.outputs) this.outputs.shift()
+  }
+
+  /** Records a signal raised outside the detectors (credential reuse, delegation). */
+  observeSignal(seq: number, signal: Signal): void {
+    this.signals.push({ ...signal, seq })
+  }
+}

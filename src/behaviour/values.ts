@@ -1,0 +1,41 @@
+/**
+ * Value matching for provenance: two spellings of one identifier compare equal — case, whitespace, dashes and
+ * underscores, URL schemes, a leading `www.`, trailing slashes, `mailto:`, IBAN grouping.
+ */
+export function canonical(value: string): string {
+  return value
+    .toLowerCase()
+    .trim()
+    .replace(/^(mailto:|[a-z][a-z0-9+.-]*:\/\/)/, '')
+    .replace(/^www\./, '')
+    .replace(/[\s_-]+/g, '')
+    .replace(/\/+$/, '')
+}
+
+/** The same normalisation over a whole text, so `canonical(value)` can be searched in it. */
+export function canonicalText(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/(mailto:|[a-z][a-z0-9+.-]*:\/\/)(www\.)?/g, '')
+    .replace(/\bwww\./g, '')
+    .replace(/[\s_-]+/g, '')
+}
+
+/** Identifiers embedded in free text: e-mail addresses, URLs and domains, IBAN-like and long digit strings. */
+export function embeddedIdentifiers(text: string): string[] {
+  const found = new Set<string>()
+  const patterns = [
+    /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g,
+    /\b(?:https?:\/\/)?(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|io|co|gov|edu|info|biz|dev|app|xyz|me|ai|[a-z]{2})(?:\/[^\s"'<>)]*)?/gi,
+    /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{2,4}){3,8}\b/g,
+    /\b\d{9,}\b/g,
+  ]
+  for (const pattern of patterns) for (const match of text.matchAll(pattern)) found.add(match[0])
+  return [...found]
+}
+
+/** Too short or too generic to say where it came from. */
+export function isTraceable(value: string): boolean {
+  const c = canonical(value)
+  return c.length >= 5 && !/^\d{1,4}$/.test(c) && !/^(true|false|null|none|yes|no)$/.test(c)
+}
