@@ -3,15 +3,26 @@ import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction
 import type { Signal } from './signals.js'
 import { canonicalText } from './values.js'
 
+/** Characters per chunk of an output (chunks overlap by half). */
+const CHUNK = 600
+
 /** Bounds per task, so a long task cannot grow memory without limit. */
 export const LIMITS = { outputs: 200, outputChars: 64_000, calls: 500 } as const
 
-/** A tool output as the detectors remember it: normalised text and whether it carried instructions. */
+/** A stretch of an output, normalised, and whether it reads like instructions to the agent. */
+export interface OutputChunk {
+  text: string
+  tainted: boolean
+}
+
+/** A tool output as the detectors remember it: normalised text in overlapping chunks, each judged for instructions. */
 export interface ObservedOutput {
   seq: number
   call: string
   tool: string
   text: string
+  /** Overlapping windows of the output, so a value can be placed inside or outside planted instructions. */
+  chunks: OutputChunk[]
   tainted: boolean
   /** The output came from a read the principal's request pointed at (an argument taken from the request). */
   designated: boolean
@@ -72,14 +83,21 @@ export class TaskState {
     const origin = this.calls.find((c) => c.call === call)
     const tool = origin?.tool ?? 'unknown'
     const raw = output.length > LIMITS.outputChars ? output.slice(0, LIMITS.outputChars) : output
-    const tainted = instructionScore(raw, [...this.tools.keys()]) >= INSTRUCTION_THRESHOLD
+    const toolNames = [...this.tools.keys()]
+    const chunks: OutputChunk[] = []
+    for (let start = 0; start < raw.length || start === 0; start += CHUNK / 2) {
+      const piece = raw.slice(start, start + CHUNK)
+      chunks.push({ text: canonicalText(piece), tainted: instructionScore(piece, toolNames) >= INSTRUCTION_THRESHOLD })
+      if (start + CHUNK >= raw.length) break
+    }
+    const tainted = chunks.some((chunk) => chunk.tainted)
     const designated =
       origin !== undefined &&
       Object.values(origin.args).some(
         (value) =>
           typeof value === 'string' && value.length >= 4 && this.prompt.includes(canonicalText(value)),
       )
-    this.outputs.push({ seq, call, tool, text: canonicalText(raw), tainted, designated })
+    this.outputs.push({ seq, call, tool, text: canonicalText(raw), chunks, tainted, designated })
     if (this.outputs.length > LIMITS.outputs) this.outputs.shift()
   }
 

@@ -4,6 +4,7 @@ import {
   type DecisionFacts,
   type PolicyDecision,
   type PolicyEngine,
+  withoutNullOptionals,
 } from '../policy/index.js'
 
 /**
@@ -18,6 +19,7 @@ export function judge(
   if (facts.target.kind === 'tool') {
     const mismatch = validator.check(facts.target.tool, facts.args)
     if (mismatch) return { effect: 'deny', reasons: [], errors: [mismatch], policyVersion: engine.version }
+    facts = { ...facts, args: withoutNullOptionals(facts.target.tool, facts.args) }
   }
   const built = buildRequest(facts, engine)
   if (!built.ok) return { effect: 'deny', reasons: [], errors: [built.error], policyVersion: engine.version }

@@ -11,6 +11,7 @@ export class ArgumentValidator {
 
   /** Undefined when the arguments fit; else what is wrong. */
   check(tool: CatalogTool, args: Record<string, unknown>): string | undefined {
+    args = withoutNullOptionals(tool, args)
     let validate = this.compiled.get(tool.digest)
     if (validate === undefined) {
       try {
@@ -27,4 +28,19 @@ export class ArgumentValidator {
     const first = validate.errors?.[0]
     return `arguments do not match the schema of \`${tool.name}\`: ${first?.instancePath || '(root)'} ${first?.message ?? 'is invalid'}`
   }
+}
+
+/**
+ * Agents often send `null` for an optional argument they mean to leave out; JSON Schema would reject it. An
+ * optional argument that is `null` is treated as absent — for checking and for policies — and nothing else is.
+ */
+export function withoutNullOptionals(tool: CatalogTool, args: Record<string, unknown>): Record<string, unknown> {
+  const required = new Set((tool.definition.inputSchema.required as string[] | undefined) ?? [])
+  let changed = false
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(args)) {
+    if (value === null && !required.has(key)) changed = true
+    else out[key] = value
+  }
+  return changed ? out : args
 }

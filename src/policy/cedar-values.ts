@@ -34,6 +34,7 @@ export function toCedarValue(
     case 'Long':
       return Number.isSafeInteger(value) ? ok(value as number) : fail(`\`${path}\` must be an integer`)
     case 'Boolean':
+    case 'Bool':
       return typeof value === 'boolean' ? ok(value) : fail(`\`${path}\` must be a boolean`)
     case 'decimal':
       // Cedar decimals have at most four fractional digits and need the point.

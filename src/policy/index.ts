@@ -1,4 +1,4 @@
-export { ArgumentValidator } from './argument-validator.js'
+export { ArgumentValidator, withoutNullOptionals } from './argument-validator.js'
 export type { CommonTypes, SchemaType } from './cedar-values.js'
 export { toCedarValue } from './cedar-values.js'
 export { readPolicyDirectory, watchPolicyDirectory } from './policy-directory.js'

@@ -3,6 +3,8 @@ import type { Signal } from '../signals.js'
 import type { TaskState } from '../task-state.js'
 import { isWrite } from '../task-state.js'
 import { canonical, embeddedIdentifiers, isTraceable } from '../values.js'
+import { INSTRUCTION_THRESHOLD, instructionScore } from './instruction-text.js'
+
 
 /** Argument names or descriptions that choose *where* an action goes or *whom* it affects. */
 const CONSEQUENTIAL =
@@ -45,9 +47,10 @@ export function consequentialValues(
 }
 
 /**
- * Argument provenance (B3): a side-effecting call whose consequential value comes from a tool output carrying
- * instructions to the agent — and not from the principal's request or the agent's trusted configuration — is
- * doing what the data said, not what the principal asked.
+ * Argument provenance (B3): a call that changes or reaches the world, whose consequential value comes from
+ * planted instructions in a tool output — and not from the principal's request, the agent's trusted
+ * configuration, or plain data — is doing what the data said, not what the principal asked. An argument that
+ * itself carries instructions to an agent is the same attack one step further.
  */
 export function detectProvenance(
   state: TaskState,
@@ -55,22 +58,50 @@ export function detectProvenance(
   args: Record<string, unknown>,
   definition?: ToolDefinition,
 ): Signal[] {
-  if (!isWrite(definition ?? state.tools.get(tool))) return []
+  const def = definition ?? state.tools.get(tool)
+  // Writes change the world; open-world reads reach it (fetching an attacker's URL is an egress too).
+  if (!isWrite(def) && !isOpenWorld(def)) return []
+  const toolNames = [...state.tools.keys()]
   const signals: Signal[] = []
-  for (const { arg, value } of consequentialValues(definition ?? state.tools.get(tool), args)) {
+  for (const { arg, value } of consequentialValues(def, args)) {
+    if (instructionScore(value, toolNames) >= INSTRUCTION_THRESHOLD) {
+      signals.push({
+        kind: 'instructions_in_argument',
+        severity: 'critical',
+        summary: `\`${arg}\` of \`${tool}\` carries instructions addressed to an agent`,
+        evidence: state.outputs.filter((output) => output.tainted).map((output) => output.seq),
+        refs: ['OWASP-ASI:ASI01'],
+      })
+      continue
+    }
     const c = canonical(value)
     if (c.length < 5 || state.prompt.includes(c) || state.trusted.includes(c)) continue
-    const sources = state.outputs.filter((output) => output.text.includes(c))
-    const tainted = sources.filter((output) => output.tainted)
-    if (tainted.length > 0 && tainted.length === sources.length) {
+    // Where does the value occur: only inside planted instructions, or also in plain data?
+    const places = state.outputs.flatMap((output) =>
+      output.chunks.filter((chunk) => chunk.text.includes(c)).map((chunk) => ({ seq: output.seq, tainted: chunk.tainted })),
+    )
+    const planted = places.filter((place) => place.tainted)
+    if (planted.length > 0 && planted.length === places.length) {
       signals.push({
         kind: 'untrusted_provenance',
         severity: 'critical',
-        summary: `\`${arg}\` of \`${tool}\` comes from a tool output that carries instructions to the agent`,
-        evidence: tainted.map((output) => output.seq),
+        summary: `\`${arg}\` of \`${tool}\` comes from instructions planted in a tool output`,
+        evidence: [...new Set(planted.map((place) => place.seq))],
         refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02', 'MAESTRO:L3'],
       })
     }
   }
   return signals
+}
+
+/**
+ * Open-world per MCP's annotation; without one, a read whose definition speaks of URLs or the web. (MCP's
+ * default is open-world for every tool; for reads Warden only assumes it where the definition says so.)
+ */
+function isOpenWorld(definition: ToolDefinition | undefined): boolean {
+  const hint = definition?.annotations?.openWorldHint
+  if (hint !== undefined) return hint
+  if (!definition) return true
+  const about = `${definition.name} ${definition.description ?? ''} ${Object.keys((definition.inputSchema.properties ?? {}) as object).join(' ')}`
+  return /\b(url|web|webpage|website|http|https|link|fetch|browse|download)\b/i.test(about.replace(/_/g, ' '))
 }
