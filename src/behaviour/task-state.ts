@@ -87,10 +87,18 @@ export class TaskState {
     const chunks: OutputChunk[] = []
     for (let start = 0; start < raw.length || start === 0; start += CHUNK / 2) {
       const piece = raw.slice(start, start + CHUNK)
-      chunks.push({ text: canonicalText(piece), tainted: instructionScore(piece, toolNames) >= INSTRUCTION_THRESHOLD })
+      chunks.push({
+        text: canonicalText(piece),
+        tainted: instructionScore(piece, toolNames) >= INSTRUCTION_THRESHOLD,
+      })
       if (start + CHUNK >= raw.length) break
     }
-    const tainted = chunks.some((chunk) => chunk.tainted)
+    // Instructions reach past their own window (a tool-knowledge injection lists its arguments after the cue):
+    // a chunk next to a tainted one is tainted too.
+    const own = chunks.map((chunk) => chunk.tainted)
+    for (const [i, chunk] of chunks.entries())
+      chunk.tainted = own[i - 1] === true || own[i] === true || own[i + 1] === true
+    const tainted = own.some(Boolean)
     const designated =
       origin !== undefined &&
       Object.values(origin.args).some(

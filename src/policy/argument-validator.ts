@@ -34,7 +34,10 @@ export class ArgumentValidator {
  * Agents often send `null` for an optional argument they mean to leave out; JSON Schema would reject it. An
  * optional argument that is `null` is treated as absent — for checking and for policies — and nothing else is.
  */
-export function withoutNullOptionals(tool: CatalogTool, args: Record<string, unknown>): Record<string, unknown> {
+export function withoutNullOptionals(
+  tool: CatalogTool,
+  args: Record<string, unknown>,
+): Record<string, unknown> {
   const required = new Set((tool.definition.inputSchema.required as string[] | undefined) ?? [])
   let changed = false
   const out: Record<string, unknown> = {}

@@ -5,21 +5,25 @@ import { isWrite } from '../task-state.js'
 import { canonical, embeddedIdentifiers, isTraceable } from '../values.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './instruction-text.js'
 
-
-/** Argument names or descriptions that choose *where* an action goes or *whom* it affects. */
-const CONSEQUENTIAL =
-  /recipient|\bto\b|^to$|email|iban|account|address|url|link|website|domain|channel|user|member|participant|invitee|password|phone|destination|target|\bcc\b|\bbcc\b|^cc$|^bcc$|owner|file_?id|event_?id|id$/i
+/** Argument names that choose *where* an action goes or *whom* it affects. */
+const CONSEQUENTIAL_NAME =
+  /recipient|^to$|email|iban|account|address|url|link|website|domain|channel|user|member|participant|invitee|attendee|password|phone|destination|target|^cc$|^bcc$|owner|_id$|^id$/i
+/** Words in an argument's description that say the same. */
+const CONSEQUENTIAL_DESCRIPTION =
+  /\b(recipients?|e-?mail address(es)?|iban|account number|url|web ?site|channel|user ?name|participants?|password|phone number|destination)\b/i
 /** Free-text arguments whose embedded identifiers (links, addresses, accounts) matter as much. */
 const FREE_TEXT = /body|message|content|text|subject|description|note|comment|title/i
 
 interface Candidate {
   arg: string
   value: string
+  /** Found inside free text (a message body) rather than being the argument itself. */
+  embedded: boolean
 }
 
 function describe(definition: ToolDefinition | undefined, arg: string): string {
   const props = (definition?.inputSchema?.properties ?? {}) as Record<string, { description?: string }>
-  return `${arg} ${props[arg]?.description ?? ''}`
+  return props[arg]?.description ?? ''
 }
 
 function strings(value: unknown): string[] {
@@ -35,12 +39,12 @@ export function consequentialValues(
 ): Candidate[] {
   const out: Candidate[] = []
   for (const [arg, value] of Object.entries(args)) {
-    const about = describe(definition, arg)
-    if (CONSEQUENTIAL.test(arg) || CONSEQUENTIAL.test(about)) {
-      for (const v of strings(value)) if (isTraceable(v)) out.push({ arg, value: v })
+    if (CONSEQUENTIAL_NAME.test(arg) || CONSEQUENTIAL_DESCRIPTION.test(describe(definition, arg))) {
+      for (const v of strings(value)) if (isTraceable(v)) out.push({ arg, value: v, embedded: false })
     } else if (FREE_TEXT.test(arg)) {
       for (const v of strings(value))
-        for (const id of embeddedIdentifiers(v)) if (isTraceable(id)) out.push({ arg, value: id })
+        for (const id of embeddedIdentifiers(v))
+          if (isTraceable(id)) out.push({ arg, value: id, embedded: true })
     }
   }
   return out
@@ -63,7 +67,7 @@ export function detectProvenance(
   if (!isWrite(def) && !isOpenWorld(def)) return []
   const toolNames = [...state.tools.keys()]
   const signals: Signal[] = []
-  for (const { arg, value } of consequentialValues(def, args)) {
+  for (const { arg, value, embedded } of consequentialValues(def, args)) {
     if (instructionScore(value, toolNames) >= INSTRUCTION_THRESHOLD) {
       signals.push({
         kind: 'instructions_in_argument',
@@ -78,10 +82,31 @@ export function detectProvenance(
     if (c.length < 5 || state.prompt.includes(c) || state.trusted.includes(c)) continue
     // Where does the value occur: only inside planted instructions, or also in plain data?
     const places = state.outputs.flatMap((output) =>
-      output.chunks.filter((chunk) => chunk.text.includes(c)).map((chunk) => ({ seq: output.seq, tainted: chunk.tainted })),
+      output.chunks
+        .filter((chunk) => chunk.text.includes(c))
+        .map((chunk) => ({ seq: output.seq, tainted: chunk.tainted })),
     )
     const planted = places.filter((place) => place.tainted)
-    if (planted.length > 0 && planted.length === places.length) {
+    const injected = state.outputs.filter((output) => output.tainted).map((output) => output.seq)
+    if (places.length === 0 && injected.length === 0 && isWrite(def) && !embedded) {
+      signals.push({
+        kind: 'unsourced_value',
+        severity: 'high',
+        summary: `\`${arg}\` of \`${tool}\` comes from neither the request nor any data the task has seen`,
+        evidence: [],
+        refs: ['OWASP-ASI:ASI01'],
+      })
+    } else if (places.length === 0 && injected.length > 0 && !embedded) {
+      // From nowhere the agent was given — after it read planted instructions (which may be cut off in what
+      // was recorded, or paraphrased): the likeliest source is those instructions.
+      signals.push({
+        kind: 'unsourced_after_injection',
+        severity: 'critical',
+        summary: `\`${arg}\` of \`${tool}\` comes from neither the request nor any data, after planted instructions were read`,
+        evidence: injected,
+        refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+      })
+    } else if (planted.length > 0 && planted.length === places.length) {
       signals.push({
         kind: 'untrusted_provenance',
         severity: 'critical',
