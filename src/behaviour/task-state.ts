@@ -12,6 +12,8 @@ export const LIMITS = { outputs: 200, outputChars: 64_000, calls: 500 } as const
 /** A stretch of an output, normalised, and whether it reads like instructions to the agent. */
 export interface OutputChunk {
   text: string
+  /** The chunk lowercased but otherwise as written, for short values that need their delimiters. */
+  raw: string
   tainted: boolean
 }
 
@@ -47,7 +49,9 @@ export function isWrite(definition: ToolDefinition | undefined): boolean {
  */
 export class TaskState {
   readonly prompt: string
+  readonly promptRaw: string
   readonly trusted: string
+  readonly trustedRaw: string
   readonly outputs: ObservedOutput[] = []
   readonly calls: ObservedCall[] = []
   readonly signals: Array<Signal & { seq: number }> = []
@@ -59,8 +63,10 @@ export class TaskState {
     system?: string | undefined
     purpose?: string | undefined
   }) {
-    this.prompt = canonicalText([intent.prompt ?? '', intent.purpose ?? ''].join('\n'))
-    this.trusted = canonicalText(intent.system ?? '')
+    this.promptRaw = [intent.prompt ?? '', intent.purpose ?? ''].join('\n').toLowerCase()
+    this.prompt = canonicalText(this.promptRaw)
+    this.trustedRaw = (intent.system ?? '').toLowerCase()
+    this.trusted = canonicalText(this.trustedRaw)
   }
 
   /** Records a call (before its decision), remembering the tool's definition. */
@@ -89,6 +95,7 @@ export class TaskState {
       const piece = raw.slice(start, start + CHUNK)
       chunks.push({
         text: canonicalText(piece),
+        raw: piece.toLowerCase(),
         tainted: instructionScore(piece, toolNames) >= INSTRUCTION_THRESHOLD,
       })
       if (start + CHUNK >= raw.length) break

@@ -34,8 +34,20 @@ export function embeddedIdentifiers(text: string): string[] {
   return [...found]
 }
 
-/** Too short or too generic to say where it came from. */
+/** Too generic to say where it came from. */
 export function isTraceable(value: string): boolean {
   const c = canonical(value)
-  return c.length >= 5 && !/^\d{1,4}$/.test(c) && !/^(true|false|null|none|yes|no)$/.test(c)
+  return c.length >= 1 && !/^(true|false|null|none|yes|no)$/.test(c)
+}
+
+/** Short values (ids like `13`) are found only where written as an identifier: quoted, or after `id`/`#`. */
+export const SHORT = 5
+
+/** A matcher for where a value occurs in text: canonical containment, or delimited for short values. */
+export function occursIn(value: string): (chunk: { text: string; raw: string }) => boolean {
+  const c = canonical(value)
+  if (c.length >= SHORT) return (chunk) => chunk.text.includes(c)
+  const v = value.trim().toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const pattern = new RegExp(`(['"\`#]${v}['"\`]|\\bid\\w*\\W{0,4}${v}\\b)`)
+  return (chunk) => pattern.test(chunk.raw)
 }

@@ -2,7 +2,7 @@ import type { ToolDefinition } from '../../catalog/index.js'
 import type { Signal } from '../signals.js'
 import type { TaskState } from '../task-state.js'
 import { isWrite } from '../task-state.js'
-import { canonical, embeddedIdentifiers, isTraceable } from '../values.js'
+import { canonical, embeddedIdentifiers, isTraceable, occursIn, SHORT } from '../values.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './instruction-text.js'
 
 /** Argument names that choose *where* an action goes or *whom* it affects. */
@@ -79,16 +79,16 @@ export function detectProvenance(
       continue
     }
     const c = canonical(value)
-    if (c.length < 5 || state.prompt.includes(c) || state.trusted.includes(c)) continue
+    const short = c.length < SHORT
+    const occurs = occursIn(value)
+    if (occurs({ text: state.prompt, raw: state.promptRaw }) || occurs({ text: state.trusted, raw: state.trustedRaw })) continue
     // Where does the value occur: only inside planted instructions, or also in plain data?
     const places = state.outputs.flatMap((output) =>
-      output.chunks
-        .filter((chunk) => chunk.text.includes(c))
-        .map((chunk) => ({ seq: output.seq, tainted: chunk.tainted })),
+      output.chunks.filter(occurs).map((chunk) => ({ seq: output.seq, tainted: chunk.tainted })),
     )
     const planted = places.filter((place) => place.tainted)
     const injected = state.outputs.filter((output) => output.tainted).map((output) => output.seq)
-    if (places.length === 0 && injected.length === 0 && isWrite(def) && !embedded) {
+    if (places.length === 0 && injected.length === 0 && isWrite(def) && !embedded && !short) {
       signals.push({
         kind: 'unsourced_value',
         severity: 'high',
@@ -96,7 +96,7 @@ export function detectProvenance(
         evidence: [],
         refs: ['OWASP-ASI:ASI01'],
       })
-    } else if (places.length === 0 && injected.length > 0 && !embedded) {
+    } else if (places.length === 0 && injected.length > 0 && !embedded && !short) {
       // From nowhere the agent was given — after it read planted instructions (which may be cut off in what
       // was recorded, or paraphrased): the likeliest source is those instructions.
       signals.push({
