@@ -2,6 +2,7 @@ import { benchChain } from './chain.js'
 import { benchDecision } from './decision.js'
 import { printTable, type Suite } from './harness.js'
 import { benchIdentity } from './identity.js'
+import { benchReplay } from './replay.js'
 import { benchTasks } from './tasks.js'
 
 /**
@@ -12,6 +13,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   identity: benchIdentity,
   tasks: benchTasks,
   decision: benchDecision,
+  replay: benchReplay,
   chain: benchChain,
 }
 

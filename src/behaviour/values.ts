@@ -47,7 +47,10 @@ export const SHORT = 5
 export function occursIn(value: string): (chunk: { text: string; raw: string }) => boolean {
   const c = canonical(value)
   if (c.length >= SHORT) return (chunk) => chunk.text.includes(c)
-  const v = value.trim().toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const v = value
+    .trim()
+    .toLowerCase()
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   const pattern = new RegExp(`(['"\`#]${v}['"\`]|\\bid\\w*\\W{0,4}${v}\\b)`)
   return (chunk) => pattern.test(chunk.raw)
 }

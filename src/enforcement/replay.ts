@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { BehaviourEngine, type Signal } from '../behaviour/index.js'
-import { type ToolDefinition, unstoredTool } from '../catalog/index.js'
+import { type CatalogTool, type ToolDefinition, unstoredTool } from '../catalog/index.js'
 import { silentLogger } from '../kernel/index.js'
 import { ArgumentValidator, type Effect, PolicyEngine, type PolicySource } from '../policy/index.js'
 import { judge } from './judge.js'
@@ -38,7 +38,7 @@ export const REPLAY_SERVER = 'trace'
  * have given it. Evidence refers to events by their 1-based position in the trace.
  */
 export class Replayer {
-  private readonly engines = new Map<string, PolicyEngine>()
+  private readonly engines = new Map<string, { engine: PolicyEngine; catalog: Map<string, CatalogTool> }>()
   private readonly validator = new ArgumentValidator()
   private readonly behaviour = new BehaviourEngine()
 
@@ -47,28 +47,29 @@ export class Replayer {
     private readonly options: { now?: number } = {},
   ) {}
 
-  /** The policy engine for a tool set, built once per distinct set of definitions. */
-  private engineFor(tools: readonly ToolDefinition[]): PolicyEngine {
+  /** The policy engine and catalog for a tool set, built once per distinct set of definitions. */
+  private engineFor(tools: readonly ToolDefinition[]): {
+    engine: PolicyEngine
+    catalog: Map<string, CatalogTool>
+  } {
     const key = createHash('sha256').update(JSON.stringify(tools)).digest('hex')
-    let engine = this.engines.get(key)
-    if (!engine) {
-      engine = new PolicyEngine(silentLogger, { validateRequests: false })
-      const result = engine.load(
-        this.policies,
-        tools.map((tool) => unstoredTool(REPLAY_SERVER, tool)),
-      )
+    let entry = this.engines.get(key)
+    if (!entry) {
+      const engine = new PolicyEngine(silentLogger, { validateRequests: false })
+      const catalog = new Map(tools.map((tool) => [tool.name, unstoredTool(REPLAY_SERVER, tool)]))
+      const result = engine.load(this.policies, [...catalog.values()])
       if (!result.ok)
         throw new Error(
           `policies do not load for trace tools: ${result.problems.map((p) => p.message).join('; ')}`,
         )
-      this.engines.set(key, engine)
+      entry = { engine, catalog }
+      this.engines.set(key, entry)
     }
-    return engine
+    return entry
   }
 
   replay(trace: Trace): ReplayDecision[] {
-    const engine = this.engineFor(trace.tools)
-    const catalog = new Map(trace.tools.map((tool) => [tool.name, unstoredTool(REPLAY_SERVER, tool)]))
+    const { engine, catalog } = this.engineFor(trace.tools)
     const tier = trace.agent.tier ?? 'standard'
     const declared = trace.intent.tools ?? trace.tools.map((tool) => tool.name)
     const now = this.options.now ?? Date.UTC(2026, 0, 5, 10)

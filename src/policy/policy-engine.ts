@@ -64,7 +64,12 @@ interface Partition {
   resource: Reads
   /** Entity types the policies name literally (e.g. `Warden::Agent::"billing"`), whose entities must be sent. */
   types: Set<string>
+  /** Recent decisions by their exact Cedar input (bounded). */
+  decisions: Map<string, PolicyDecision>
 }
+
+/** Decisions remembered per partition. */
+const DECISION_CACHE = 4096
 
 /**
  * What a variable's attributes the policy texts can read: `var.a` and `var.a.b` (one level of records). Any
@@ -140,6 +145,8 @@ interface ActiveSet {
   /** Per action: the preparsed ids of the policies that can apply to it, with and without escalations. */
   partitions: Map<string, Partition | { error: string }>
   catalogKey: string
+  /** Typed inputs of tools, looked up once per tool. */
+  inputTypes: Map<string, { type: SchemaType; common: CommonTypes } | undefined>
   /** Action entities with their groups, for requests decided without the schema (which otherwise supplies them). */
   actionEntities: Map<string, EntityJson>
 }
@@ -228,6 +235,7 @@ export class PolicyEngine {
       partitions: new Map(),
       catalogKey: catalogKey(tools),
       actionEntities: actionEntitiesOf(schema),
+      inputTypes: new Map(),
     }
     this.lastProblems = []
     this.logger.info('policy set loaded', {
@@ -263,7 +271,12 @@ export class PolicyEngine {
           ? {
               error: `policies for \`${key}\` could not be prepared: ${failed.errors.map((e) => e.message).join('; ')}`,
             }
-          : { full, withoutEscalations, ...readsOf(ids.map((id) => active.parsed.policies[id] as string)) }
+          : {
+              full,
+              withoutEscalations,
+              ...readsOf(ids.map((id) => active.parsed.policies[id] as string)),
+              decisions: new Map(),
+            }
       active.partitions.set(key, partition)
     }
     return partition
@@ -280,6 +293,16 @@ export class PolicyEngine {
 
   /** The generated type of a tool's `context.input`, with the common types it may name. */
   inputType(server: string, tool: string): { type: SchemaType; common: CommonTypes } | undefined {
+    const active = this.active
+    if (!active) return undefined
+    const key = `${server}/${tool}`
+    if (active.inputTypes.has(key)) return active.inputTypes.get(key)
+    const found = this.findInputType(server, tool)
+    active.inputTypes.set(key, found)
+    return found
+  }
+
+  private findInputType(server: string, tool: string): { type: SchemaType; common: CommonTypes } | undefined {
     const ns = serverNamespace(server)
     const fragment = this.active?.schema[ns] as
       | {
@@ -339,6 +362,37 @@ export class PolicyEngine {
       if (actionEntity) entities.push(actionEntity)
       context = trim(context, partition.context)
     }
+    // Cedar is deterministic: the same trimmed request against the same partition gets the same answer.
+    const key = JSON.stringify([
+      options.approved === true,
+      request.principal,
+      request.action,
+      request.resource,
+      context,
+      entities,
+    ])
+    const cached = partition.decisions.get(key)
+    if (cached) return { ...cached }
+    const decided = this.evaluate(
+      active,
+      partition,
+      { ...request, context, entities },
+      options.approved === true,
+    )
+    if (partition.decisions.size >= DECISION_CACHE)
+      partition.decisions.delete(partition.decisions.keys().next().value as string)
+    partition.decisions.set(key, decided)
+    return { ...decided }
+  }
+
+  private evaluate(
+    active: ActiveSet,
+    partition: Partition,
+    request: PolicyRequest,
+    approved: boolean,
+  ): PolicyDecision {
+    const version = active.parsed.version
+    const { context, entities } = request
     const run = (setId: string) => {
       try {
         return statefulIsAuthorized({
@@ -356,7 +410,7 @@ export class PolicyEngine {
         return { type: 'failure' as const, errors: [{ message: String(error) }], warnings: [] }
       }
     }
-    const answer = run(options.approved ? partition.withoutEscalations : partition.full)
+    const answer = run(approved ? partition.withoutEscalations : partition.full)
     if (answer.type === 'failure') {
       return {
         effect: 'deny',

@@ -38,18 +38,34 @@ const CUES: ReadonlyArray<readonly [RegExp, number]> = [
   ],
 ]
 
+const commandPatterns = new Map<string, RegExp | null>()
+
+/** One pattern per tool set: the agent's own tools named as commands ("call send_money", "send_money("). */
+function commandPattern(toolNames: readonly string[]): RegExp | null {
+  const key = toolNames.join('|')
+  let pattern = commandPatterns.get(key)
+  if (pattern === undefined) {
+    const names = toolNames
+      .filter((name) => name.length >= 4)
+      .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    const any = names.join('|')
+    pattern = names.length
+      ? new RegExp(
+          `\\b(call|use|run|invoke|execute|with)\\b[^.\\n]{0,20}\\b(${any})\\b|\\b(${any})\\s*\\(`,
+          'i',
+        )
+      : null
+    if (commandPatterns.size > 1000) commandPatterns.clear()
+    commandPatterns.set(key, pattern)
+  }
+  return pattern
+}
+
 /** A score of how much `text` reads like instructions to the agent; 0 for plain data. */
 export function instructionScore(text: string, toolNames: readonly string[] = []): number {
   let score = 0
   for (const [pattern, weight] of CUES) if (pattern.test(text)) score += weight
-  // The agent's own tools named as commands ("call send_money", "use the update_password tool").
-  for (const name of toolNames) {
-    if (name.length < 4) continue
-    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-    if (new RegExp(`\\b(call|use|run|invoke|execute|with)\\b[^.\\n]{0,20}\\b${escaped}\\b`, 'i').test(text))
-      score += 2
-    else if (new RegExp(`\\b${escaped}\\s*\\(`, 'i').test(text)) score += 2
-  }
+  if (commandPattern(toolNames)?.test(text)) score += 2
   return score
 }
 

@@ -81,7 +81,11 @@ export function detectProvenance(
     const c = canonical(value)
     const short = c.length < SHORT
     const occurs = occursIn(value)
-    if (occurs({ text: state.prompt, raw: state.promptRaw }) || occurs({ text: state.trusted, raw: state.trustedRaw })) continue
+    if (
+      occurs({ text: state.prompt, raw: state.promptRaw }) ||
+      occurs({ text: state.trusted, raw: state.trustedRaw })
+    )
+      continue
     // Where does the value occur: only inside planted instructions, or also in plain data?
     const places = state.outputs.flatMap((output) =>
       output.chunks.filter(occurs).map((chunk) => ({ seq: output.seq, tainted: chunk.tainted })),
