@@ -9,6 +9,7 @@ import { ToolCatalog } from './catalog/index.js'
 import { ActivityChain, CheckpointSigner } from './chain/index.js'
 import type { Config } from './config/index.js'
 import { Pipeline } from './enforcement/index.js'
+import { Gateway } from './gateway/index.js'
 import {
   AgentRegistry,
   Attestation,
@@ -73,6 +74,7 @@ export interface Warden {
   readonly catalog: ToolCatalog
   readonly policy: { readonly engine: PolicyEngine; readonly dir: string; reload(): Promise<LoadResult> }
   readonly pipeline: Pipeline
+  readonly gateway: Gateway
   readonly identity: {
     readonly events: IdentityEvents
     readonly agents: AgentRegistry
@@ -267,6 +269,8 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     ids,
   )
 
+  const gateway = new Gateway(config.upstreams, catalog, pipeline, lifecycle, chain, logger)
+
   let closing: Promise<void> | undefined
   return {
     config,
@@ -278,6 +282,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     generatedAdminToken: generated,
     identity: { events, agents, instances, joinTokens, keys, svids, proofs, attestation },
     tasks: { registry, tokens, lifecycle, leases, staticSecrets },
+    gateway,
     catalog,
     policy: { engine, dir: policyDir, reload: reloadPolicies },
     pipeline,
@@ -286,6 +291,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
         clearInterval(checkpointTimer)
         clearInterval(sweepTimer)
         stopWatching()
+        await gateway.close()
         // The last checkpoint vouches for everything appended before shutdown.
         await chain
           .checkpoint()

@@ -10,6 +10,7 @@ import { attestRoutes } from './routes/attest.js'
 import { chainRoutes } from './routes/chain.js'
 import { decisionRoutes } from './routes/decisions.js'
 import { instanceRoutes } from './routes/instances.js'
+import { mcpRoutes } from './routes/mcp.js'
 import { taskRoutes } from './routes/tasks.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 
@@ -37,6 +38,7 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', chainRoutes(warden))
   app.route('/v1', taskRoutes(warden))
   app.route('/v1', decisionRoutes(warden))
+  app.route('/', mcpRoutes(warden))
 
   app.notFound((c) =>
     c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404),

@@ -19,6 +19,7 @@ export async function serve(flags: ConfigFlags): Promise<void> {
       `\nAdmin token (shown once, stored only as a hash):\n\n  export WARDEN_ADMIN_TOKEN=${warden.generatedAdminToken}\n\n`,
     )
   }
+  await warden.gateway.start()
   const app = createApp(warden)
   const server = serveHttp({ fetch: app.fetch, hostname: config.server.host, port: config.server.port })
   await new Promise<void>((resolve, reject) => {

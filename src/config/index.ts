@@ -7,5 +7,6 @@ export type {
   FederationConfig,
   OidcIssuerConfig,
   SecretConfig,
+  UpstreamConfig,
 } from './schema.js'
 export { configSchema } from './schema.js'

@@ -143,6 +143,32 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** MCP servers behind the gateway, by name (served at `/mcp/<name>`). */
+    upstreams: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, `_`, `-`'),
+        z
+          .object({
+            /** A stdio server: the command and its arguments (spawned, restarted with backoff when it crashes). */
+            command: z.array(z.string().min(1)).min(1).optional(),
+            cwd: z.string().optional(),
+            env: z.record(z.string(), z.string()).default({}),
+            /** A Streamable HTTP server. */
+            url: z.url().optional(),
+            /** `memory` upstreams turn calls into `memory.read` / `memory.write` in the chain. */
+            kind: z.enum(['tools', 'memory']).default('tools'),
+            sensitivity: z.enum(['public', 'internal', 'confidential', 'restricted']).default('internal'),
+            /** Every write through this upstream leaves the organisation (`data.egress`), whatever its annotations. */
+            egress: z.boolean().default(false),
+            timeout: duration.default(30_000),
+          })
+          .strict()
+          .refine(
+            (u) => (u.command === undefined) !== (u.url === undefined),
+            'give exactly one of `command` and `url`',
+          ),
+      )
+      .default({}),
     /** Secrets a task may lease, by name, with the agents allowed to lease each. */
     secrets: z
       .record(
@@ -192,3 +218,4 @@ export type OidcIssuerConfig = z.output<typeof oidcIssuer>
 export type FederationConfig = z.output<typeof federation>
 export type ClaimRule = z.output<typeof claimRule>
 export type SecretConfig = Config['secrets'][string]
+export type UpstreamConfig = Config['upstreams'][string]

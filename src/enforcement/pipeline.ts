@@ -209,6 +209,11 @@ export class Pipeline {
     })
   }
 
+  /** The catalog's tools of one server (the gateway lists them to the agent as pinned). */
+  catalogTools(server: string): Promise<CatalogTool[]> {
+    return this.catalog.list(server)
+  }
+
   /**
    * ⑦ observe a result: the output joins the task's behavioural state (provenance, taint) and the chain
    * records its digest, size and labels — never the output itself.

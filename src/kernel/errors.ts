@@ -48,6 +48,9 @@ export const ERROR_CODES = {
   LEASE_FAILED: 'the secret provider could not issue or revoke the lease',
   TOOL_NOT_FOUND: 'no such tool in the catalog; calls to unknown tools are denied',
   POLICY_INVALID: 'a policy set does not parse or validate; the last good set keeps serving',
+  UPSTREAM_NOT_FOUND: 'no MCP upstream with that name is configured',
+  UPSTREAM_UNAVAILABLE: 'the MCP upstream is down, restarting, or did not answer in time',
+  SESSION_MISMATCH: 'an MCP session is bound to the task that opened it; this request presents another',
   STORE_UNAVAILABLE: 'the store cannot be reached or written',
   INTERNAL: 'an unexpected failure; details are in the server log',
 } as const

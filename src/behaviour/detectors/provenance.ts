@@ -7,7 +7,7 @@ import { INSTRUCTION_THRESHOLD, instructionScore } from './instruction-text.js'
 
 /** Argument names that choose *where* an action goes or *whom* it affects. */
 const CONSEQUENTIAL_NAME =
-  /recipient|^to$|email|iban|account|address|url|link|website|domain|channel|user|member|participant|invitee|attendee|password|phone|destination|target|^cc$|^bcc$|owner|_id$|^id$/i
+  /recipient|^to$|email|iban|account|address|url|link|website|domain|channel|user|member|participant|invitee|attendee|password|phone|destination|target|^cc$|^bcc$|owner|_id$|^id$|path|^file|filename|directory|folder|^dest/i
 /** Words in an argument's description that say the same. */
 const CONSEQUENTIAL_DESCRIPTION =
   /\b(recipients?|e-?mail address(es)?|iban|account number|url|web ?site|channel|user ?name|participants?|password|phone number|destination)\b/i
@@ -78,9 +78,11 @@ export function detectProvenance(
       })
       continue
     }
-    const c = canonical(value)
+    // A path is traced by its tail too: instructions name `leak/out.txt`, the call writes `/srv/x/leak/out.txt`.
+    const traced = value.includes('/') ? pathTail(value) : value
+    const c = canonical(traced)
     const short = c.length < SHORT
-    const occurs = occursIn(value)
+    const occurs = occursIn(traced)
     if (
       occurs({ text: state.prompt, raw: state.promptRaw }) ||
       occurs({ text: state.trusted, raw: state.trustedRaw })
@@ -121,6 +123,12 @@ export function detectProvenance(
     }
   }
   return signals
+}
+
+/** The last two segments of a path. */
+function pathTail(path: string): string {
+  const segments = path.split('/').filter(Boolean)
+  return segments.slice(-2).join('/')
 }
 
 /**

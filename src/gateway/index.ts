@@ -1,0 +1,2 @@
+export { Gateway, RPC } from './gateway.js'
+export { Upstream } from './upstream.js'

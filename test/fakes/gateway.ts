@@ -1,0 +1,41 @@
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { TaskHandle, WardenAgent } from '../../src/sdk/index.js'
+import type { TestWarden } from './warden.js'
+
+/** The test Warden served on a real loopback port (the MCP SDK client speaks HTTP). */
+export async function listen(t: TestWarden): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 })
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
+      }),
+  }
+}
+
+/** A real MCP SDK client on the gateway, sending the task token with a fresh DPoP proof on every request. */
+export async function mcpClient(url: string, agent: WardenAgent, task: TaskHandle): Promise<Client> {
+  const client = new Client({ name: 'test-agent', version: '1.0.0' })
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    fetch: async (input, init) => {
+      const headers = new Headers(init?.headers)
+      const target =
+        typeof input === 'string' ? input : input instanceof URL ? input.toString() : (input as Request).url
+      headers.set('authorization', `DPoP ${task.token}`)
+      headers.set(
+        'dpop',
+        await agent.proof(init?.method ?? 'GET', target.split('?')[0] as string, task.token),
+      )
+      return fetch(input, { ...init, headers })
+    },
+  })
+  await client.connect(transport)
+  return client
+}
