@@ -4,6 +4,7 @@ import { isWardenError } from '../kernel/index.js'
 import { WardenApiError } from '../sdk/index.js'
 import { addIdentityCommands } from './agent.js'
 import { addChainCommands } from './chain.js'
+import { addDemoCommand } from './demo.js'
 import { addPolicyCommands } from './policy.js'
 import { addReplayCommand } from './replay.js'
 import { serve } from './serve.js'
@@ -26,6 +27,7 @@ addChainCommands(program)
 addTaskCommands(program)
 addPolicyCommands(program)
 addReplayCommand(program)
+addDemoCommand(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message =
