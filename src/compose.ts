@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { JWK } from 'jose'
 import { type AdminCredential, ensureAdminCredential } from './api/index.js'
+import { Approvals, WebhookNotifier } from './approvals/index.js'
 import { BehaviourEngine } from './behaviour/index.js'
 import { ToolCatalog } from './catalog/index.js'
 import { ActivityChain, CheckpointSigner } from './chain/index.js'
@@ -75,6 +76,7 @@ export interface Warden {
   readonly policy: { readonly engine: PolicyEngine; readonly dir: string; reload(): Promise<LoadResult> }
   readonly pipeline: Pipeline
   readonly gateway: Gateway
+  readonly approvals: Approvals
   readonly identity: {
     readonly events: IdentityEvents
     readonly agents: AgentRegistry
@@ -229,6 +231,19 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
         )
       })
     : () => {}
+  const approvals = new Approvals(
+    store,
+    chain,
+    clock,
+    ids,
+    logger,
+    new WebhookNotifier(config.owners, logger, {
+      attempts: 5,
+      firstDelayMs: 500,
+      ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+    }),
+    config.approvals.ttl,
+  )
   const behaviour = new BehaviourEngine()
   chain.onAppend((events) => {
     // Signals raised outside the detectors (credential reuse, …) weigh on the task's risk; closed tasks are forgotten.
@@ -265,11 +280,21 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     new ArgumentValidator(),
     behaviour,
     chain,
+    approvals,
     clock,
     ids,
   )
 
-  const gateway = new Gateway(config.upstreams, catalog, pipeline, lifecycle, chain, logger)
+  const gateway = new Gateway(
+    config.upstreams,
+    catalog,
+    pipeline,
+    lifecycle,
+    chain,
+    approvals,
+    config.approvals.hold,
+    logger,
+  )
 
   let closing: Promise<void> | undefined
   return {
@@ -283,6 +308,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     identity: { events, agents, instances, joinTokens, keys, svids, proofs, attestation },
     tasks: { registry, tokens, lifecycle, leases, staticSecrets },
     gateway,
+    approvals,
     catalog,
     policy: { engine, dir: policyDir, reload: reloadPolicies },
     pipeline,

@@ -6,6 +6,7 @@ import type { ErrorBody } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
 import { checkHost } from './host-check.js'
 import { agentRoutes } from './routes/agents.js'
+import { approvalRoutes } from './routes/approvals.js'
 import { attestRoutes } from './routes/attest.js'
 import { chainRoutes } from './routes/chain.js'
 import { decisionRoutes } from './routes/decisions.js'
@@ -38,6 +39,7 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', chainRoutes(warden))
   app.route('/v1', taskRoutes(warden))
   app.route('/v1', decisionRoutes(warden))
+  app.route('/v1', approvalRoutes(warden))
   app.route('/', mcpRoutes(warden))
 
   app.notFound((c) =>

@@ -3,6 +3,7 @@ import { Command } from 'commander'
 import { isWardenError } from '../kernel/index.js'
 import { WardenApiError } from '../sdk/index.js'
 import { addIdentityCommands } from './agent.js'
+import { addApprovalCommands } from './approvals.js'
 import { addChainCommands } from './chain.js'
 import { addDemoCommand } from './demo.js'
 import { addPolicyCommands } from './policy.js'
@@ -28,6 +29,7 @@ addTaskCommands(program)
 addPolicyCommands(program)
 addReplayCommand(program)
 addDemoCommand(program)
+addApprovalCommands(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message =

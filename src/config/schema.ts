@@ -143,6 +143,22 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    approvals: z
+      .object({
+        /** How long an approval request stays open. */
+        ttl: duration.default(900_000),
+        /** How long the gateway holds a call waiting for a human before answering (MCP clients time out at 60 s). */
+        hold: duration.default(25_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Owners' notification channels, by owner e-mail. */
+    owners: z
+      .record(
+        z.string(),
+        z.object({ webhook: z.url(), format: z.enum(['json', 'slack']).default('json') }).strict(),
+      )
+      .default({}),
     /** MCP servers behind the gateway, by name (served at `/mcp/<name>`). */
     upstreams: z
       .record(

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { Approvals } from '../approvals/index.js'
 import {
   type BehaviourAnalyzer,
   INSTRUCTION_THRESHOLD,
@@ -39,6 +40,8 @@ export interface Decision {
   call: string
   /** The catalog tool, for a tool call that resolved. */
   tool?: CatalogTool
+  /** For an escalation: the approval request a human answers; for an approved call: the approval it used. */
+  approval?: string
 }
 
 /** SPIFFE IDs on a task's delegation path, root first. */
@@ -67,6 +70,7 @@ export class Pipeline {
     private readonly validator: ArgumentValidator,
     private readonly behaviour: BehaviourAnalyzer,
     private readonly chain: ActivityChain,
+    private readonly approvals: Approvals,
     private readonly clock: Clock,
     private readonly ids: IdSource,
   ) {}
@@ -193,7 +197,48 @@ export class Pipeline {
       approved: options.approved ?? false,
       behaviour,
     }
-    const policy: PolicyDecision = judge(this.engine, this.validator, facts)
+    // An approval binds to exactly this call: the task, the pinned tool definition and the arguments.
+    const callDigest = digest({
+      task: task.id,
+      server: tool?.server ?? null,
+      tool: tool?.digest ?? request.action,
+      args,
+    })
+    const approved =
+      options.approved !== true && tool ? await this.approvals.findApproved(callDigest) : undefined
+    let policy: PolicyDecision = judge(
+      this.engine,
+      this.validator,
+      approved ? { ...facts, approved: true } : facts,
+    )
+    let approval: string | undefined
+    if (approved && policy.effect === 'allow') {
+      // INVARIANT: single use — a concurrent identical call that loses the race is decided without it.
+      if (await this.approvals.consume(callDigest)) approval = approved.id
+      else policy = judge(this.engine, this.validator, facts)
+    }
+    const refused = policy.effect === 'escalate' ? await this.approvals.findDenied(callDigest) : undefined
+    if (refused) {
+      policy = {
+        ...policy,
+        effect: 'deny',
+        errors: [`a human refused this exact call (approval \`${refused.id}\`)`],
+      }
+      approval = refused.id
+    } else if (policy.effect === 'escalate') {
+      const requested = await this.approvals.request({
+        task: task.id,
+        agent: instance.spiffeId,
+        owner: agent.owner,
+        server: tool?.server ?? null,
+        tool: tool?.name ?? null,
+        callDigest,
+        decisionId,
+        reasons: policy.reasons,
+        signals: behaviour.signals.map((s) => ({ kind: s.kind, severity: s.severity, evidence: s.evidence })),
+      })
+      approval = requested.id
+    }
 
     // ⑥ record
     return this.record(instance.spiffeId, observed, {
@@ -206,6 +251,7 @@ export class Pipeline {
       task: task.id,
       call,
       ...(tool ? { tool } : {}),
+      ...(approval ? { approval } : {}),
     })
   }
 
@@ -279,6 +325,7 @@ export class Pipeline {
         errors: decision.errors,
         signals: decision.signals.map((s) => ({ kind: s.kind, severity: s.severity, evidence: s.evidence })),
         policyVersion: decision.policyVersion,
+        approval: decision.approval ?? null,
       },
     })
     await Promise.all([observed, recorded])

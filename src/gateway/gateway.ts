@@ -11,6 +11,7 @@ import {
   McpError,
   ReadResourceRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js'
+import type { Approvals } from '../approvals/index.js'
 import type { ToolCatalog } from '../catalog/index.js'
 import type { ActivityChain } from '../chain/index.js'
 import type { Config } from '../config/index.js'
@@ -48,8 +49,8 @@ function decisionError(decision: Decision): McpError {
   if (decision.effect === 'escalate') {
     return new McpError(
       RPC.ESCALATED,
-      `held for human approval (decision ${decision.decisionId}): ${decision.reasons.join(', ')}`,
-      data,
+      `waiting for human approval ${decision.approval ?? ''} (decision ${decision.decisionId}): ${decision.reasons.join(', ')}; retry the same call once approved`,
+      { ...data, approval: decision.approval },
     )
   }
   const why = [...decision.errors, ...decision.signals.map((s) => s.summary), ...decision.reasons].join('; ')
@@ -88,6 +89,9 @@ export class Gateway {
     private readonly pipeline: Pipeline,
     private readonly lifecycle: TaskLifecycle,
     private readonly chain: ActivityChain,
+    private readonly approvals: Approvals,
+    /** How long a call waiting for a human is held before the client is told to retry. */
+    private readonly hold: number,
     private readonly logger: Logger,
   ) {
     this.upstreams = new Map(
@@ -185,12 +189,13 @@ export class Gateway {
 
     server.setRequestHandler(CallToolRequestSchema, async (request) => {
       const args = (request.params.arguments ?? {}) as Record<string, unknown>
-      const decision = await this.pipeline.decide(session.caller, {
-        action: 'tools/call',
-        server: name,
-        tool: request.params.name,
-        args,
-      })
+      const call = { action: 'tools/call' as const, server: name, tool: request.params.name, args }
+      let decision = await this.pipeline.decide(session.caller, call)
+      if (decision.effect === 'escalate' && decision.approval) {
+        // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
+        const answer = await this.approvals.wait(decision.approval, this.hold)
+        if (answer.status === 'approved') decision = await this.pipeline.decide(session.caller, call)
+      }
       if (decision.effect !== 'allow') throw decisionError(decision)
       const client = await upstream.use()
       let result: CallToolResult

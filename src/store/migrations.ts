@@ -9,6 +9,7 @@ import type { Store } from './store.js'
  * | 2       | the activity chain: events, head, signed checkpoints; identity events move into it |
  * | 3       | tasks (with delegation path), secrets (encrypted), leases |
  * | 4       | the tool catalog: pinned tool definitions per server |
+ * | 5       | approvals bound to one exact call |
  *
  * SQL here runs on SQLite and PostgreSQL alike: TEXT, BIGINT, no AUTOINCREMENT, no vendor functions.
  */
@@ -161,6 +162,31 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at BIGINT NOT NULL,
         PRIMARY KEY (server, name)
       )`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'approvals',
+    sql: [
+      `CREATE TABLE approvals (
+        id TEXT PRIMARY KEY,
+        task TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        server TEXT,
+        tool TEXT,
+        call_digest TEXT NOT NULL,
+        decision_id TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        signals TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        decided_at BIGINT,
+        decided_by TEXT
+      )`,
+      `CREATE INDEX approvals_call ON approvals(call_digest, status)`,
+      `CREATE INDEX approvals_status ON approvals(status, created_at)`,
     ],
   },
 ]

@@ -1,0 +1,84 @@
+import { Hono } from 'hono'
+import type { Warden } from '../../compose.js'
+import { WardenError } from '../../kernel/index.js'
+import { requireAdmin } from '../request.js'
+
+const STATUSES = ['pending', 'approved', 'denied', 'expired', 'used'] as const
+
+/** Approval requests and their answers (admin), and the owners' review of their agents. */
+export function approvalRoutes(warden: Warden): Hono {
+  const app = new Hono()
+  app.use('/approvals', requireAdmin(warden.admin))
+  app.use('/approvals/*', requireAdmin(warden.admin))
+  app.use('/owners', requireAdmin(warden.admin))
+
+  app.get('/approvals', async (c) => {
+    const status = c.req.query('status')
+    if (status !== undefined && !STATUSES.includes(status as (typeof STATUSES)[number])) {
+      throw new WardenError('BAD_REQUEST', `\`status\` must be one of ${STATUSES.join(', ')}`)
+    }
+    const approvals = await warden.approvals.list({
+      status: status as (typeof STATUSES)[number] | undefined,
+      owner: c.req.query('owner'),
+    })
+    return c.json({ approvals })
+  })
+  app.get('/approvals/:id', async (c) => c.json(await warden.approvals.require(c.req.param('id'))))
+  for (const [verb, answer] of [
+    ['approve', 'approved'],
+    ['deny', 'denied'],
+  ] as const) {
+    app.post(`/approvals/:id/${verb}`, async (c) =>
+      c.json(await warden.approvals.decide(c.req.param('id'), answer, 'admin')),
+    )
+  }
+
+  app.get('/owners', async (c) => {
+    const since = warden.clock.now() - 7 * 86_400_000
+    const agents = await warden.identity.agents.list()
+    const owners = new Map<string, unknown[]>()
+    for (const agent of agents) {
+      const tasks = await warden.store.all<{ status: string; n: number }>(
+        `SELECT status, COUNT(*) AS n FROM tasks WHERE agent = ? AND opened_at >= ? GROUP BY status`,
+        [agent.name, since],
+      )
+      const events = await warden.chain.query({
+        agent: `spiffe://${warden.config.trustDomain}/agent/${agent.name}`,
+        since,
+        limit: 10_000,
+      })
+      const decisions = { allow: 0, deny: 0, escalate: 0 }
+      const signals = new Map<string, number>()
+      for (const event of events) {
+        if (event.kind === 'decision') decisions[event.body.effect as keyof typeof decisions] += 1
+        if (event.kind === 'signal')
+          signals.set(String(event.body.kind), (signals.get(String(event.body.kind)) ?? 0) + 1)
+        if (event.kind === 'decision') {
+          for (const s of (event.body.signals as Array<{ kind: string }>) ?? [])
+            signals.set(s.kind, (signals.get(s.kind) ?? 0) + 1)
+        }
+      }
+      const approvals = await warden.store.all<{ status: string; n: number }>(
+        `SELECT a.status, COUNT(*) AS n FROM approvals a JOIN tasks t ON t.id = a.task WHERE t.agent = ? AND a.created_at >= ? GROUP BY a.status`,
+        [agent.name, since],
+      )
+      owners.set(agent.owner, [
+        ...(owners.get(agent.owner) ?? []),
+        {
+          agent: agent.name,
+          tier: agent.tier,
+          status: agent.status,
+          tasks: Object.fromEntries(tasks.map((row) => [row.status, Number(row.n)])),
+          decisions,
+          signals: Object.fromEntries(signals),
+          approvals: Object.fromEntries(approvals.map((row) => [row.status, Number(row.n)])),
+        },
+      ])
+    }
+    return c.json({
+      since: new Date(since).toISOString(),
+      owners: [...owners].map(([owner, agents]) => ({ owner, agents })),
+    })
+  })
+  return app
+}
