@@ -6,6 +6,7 @@ import { addIdentityCommands } from './agent.js'
 import { addApprovalCommands } from './approvals.js'
 import { addChainCommands } from './chain.js'
 import { addDemoCommand } from './demo.js'
+import { addGatewayCommands } from './gateway.js'
 import { addPolicyCommands } from './policy.js'
 import { addReplayCommand } from './replay.js'
 import { serve } from './serve.js'
@@ -30,6 +31,7 @@ addPolicyCommands(program)
 addReplayCommand(program)
 addDemoCommand(program)
 addApprovalCommands(program)
+addGatewayCommands(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message =

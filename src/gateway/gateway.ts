@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import {
   CallToolRequestSchema,
   type CallToolResult,
@@ -33,9 +34,14 @@ export const RPC = {
 interface Session {
   id: string
   upstream: Upstream
-  transport: WebStandardStreamableHTTPServerTransport
   server: Server
-  /** The task the session belongs to; refreshed on every authenticated request. */
+  /** The task the session belongs to, as of the request being answered (re-checked for every request). */
+  current(): Promise<AuthenticatedTask>
+}
+
+/** An HTTP session: its transport, and the caller authenticated with the request being answered. */
+interface HttpSession extends Session {
+  transport: WebStandardStreamableHTTPServerTransport
   caller: AuthenticatedTask
 }
 
@@ -81,7 +87,7 @@ function resultText(result: CallToolResult): string {
  */
 export class Gateway {
   readonly upstreams: ReadonlyMap<string, Upstream>
-  private readonly sessions = new Map<string, Session>()
+  private readonly sessions = new Map<string, HttpSession>()
 
   constructor(
     config: Config['upstreams'],
@@ -97,6 +103,27 @@ export class Gateway {
     this.upstreams = new Map(
       Object.entries(config).map(([name, c]) => [name, new Upstream(name, c, catalog, logger)]),
     )
+  }
+
+  /**
+   * Serves one upstream over a stdio transport (`warden gateway stdio`): a local agent launches Warden as its MCP
+   * server. `authenticate` is run for every request, so a closed task or a quarantined instance stops at once.
+   */
+  async serveStdio(
+    name: string,
+    transport: Transport,
+    authenticate: () => Promise<AuthenticatedTask>,
+  ): Promise<void> {
+    const upstream = this.upstreams.get(name)
+    if (!upstream) throw new WardenError('UPSTREAM_NOT_FOUND', `no upstream \`${name}\``)
+    await authenticate()
+    await upstream.connect()
+    const server = new Server(
+      { name: `warden/${name}`, version: '0.1.0' },
+      { capabilities: { tools: {}, resources: {}, prompts: {} } },
+    )
+    this.register({ id: 'stdio', upstream, server, current: authenticate })
+    await server.connect(transport)
   }
 
   /** Connects every upstream; one that fails keeps retrying in the background. */
@@ -141,16 +168,17 @@ export class Gateway {
     return session.transport.handleRequest(request)
   }
 
-  private open(upstream: Upstream, caller: AuthenticatedTask): Session {
+  private open(upstream: Upstream, caller: AuthenticatedTask): HttpSession {
     const server = new Server(
       { name: `warden/${upstream.name}`, version: '0.1.0' },
       { capabilities: { tools: {}, resources: {}, prompts: {} } },
     )
-    const session: Session = {
+    const session: HttpSession = {
       id: '',
       upstream,
       server,
       caller,
+      current: async () => session.caller,
       transport: new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         enableJsonResponse: true,
@@ -176,11 +204,12 @@ export class Gateway {
     const timeout = upstream.config.timeout
 
     server.setRequestHandler(ListToolsRequestSchema, async () => {
-      const decision = await this.pipeline.decide(session.caller, { action: 'tools/list', server: name })
+      const caller = await session.current()
+      const decision = await this.pipeline.decide(caller, { action: 'tools/list', server: name })
       if (decision.effect !== 'allow') throw decisionError(decision)
       await upstream.use()
       // Only tools the task may call, as pinned (a changed definition is not shown until re-approved).
-      const scope = new Set(session.caller.task.scope)
+      const scope = new Set(caller.task.scope)
       const tools = (await this.pipeline.catalogTools(name)).filter(
         (tool) => scope.has(tool.name) && tool.status === 'approved',
       )
@@ -188,13 +217,14 @@ export class Gateway {
     })
 
     server.setRequestHandler(CallToolRequestSchema, async (request) => {
+      const caller = await session.current()
       const args = (request.params.arguments ?? {}) as Record<string, unknown>
       const call = { action: 'tools/call' as const, server: name, tool: request.params.name, args }
-      let decision = await this.pipeline.decide(session.caller, call)
+      let decision = await this.pipeline.decide(caller, call)
       if (decision.effect === 'escalate' && decision.approval) {
         // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
         const answer = await this.approvals.wait(decision.approval, this.hold)
-        if (answer.status === 'approved') decision = await this.pipeline.decide(session.caller, call)
+        if (answer.status === 'approved') decision = await this.pipeline.decide(caller, call)
       }
       if (decision.effect !== 'allow') throw decisionError(decision)
       const client = await upstream.use()
@@ -205,29 +235,31 @@ export class Gateway {
         })) as CallToolResult
       } catch (cause) {
         const message = cause instanceof Error ? cause.message : String(cause)
-        await this.pipeline.observeResult(session.caller, decision.call, '', `upstream failed: ${message}`)
+        await this.pipeline.observeResult(caller, decision.call, '', `upstream failed: ${message}`)
         throw new McpError(RPC.UPSTREAM, `upstream \`${name}\` failed: ${message}`, {
           decisionId: decision.decisionId,
         })
       }
       await this.pipeline.observeResult(
-        session.caller,
+        caller,
         decision.call,
         resultText(result),
         result.isError ? 'tool reported an error' : undefined,
       )
-      await this.recordMovement(session, decision, args)
+      await this.recordMovement(session.upstream, caller, decision, args)
       return result
     })
 
     server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
-      const decision = await this.pipeline.decide(session.caller, { action: 'resources/list', server: name })
+      const caller = await session.current()
+      const decision = await this.pipeline.decide(caller, { action: 'resources/list', server: name })
       if (decision.effect !== 'allow') throw decisionError(decision)
       return (await upstream.use()).listResources(request.params, { timeout })
     })
 
     server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
-      const decision = await this.pipeline.decide(session.caller, {
+      const caller = await session.current()
+      const decision = await this.pipeline.decide(caller, {
         action: 'resources/read',
         server: name,
         uri: request.params.uri,
@@ -235,19 +267,21 @@ export class Gateway {
       if (decision.effect !== 'allow') throw decisionError(decision)
       const result = await (await upstream.use()).readResource(request.params, { timeout })
       const text = result.contents.map((c) => ('text' in c ? String(c.text) : '')).join('\n')
-      await this.pipeline.observeResult(session.caller, decision.call, text)
+      await this.pipeline.observeResult(caller, decision.call, text)
       return result
     })
 
     server.setRequestHandler(ListPromptsRequestSchema, async (request) => {
-      const decision = await this.pipeline.decide(session.caller, { action: 'prompts/list', server: name })
+      const caller = await session.current()
+      const decision = await this.pipeline.decide(caller, { action: 'prompts/list', server: name })
       if (decision.effect !== 'allow') throw decisionError(decision)
       return (await upstream.use()).listPrompts(request.params, { timeout })
     })
 
     server.setRequestHandler(GetPromptRequestSchema, async (request) => {
+      const caller = await session.current()
       const args = (request.params.arguments ?? {}) as Record<string, unknown>
-      const decision = await this.pipeline.decide(session.caller, {
+      const decision = await this.pipeline.decide(caller, {
         action: 'prompts/get',
         server: name,
         name: request.params.name,
@@ -260,11 +294,11 @@ export class Gateway {
 
   /** Memory upstreams' calls become memory.read / memory.write; writes leaving the organisation, data.egress. */
   private async recordMovement(
-    session: Session,
+    upstream: Upstream,
+    caller: AuthenticatedTask,
     decision: Decision,
     args: Record<string, unknown>,
   ): Promise<void> {
-    const { upstream, caller } = session
     const tool = decision.tool
     const readOnly = tool?.definition.annotations?.readOnlyHint === true
     const base = { task: caller.task.id, agent: caller.instance.spiffeId }

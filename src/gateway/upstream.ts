@@ -108,6 +108,12 @@ export class Upstream {
     }
   }
 
+  /** The stdio server's process id while connected (for operators and tests). */
+  processId(): number | null {
+    const transport = this.client?.transport
+    return transport instanceof StdioClientTransport ? transport.pid : null
+  }
+
   /** The upstream's current tool definitions (as last listed). */
   listedTools(): readonly ToolDefinition[] {
     return this.tools

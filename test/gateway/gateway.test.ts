@@ -207,6 +207,26 @@ describe('MCP gateway in front of real MCP servers', () => {
     expect(tools.length).toBeGreaterThan(0)
   })
 
+  it('survives a crashed upstream: the call in flight gets a JSON-RPC error, the server is restarted', async () => {
+    const upstream = t.warden.gateway.upstreams.get('files')
+    const pid = upstream?.processId()
+    expect(pid).toBeTypeOf('number')
+    process.kill(pid as number, 'SIGKILL')
+    const path = join(sandbox, 'docs', 'revenue.txt')
+    // Whether this call meets the dead process (a JSON-RPC error) or the restarted one, the gateway answers it.
+    const first = await files
+      .callTool({ name: 'read_text_file', arguments: { path } })
+      .catch((e: unknown) => e)
+    if (first instanceof Error) expect(first).toBeInstanceOf(McpError)
+    let restored: unknown
+    for (let i = 0; i < 40 && !restored; i++) {
+      restored = await files.callTool({ name: 'read_text_file', arguments: { path } }).catch(() => undefined)
+      if (!restored) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(JSON.stringify(restored)).toContain('Q3 revenue')
+    expect(upstream?.processId()).not.toBe(pid)
+  })
+
   it('refuses the token once the task is closed', async () => {
     const late = await agent.openTask({ purpose: 'short', tools: ['read_text_file'] })
     const client = await mcpClient(`${url}/mcp/files`, agent, late)
