@@ -1,5 +1,6 @@
 import { benchChain } from './chain.js'
 import { benchDecision } from './decision.js'
+import { benchGateway } from './gateway.js'
 import { printTable, type Suite } from './harness.js'
 import { benchIdentity } from './identity.js'
 import { benchReplay } from './replay.js'
@@ -15,6 +16,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   decision: benchDecision,
   replay: benchReplay,
   chain: benchChain,
+  gateway: benchGateway,
 }
 
 const json = process.argv.includes('--json')
