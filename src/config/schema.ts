@@ -79,10 +79,20 @@ export const configSchema = z
       .prefault({}),
     store: z
       .discriminatedUnion('kind', [
-        z.object({ kind: z.literal('sqlite') }).strict(),
+        z
+          .object({
+            kind: z.literal('sqlite'),
+            /**
+             * `full`: every commit is flushed to stable storage (survives power loss). `normal`: a commit survives
+             * a crash of Warden but may be lost with the last moments before a power loss (SQLite WAL,
+             * synchronous=NORMAL), at a fraction of the latency.
+             */
+            durability: z.enum(['full', 'normal']).default('full'),
+          })
+          .strict(),
         z.object({ kind: z.literal('postgres'), url: z.string().min(1) }).strict(),
       ])
-      .default({ kind: 'sqlite' }),
+      .default({ kind: 'sqlite', durability: 'full' }),
     identity: z
       .object({
         /** `iss` of SVIDs and task tokens. */

@@ -6,7 +6,9 @@ import { SqliteStore } from './sqlite-store.js'
 import type { Store } from './store.js'
 
 /** Which store to open: the embedded SQLite file in the data directory, or PostgreSQL. */
-export type StoreChoice = { kind: 'sqlite' } | { kind: 'postgres'; url: string }
+export type StoreChoice =
+  | { kind: 'sqlite'; durability?: 'full' | 'normal' }
+  | { kind: 'postgres'; url: string }
 
 /** The SQLite file inside a data directory. */
 export function sqliteFile(dataDir: string): string {
@@ -27,5 +29,5 @@ export function openStore(
   if (options.mustExist && !existsSync(file)) {
     throw new WardenError('STORE_UNAVAILABLE', `no warden database at \`${file}\``)
   }
-  return new SqliteStore(file)
+  return new SqliteStore(file, choice.durability ? { durability: choice.durability } : {})
 }

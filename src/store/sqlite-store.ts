@@ -17,12 +17,15 @@ export class SqliteStore implements Store {
   private inTransaction = false
   private closed = false
 
-  constructor(file: string) {
+  private readonly synchronous: 'FULL' | 'NORMAL'
+
+  constructor(file: string, options: { durability?: 'full' | 'normal' } = {}) {
+    this.synchronous = options.durability === 'normal' ? 'NORMAL' : 'FULL'
     try {
       this.db = new Database(file)
       this.db.pragma('journal_mode = WAL')
-      // FULL: an acknowledged write survives power loss, not only a process crash.
-      this.db.pragma('synchronous = FULL')
+      // FULL: an acknowledged write survives power loss, not only a process crash (NORMAL: only the latter).
+      this.db.pragma(`synchronous = ${this.synchronous}`)
       this.db.pragma('foreign_keys = ON')
       this.db.pragma('busy_timeout = 5000')
     } catch (cause) {
@@ -74,7 +77,7 @@ export class SqliteStore implements Store {
       try {
         return this.prepare(sql).run(...params).changes
       } finally {
-        this.db.pragma('synchronous = FULL')
+        this.db.pragma(`synchronous = ${this.synchronous}`)
       }
     })
   }
