@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     expect(config.trustDomain).toBe('warden.local')
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8700 })
     expect(config.identity.svidTtl).toBe(300_000)
-    expect(config.store).toEqual({ kind: 'sqlite' })
+    expect(config.store).toEqual({ kind: 'sqlite', durability: 'full' })
   })
 
   it('layers file < environment < flags', () => {
