@@ -1,4 +1,5 @@
 import type { ToolDefinition } from '../catalog/index.js'
+import { redact } from '../chain/index.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction-text.js'
 import type { Signal } from './signals.js'
 import { canonicalText } from './values.js'
@@ -28,6 +29,8 @@ export interface ObservedOutput {
   tainted: boolean
   /** The output came from a read the principal's request pointed at (an argument taken from the request). */
   designated: boolean
+  /** The output carried a credential (a key, token or password shape). */
+  secret: boolean
 }
 
 export interface ObservedCall {
@@ -112,7 +115,8 @@ export class TaskState {
         (value) =>
           typeof value === 'string' && value.length >= 4 && this.prompt.includes(canonicalText(value)),
       )
-    this.outputs.push({ seq, call, tool, text: canonicalText(raw), chunks, tainted, designated })
+    const secret = redact({ output: raw }).redacted.length > 0
+    this.outputs.push({ seq, call, tool, text: canonicalText(raw), chunks, tainted, designated, secret })
     if (this.outputs.length > LIMITS.outputs) this.outputs.shift()
   }
 

@@ -168,6 +168,17 @@ describe('argument provenance', () => {
     ).toEqual(['unsourced_value'])
   })
 
+  it('flags a write that may reach outside after the task read a credential, not before', () => {
+    const withKey = 'deploy notes: use key AKIAABCDEFGHIJKLMNOP for the bucket'
+    const after = judge('Post the deploy notes to #ops', withKey, SEND, { recipients: [], body: 'notes' })
+    expect(kinds(after)).toContain('secret_then_egress')
+    const before = judge('Post the deploy notes to #ops', 'deploy notes: all green', SEND, {
+      recipients: [],
+      body: 'notes',
+    })
+    expect(kinds(before)).not.toContain('secret_then_egress')
+  })
+
   it('keeps per-task memory bounded', () => {
     const engine = new BehaviourEngine(2)
     for (const task of ['a', 'b', 'c'])
