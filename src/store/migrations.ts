@@ -9,7 +9,7 @@ import type { Store } from './store.js'
  * | 2       | the activity chain: events, head, signed checkpoints; identity events move into it |
  * | 3       | tasks (with delegation path), secrets (encrypted), leases |
  * | 4       | the tool catalog: pinned tool definitions per server |
- * | 5       | approvals bound to one exact call |
+ * | 5       | approvals bound to one exact call; owner credentials |
  *
  * SQL here runs on SQLite and PostgreSQL alike: TEXT, BIGINT, no AUTOINCREMENT, no vendor functions.
  */
@@ -187,6 +187,7 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
       `CREATE INDEX approvals_call ON approvals(call_digest, status)`,
       `CREATE INDEX approvals_status ON approvals(status, created_at)`,
+      `CREATE TABLE owner_tokens (token_hash TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at BIGINT NOT NULL)`,
     ],
   },
 ]

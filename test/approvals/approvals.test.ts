@@ -145,6 +145,37 @@ describe('human approval bound to the exact call', () => {
     )
   })
 
+  it("lets an owner answer their own agents' requests, and only those", async () => {
+    await registerAgent(t, 'marketing-bot', { owner: 'marketing@example.com' })
+    const mint = async (owner: string) =>
+      ((await (await t.request('POST', `/v1/owners/${owner}/tokens`)).json()) as { token: string }).token
+    const finance = await mint('finance@example.com')
+    const marketing = await mint('marketing@example.com')
+    const first = await authorize(ARGS)
+    const asOwner = (token: string) => ({ headers: { authorization: `Bearer ${token}` }, admin: false })
+
+    const mine = (await (await t.request('GET', '/v1/approvals', asOwner(finance))).json()) as {
+      approvals: Array<{ id: string }>
+    }
+    expect(mine.approvals.map((a) => a.id)).toEqual([first.approval])
+    const theirs = (await (await t.request('GET', '/v1/approvals', asOwner(marketing))).json()) as {
+      approvals: unknown[]
+    }
+    expect(theirs.approvals).toEqual([])
+    expect(
+      await codeOf(await t.request('POST', `/v1/approvals/${first.approval}/approve`, asOwner(marketing))),
+    ).toBe('FORBIDDEN')
+
+    const approved = (await (
+      await t.request('POST', `/v1/approvals/${first.approval}/approve`, asOwner(finance))
+    ).json()) as {
+      decidedBy: string
+    }
+    expect(approved.decidedBy).toBe('owner:finance@example.com')
+    expect((await authorize(ARGS)).effect).toBe('allow')
+    expect(await codeOf(await t.request('GET', '/v1/approvals', { admin: false }))).toBe('UNAUTHENTICATED')
+  })
+
   it("lists each owner's agents with their recent outcomes", async () => {
     await authorize(ARGS)
     const { owners } = (await (await t.request('GET', '/v1/owners')).json()) as {

@@ -1,25 +1,41 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import type { Warden } from '../../compose.js'
-import { WardenError } from '../../kernel/index.js'
-import { requireAdmin } from '../request.js'
+import { randomIds, WardenError } from '../../kernel/index.js'
+import { OwnerCredentials } from '../owner-credential.js'
+import { isAdmin, requireAdmin } from '../request.js'
 
 const STATUSES = ['pending', 'approved', 'denied', 'expired', 'used'] as const
 
 /** Approval requests and their answers (admin), and the owners' review of their agents. */
 export function approvalRoutes(warden: Warden): Hono {
   const app = new Hono()
-  app.use('/approvals', requireAdmin(warden.admin))
-  app.use('/approvals/*', requireAdmin(warden.admin))
+  const owners = new OwnerCredentials(warden.store, randomIds, () => warden.clock.now())
+  /** Admin, or an owner (who then sees and answers only requests about their own agents). */
+  const who = async (c: Context): Promise<{ admin: true } | { owner: string }> => {
+    if (isAdmin(c, warden.admin)) return { admin: true }
+    const owner = await owners.ownerOf(c)
+    if (!owner) throw new WardenError('UNAUTHENTICATED', 'an admin or owner token is required')
+    return { owner }
+  }
   app.use('/owners', requireAdmin(warden.admin))
+  app.use('/owners/*', requireAdmin(warden.admin))
+
+  app.post('/owners/:owner/tokens', async (c) => {
+    const owner = c.req.param('owner')
+    const agents = (await warden.identity.agents.list()).filter((agent) => agent.owner === owner)
+    if (agents.length === 0) throw new WardenError('NOT_FOUND', `no agent is owned by \`${owner}\``)
+    return c.json({ owner, token: await owners.mint(owner) }, 201)
+  })
 
   app.get('/approvals', async (c) => {
+    const caller = await who(c)
     const status = c.req.query('status')
     if (status !== undefined && !STATUSES.includes(status as (typeof STATUSES)[number])) {
       throw new WardenError('BAD_REQUEST', `\`status\` must be one of ${STATUSES.join(', ')}`)
     }
     const approvals = await warden.approvals.list({
       status: status as (typeof STATUSES)[number] | undefined,
-      owner: c.req.query('owner'),
+      owner: 'owner' in caller ? caller.owner : c.req.query('owner'),
     })
     return c.json({ approvals })
   })
