@@ -162,9 +162,13 @@ describe('human approval bound to the exact call', () => {
       approvals: unknown[]
     }
     expect(theirs.approvals).toEqual([])
+    const foreign = await t.request('POST', `/v1/approvals/${first.approval}/approve`, asOwner(marketing))
+    expect(foreign.status).toBe(403)
+    expect(await codeOf(foreign)).toBe('FORBIDDEN')
+    // Nobody without a credential can answer.
     expect(
-      await codeOf(await t.request('POST', `/v1/approvals/${first.approval}/approve`, asOwner(marketing))),
-    ).toBe('FORBIDDEN')
+      await codeOf(await t.request('POST', `/v1/approvals/${first.approval}/approve`, { admin: false })),
+    ).toBe('UNAUTHENTICATED')
 
     const approved = (await (
       await t.request('POST', `/v1/approvals/${first.approval}/approve`, asOwner(finance))

@@ -39,14 +39,25 @@ export function approvalRoutes(warden: Warden): Hono {
     })
     return c.json({ approvals })
   })
-  app.get('/approvals/:id', async (c) => c.json(await warden.approvals.require(c.req.param('id'))))
+  /** The approval, if the caller may see it: an owner only sees requests about their own agents. */
+  const visible = async (c: Context) => {
+    const caller = await who(c)
+    const approval = await warden.approvals.require(c.req.param('id') as string)
+    if ('owner' in caller && approval.owner !== caller.owner) {
+      throw new WardenError('FORBIDDEN', 'this approval is for another owner')
+    }
+    return { caller, approval }
+  }
+  app.get('/approvals/:id', async (c) => c.json((await visible(c)).approval))
   for (const [verb, answer] of [
     ['approve', 'approved'],
     ['deny', 'denied'],
   ] as const) {
-    app.post(`/approvals/:id/${verb}`, async (c) =>
-      c.json(await warden.approvals.decide(c.req.param('id'), answer, 'admin')),
-    )
+    app.post(`/approvals/:id/${verb}`, async (c) => {
+      const { caller, approval } = await visible(c)
+      const by = 'owner' in caller ? `owner:${caller.owner}` : 'admin'
+      return c.json(await warden.approvals.decide(approval.id, answer, by))
+    })
   }
 
   app.get('/owners', async (c) => {
