@@ -18,6 +18,42 @@ describe('HTTP edge', () => {
     expect(await codeOf(wrong)).toBe('UNAUTHENTICATED')
   })
 
+  it('refuses every admin and owner route without a credential', async () => {
+    const routes: Array<[string, string]> = [
+      ['GET', '/v1/agents'],
+      ['POST', '/v1/agents'],
+      ['GET', '/v1/agents/x'],
+      ['POST', '/v1/agents/x/disable'],
+      ['POST', '/v1/agents/x/join-tokens'],
+      ['GET', '/v1/instances'],
+      ['POST', '/v1/instances/x/quarantine'],
+      ['GET', '/v1/tasks'],
+      ['GET', '/v1/tasks/x'],
+      ['GET', '/v1/tasks/x/chain'],
+      ['GET', '/v1/events'],
+      ['PUT', '/v1/secrets/x'],
+      ['GET', '/v1/policies'],
+      ['POST', '/v1/policies/reload'],
+      ['GET', '/v1/tools'],
+      ['PUT', '/v1/servers/x/tools'],
+      ['POST', '/v1/servers/x/tools/y/approve'],
+      ['GET', '/v1/approvals'],
+      ['GET', '/v1/approvals/x'],
+      ['POST', '/v1/approvals/x/approve'],
+      ['POST', '/v1/approvals/x/deny'],
+      ['GET', '/v1/owners'],
+      ['POST', '/v1/owners/x/tokens'],
+    ]
+    for (const [method, path] of routes) {
+      const res = await t.request(
+        method,
+        path,
+        method === 'GET' ? { admin: false } : { admin: false, body: {} },
+      )
+      expect([method, path, res.status]).toEqual([method, path, 401])
+    }
+  })
+
   it('answers malformed JSON with BAD_REQUEST and registers nothing', async () => {
     const res = await t.request('POST', '/v1/agents', { body: '{"name": "billing",' })
     expect(res.status).toBe(400)
