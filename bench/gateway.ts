@@ -75,14 +75,7 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
     const url = `${base}/mcp/everything`
     const viaWarden = new Client({ name: 'bench-gateway', version: '1' })
     await viaWarden.connect(
-      new StreamableHTTPClientTransport(new URL(url), {
-        fetch: async (input, init) => {
-          const headers = new Headers(init?.headers)
-          headers.set('authorization', `DPoP ${task.token}`)
-          headers.set('dpop', await agent.proof(init?.method ?? 'GET', url, task.token))
-          return fetch(input, { ...init, headers })
-        },
-      }),
+      new StreamableHTTPClientTransport(new URL(url), { fetch: agent.gatewayFetch(task, url) }),
     )
     const call = (client: Client) => () => client.callTool({ name: 'echo', arguments: { message: 'ping' } })
     const baseline = await measure('direct stdio tools/call', call(direct), { warmup: 200, iterations: 1000 })

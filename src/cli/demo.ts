@@ -27,14 +27,7 @@ const step = (n: number, title: string) => out(`\n\x1b[1m${n}. ${title}\x1b[0m`)
 async function connect(url: string, agent: WardenAgent, task: TaskHandle): Promise<Client> {
   const client = new Client({ name: 'demo-agent', version: '1.0.0' })
   await client.connect(
-    new StreamableHTTPClientTransport(new URL(url), {
-      fetch: async (input, init) => {
-        const headers = new Headers(init?.headers)
-        headers.set('authorization', `DPoP ${task.token}`)
-        headers.set('dpop', await agent.proof(init?.method ?? 'GET', url, task.token))
-        return fetch(input, { ...init, headers })
-      },
-    }),
+    new StreamableHTTPClientTransport(new URL(url), { fetch: agent.gatewayFetch(task, url) }),
   )
   return client
 }

@@ -100,6 +100,19 @@ export class WardenAgent {
       .sign(this.key)
   }
 
+  /**
+   * A `fetch` for an MCP client on Warden's gateway (e.g. the MCP SDK's Streamable HTTP transport): every request
+   * carries the task token and a fresh DPoP proof for `url`.
+   */
+  gatewayFetch(task: Pick<TaskHandle, 'token'>, url: string): typeof fetch {
+    return async (input, init) => {
+      const headers = new Headers(init?.headers)
+      headers.set('authorization', `DPoP ${task.token}`)
+      headers.set('dpop', await this.proof(init?.method ?? 'GET', url, task.token))
+      return fetch(input, { ...init, headers })
+    }
+  }
+
   /** Calls Warden with a DPoP proof, and `Authorization: DPoP <token>` when a token is given. */
   async call<T>(
     method: string,

@@ -23,19 +23,7 @@ export async function listen(t: TestWarden): Promise<{ url: string; close: () =>
 /** A real MCP SDK client on the gateway, sending the task token with a fresh DPoP proof on every request. */
 export async function mcpClient(url: string, agent: WardenAgent, task: TaskHandle): Promise<Client> {
   const client = new Client({ name: 'test-agent', version: '1.0.0' })
-  const transport = new StreamableHTTPClientTransport(new URL(url), {
-    fetch: async (input, init) => {
-      const headers = new Headers(init?.headers)
-      const target =
-        typeof input === 'string' ? input : input instanceof URL ? input.toString() : (input as Request).url
-      headers.set('authorization', `DPoP ${task.token}`)
-      headers.set(
-        'dpop',
-        await agent.proof(init?.method ?? 'GET', target.split('?')[0] as string, task.token),
-      )
-      return fetch(input, { ...init, headers })
-    },
-  })
+  const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: agent.gatewayFetch(task, url) })
   await client.connect(transport)
   return client
 }
