@@ -6,6 +6,8 @@ import { canonicalText } from './values.js'
 
 /** Characters per chunk of an output (chunks overlap by half). */
 const CHUNK = 600
+/** How many chunks on each side of one that reads as instructions are tainted with it (~±600 characters each). */
+const REACH = 2
 
 /** Bounds per task, so a long task cannot grow memory without limit. */
 export const LIMITS = { outputs: 200, outputChars: 64_000, calls: 500 } as const
@@ -104,10 +106,10 @@ export class TaskState {
       if (start + CHUNK >= raw.length) break
     }
     // Instructions reach past their own window (a tool-knowledge injection lists its arguments after the cue):
-    // a chunk next to a tainted one is tainted too.
+    // chunks within REACH of a tainted one are tainted too.
     const own = chunks.map((chunk) => chunk.tainted)
     for (const [i, chunk] of chunks.entries())
-      chunk.tainted = own[i - 1] === true || own[i] === true || own[i + 1] === true
+      chunk.tainted = own.slice(Math.max(0, i - REACH), i + REACH + 1).some(Boolean)
     const tainted = own.some(Boolean)
     const designated =
       origin !== undefined &&
