@@ -59,6 +59,7 @@ import { OtelChainExporter } from './telemetry/index.js'
 export interface Warden {
   readonly config: Config
   readonly clock: Clock
+  readonly ids: IdSource
   readonly logger: Logger
   readonly store: Store
   readonly chain: ActivityChain
@@ -300,6 +301,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   return {
     config,
     clock,
+    ids,
     logger,
     store,
     chain,

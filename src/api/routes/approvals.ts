@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono'
 import type { Warden } from '../../compose.js'
-import { randomIds, WardenError } from '../../kernel/index.js'
+import { WardenError } from '../../kernel/index.js'
 import { OwnerCredentials } from '../owner-credential.js'
 import { isAdmin, requireAdmin } from '../request.js'
 
@@ -9,7 +9,7 @@ const STATUSES = ['pending', 'approved', 'denied', 'expired', 'used'] as const
 /** Approval requests and their answers (admin), and the owners' review of their agents. */
 export function approvalRoutes(warden: Warden): Hono {
   const app = new Hono()
-  const owners = new OwnerCredentials(warden.store, randomIds, () => warden.clock.now())
+  const owners = new OwnerCredentials(warden.store, warden.ids, () => warden.clock.now())
   /** Admin, or an owner (who then sees and answers only requests about their own agents). */
   const who = async (c: Context): Promise<{ admin: true } | { owner: string }> => {
     if (isAdmin(c, warden.admin)) return { admin: true }
