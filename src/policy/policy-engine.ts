@@ -1,8 +1,10 @@
 import {
+  type AuthorizationAnswer,
   type CedarValueJson,
   type EntityJson,
   preparsePolicySet,
   preparseSchema,
+  type StatefulAuthorizationCall,
   statefulIsAuthorized,
 } from '@cedar-policy/cedar-wasm/nodejs'
 import type { CatalogTool } from '../catalog/index.js'
@@ -392,59 +394,66 @@ export class PolicyEngine {
     approved: boolean,
   ): PolicyDecision {
     const version = active.parsed.version
-    const { context, entities } = request
-    const run = (setId: string) => {
-      try {
-        return statefulIsAuthorized({
-          principal: request.principal,
-          action: request.action,
-          resource: request.resource,
-          context,
-          entities,
-          preparsedPolicySetId: setId,
-          ...(this.options.validateRequests
-            ? { preparsedSchemaName: active.schemaName, validateRequest: true }
-            : {}),
-        })
-      } catch (error) {
-        return { type: 'failure' as const, errors: [{ message: String(error) }], warnings: [] }
-      }
-    }
-    const answer = run(approved ? partition.withoutEscalations : partition.full)
+    const schemaName = this.options.validateRequests ? active.schemaName : undefined
+    const answer = callCedar(request, approved ? partition.withoutEscalations : partition.full, schemaName)
     if (answer.type === 'failure') {
-      return {
-        effect: 'deny',
-        reasons: [],
-        errors: answer.errors.map((e) => e.message),
-        policyVersion: version,
-      }
+      const errors: string[] = []
+      for (const error of answer.errors) errors.push(error.message)
+      return { effect: 'deny', reasons: [], errors, policyVersion: version }
     }
     const { decision, diagnostics } = answer.response
     if (diagnostics.errors.length > 0) {
       // INVARIANT: any evaluation error denies, whatever Cedar decided without the erroring policy.
-      return {
-        effect: 'deny',
-        reasons: diagnostics.reason,
-        errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
-        policyVersion: version,
-      }
+      const errors: string[] = []
+      for (const error of diagnostics.errors) errors.push(`${error.policyId}: ${error.error.message}`)
+      return { effect: 'deny', reasons: diagnostics.reason, errors, policyVersion: version }
     }
     if (decision === 'allow')
       return { effect: 'allow', reasons: diagnostics.reason, errors: [], policyVersion: version }
     const determining = diagnostics.reason
-    if (determining.length === 0 || !determining.every((id) => active.parsed.escalations.has(id))) {
-      return { effect: 'deny', reasons: determining, errors: [], policyVersion: version }
-    }
+    let onlyEscalations = determining.length > 0
+    for (const id of determining) if (!active.parsed.escalations.has(id)) onlyEscalations = false
+    if (!onlyEscalations) return { effect: 'deny', reasons: determining, errors: [], policyVersion: version }
     // Only escalation policies stand in the way: would the rest allow it?
-    const rest = run(partition.withoutEscalations)
-    if (
+    const rest = callCedar(request, partition.withoutEscalations, schemaName)
+    const allowed =
       rest.type === 'success' &&
       rest.response.decision === 'allow' &&
       rest.response.diagnostics.errors.length === 0
-    ) {
-      return { effect: 'escalate', reasons: determining, errors: [], policyVersion: version }
+    return { effect: allowed ? 'escalate' : 'deny', reasons: determining, errors: [], policyVersion: version }
+  }
+}
+
+/**
+ * One call into cedar-wasm. Kept a plain module function with no closures or array callbacks around it: on
+ * Node 20.20 (V8 11.3) an optimised caller shaped that way crashed the process in the deoptimizer ("unreachable
+ * code", reproduced by a 30,000-decision loop); this shape does not.
+ */
+function callCedar(
+  request: PolicyRequest,
+  setId: string,
+  schemaName: string | undefined,
+): AuthorizationAnswer {
+  const call: StatefulAuthorizationCall = {
+    principal: request.principal,
+    action: request.action,
+    resource: request.resource,
+    context: request.context,
+    entities: request.entities,
+    preparsedPolicySetId: setId,
+  }
+  if (schemaName !== undefined) {
+    call.preparsedSchemaName = schemaName
+    call.validateRequest = true
+  }
+  try {
+    return statefulIsAuthorized(call)
+  } catch (error) {
+    return {
+      type: 'failure',
+      errors: [{ message: String(error), help: null, code: null, url: null, severity: null }],
+      warnings: [],
     }
-    return { effect: 'deny', reasons: determining, errors: [], policyVersion: version }
   }
 }
 
