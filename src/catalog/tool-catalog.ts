@@ -107,7 +107,6 @@ export interface SyncResult {
  * `tools/list` with a different definition quarantines the tool (a rug pull) until an admin approves it again.
  */
 export class ToolCatalog {
-  private version = 0
   private readonly listeners: Array<() => Promise<void>> = []
 
   constructor(
@@ -115,18 +114,12 @@ export class ToolCatalog {
     private readonly clock: Clock,
   ) {}
 
-  /** Bumped on every change; the policy engine regenerates its schema when it moves. */
-  get revision(): number {
-    return this.version
-  }
-
   /** Calls `listener` after every change; the change is acknowledged once every listener has finished. */
   onChange(listener: () => Promise<void>): void {
     this.listeners.push(listener)
   }
 
   private async changed(): Promise<void> {
-    this.version += 1
     await Promise.all(this.listeners.map((listener) => listener()))
   }
 
