@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8'
 import {
   type AuthorizationAnswer,
   type CedarValueJson,
@@ -20,6 +21,12 @@ import {
   validatePolicies,
 } from './policy-set.js'
 import { buildSchema, serverNamespace } from './schema.js'
+
+// WORKAROUND: V8 11.3 (Node 20) can crash the whole process ("Fatal error … unreachable code" in the
+// deoptimizer) when optimised code that inlined a JS→Wasm call to cedar-wasm is lazily deoptimised. Reproduced
+// by test/fixtures/decision-soak.mjs (about 1 run in 5); with inlining of JS→Wasm calls off, 0 in 10, for ~12 %
+// on a decision. Set when this module loads, before any decision is optimised.
+if (process.versions.v8.startsWith('11.')) setFlagsFromString('--no-turbo-inline-js-wasm-calls')
 
 /** A Cedar entity reference. */
 export interface EntityRef {
@@ -424,11 +431,7 @@ export class PolicyEngine {
   }
 }
 
-/**
- * One call into cedar-wasm. Kept a plain module function with no closures or array callbacks around it: on
- * Node 20.20 (V8 11.3) an optimised caller shaped that way crashed the process in the deoptimizer ("unreachable
- * code", reproduced by a 30,000-decision loop); this shape does not.
- */
+/** One call into cedar-wasm (see the V8 workaround at the top of this file). */
 function callCedar(
   request: PolicyRequest,
   setId: string,
