@@ -71,6 +71,9 @@ interface Partition {
   context: Reads
   principal: Reads
   resource: Reads
+  /** Whether the policies need the principal's / resource's entity at all (an attribute or an `in` test). */
+  sendPrincipal: boolean
+  sendResource: boolean
   /** Entity types the policies name literally (e.g. `Warden::Agent::"billing"`), whose entities must be sent. */
   types: Set<string>
   /** Recent decisions by their exact Cedar input (bounded). */
@@ -110,16 +113,33 @@ function readsOfVariable(texts: readonly string[], variable: string): Reads {
   return reads
 }
 
-function readsOf(texts: readonly string[]): Pick<Partition, 'context' | 'principal' | 'resource' | 'types'> {
+/** True when some policy tests the variable's ancestors (`var in …`, `var is T in …`). */
+function testsAncestors(texts: readonly string[], variable: string): boolean {
+  const pattern = new RegExp(`\\b${variable}\\s+(is\\s+[A-Za-z_][\\w:]*\\s+)?in\\b`)
+  return texts.some((text) => pattern.test(text))
+}
+
+type ReadsOf = Pick<
+  Partition,
+  'context' | 'principal' | 'resource' | 'types' | 'sendPrincipal' | 'sendResource'
+>
+
+function readsOf(texts: readonly string[]): ReadsOf {
   const types = new Set<string>()
   for (const text of texts) {
     for (const match of text.matchAll(/Warden::([A-Za-z_][A-Za-z0-9_]*)::"/g))
       types.add(`Warden::${match[1]}`)
   }
+  const principal = readsOfVariable(texts, 'principal')
+  const resource = readsOfVariable(texts, 'resource')
+  const needed = (reads: Reads, variable: string) =>
+    reads === 'all' || reads.size > 0 || testsAncestors(texts, variable)
   return {
     context: readsOfVariable(texts, 'context'),
-    principal: readsOfVariable(texts, 'principal'),
-    resource: readsOfVariable(texts, 'resource'),
+    principal,
+    resource,
+    sendPrincipal: needed(principal, 'principal'),
+    sendResource: needed(resource, 'resource'),
     types,
   }
 }
@@ -151,7 +171,7 @@ interface ActiveSet {
   schema: Record<string, unknown>
   schemaName: string
   tag: string
-  /** Per action: the preparsed ids of the policies that can apply to it, with and without escalations. */
+  /** Per action and tier: the preparsed policies that can apply to it, with and without escalations. */
   partitions: Map<string, Partition | { error: string }>
   catalogKey: string
   /** Typed inputs of tools, looked up once per tool. */
@@ -259,11 +279,11 @@ export class PolicyEngine {
     }
   }
 
-  private partitionFor(active: ActiveSet, action: EntityRef): Partition | { error: string } {
-    const key = `${action.type}::${action.id}`
+  private partitionFor(active: ActiveSet, action: EntityRef, tier: string): Partition | { error: string } {
+    const key = `${action.type}::${action.id}@${tier}`
     let partition = active.partitions.get(key)
     if (!partition) {
-      const ids = applicable(active, action)
+      const ids = applicable(active, action, tier)
       const pick = (keep: (id: string) => boolean) =>
         Object.fromEntries(ids.filter(keep).map((id) => [id, active.parsed.policies[id] as string]))
       const full = `full:${active.tag}:${key}`
@@ -345,7 +365,8 @@ export class PolicyEngine {
     if (Object.keys(active.parsed.policies).length === 0) {
       return { effect: 'deny', reasons: [], errors: ['the policy set is empty'], policyVersion: version }
     }
-    const partition = this.partitionFor(active, request.action)
+    const tier = request.context.tier
+    const partition = this.partitionFor(active, request.action, typeof tier === 'string' ? tier : '')
     if ('error' in partition)
       return { effect: 'deny', reasons: [], errors: [partition.error], policyVersion: version }
     let entities = request.entities
@@ -354,19 +375,19 @@ export class PolicyEngine {
       // Without the schema (which would demand every attribute), send Cedar only what these policies can read:
       // its cost grows with every value it parses. The principal and resource always go, with their parents'
       // entities only when a policy names such an entity; the action entity carries the action's groups.
-      const keep = new Set([request.principal.type, request.resource.type, ...partition.types])
-      entities = entities
-        .filter((entity) => keep.has((entity.uid as EntityRef).type))
-        .map((entity) => {
-          const uid = entity.uid as EntityRef
-          if (uid.type === request.principal.type && uid.id === request.principal.id) {
-            return { ...entity, attrs: trim(entity.attrs, partition.principal) }
-          }
-          if (uid.type === request.resource.type && uid.id === request.resource.id) {
-            return { ...entity, attrs: trim(entity.attrs, partition.resource) }
-          }
-          return entity
-        })
+      const kept: EntityJson[] = []
+      for (const entity of entities) {
+        const uid = entity.uid as EntityRef
+        if (uid.type === request.principal.type && uid.id === request.principal.id) {
+          if (partition.sendPrincipal)
+            kept.push({ ...entity, attrs: trim(entity.attrs, partition.principal) })
+        } else if (uid.type === request.resource.type && uid.id === request.resource.id) {
+          if (partition.sendResource) kept.push({ ...entity, attrs: trim(entity.attrs, partition.resource) })
+        } else if (partition.types.has(uid.type)) {
+          kept.push(entity)
+        }
+      }
+      entities = kept
       const actionEntity = active.actionEntities.get(`${request.action.type}::${request.action.id}`)
       if (actionEntity) entities.push(actionEntity)
       context = trim(context, partition.context)
@@ -461,11 +482,12 @@ function callCedar(
 }
 
 /**
- * The policies that can apply to an action: those whose action scope is unconstrained, names the action, or names
- * a group it belongs to. Cedar evaluates every policy it is given (~2.5 µs each, research/perf-baselines.md), so
- * the hot path hands it only these; each partition is preparsed once, on first use.
+ * The policies that can apply to an action for a tier: those whose action scope is unconstrained, names the
+ * action, or names a group it belongs to, and whose tier guard admits the tier. Cedar evaluates every policy it
+ * is given (~2.5 µs each, research/perf-baselines.md), so the hot path hands it only these; each partition is
+ * preparsed once, on first use.
  */
-function applicable(active: ActiveSet, action: EntityRef): string[] {
+function applicable(active: ActiveSet, action: EntityRef, tier: string): string[] {
   const self = actionKey(action.type, action.id)
   const keys = new Set([self])
   const queue = [active.actionEntities.get(`${action.type}::${action.id}`)]
@@ -482,7 +504,8 @@ function applicable(active: ActiveSet, action: EntityRef): string[] {
   }
   return Object.keys(active.parsed.policies).filter((id) => {
     const scope = active.parsed.actionScopes.get(id) ?? 'all'
-    return scope === 'all' || scope.some((key) => keys.has(key))
+    const guard = active.parsed.tierGuards.get(id) ?? 'all'
+    return (scope === 'all' || scope.some((key) => keys.has(key))) && (guard === 'all' || guard.has(tier))
   })
 }
 

@@ -41,7 +41,15 @@ export interface ParsedPolicies {
   escalations: Set<string>
   /** Each policy's action scope: `all`, or the action uids (`Type::"id"`) it names with `==` or `in`. */
   actionScopes: Map<string, 'all' | string[]>
+  /**
+   * Each policy's tier guard: `all`, or the tiers it can apply to — for any other tier its conditions are false
+   * without evaluating anything that could error, so leaving it out changes no decision.
+   */
+  tierGuards: Map<string, TierGuard>
 }
+
+/** The tiers a policy can apply to (`all` when its conditions do not pin `context.tier`). */
+export type TierGuard = 'all' | ReadonlySet<string>
 
 /** The uid key of an action, as action scopes name it. */
 export function actionKey(type: string, id: string): string {
@@ -60,6 +68,68 @@ function scopeOf(constraint: unknown): 'all' | string[] {
     keys.push(actionKey(uid.type, uid.id))
   }
   return keys
+}
+
+type Expr = Record<string, unknown>
+
+/** `context.tier == "x"` (either way round) → `x`. */
+function tierCompared(expr: Expr): string | undefined {
+  const eq = expr['=='] as { left: Expr; right: Expr } | undefined
+  if (!eq) return undefined
+  const isTier = (e: Expr) => {
+    const dot = e['.'] as { left: Expr; attr: string } | undefined
+    return dot?.attr === 'tier' && (dot.left as { Var?: string }).Var === 'context'
+  }
+  const value = (e: Expr) => (typeof e.Value === 'string' ? e.Value : undefined)
+  if (isTier(eq.left)) return value(eq.right)
+  if (isTier(eq.right)) return value(eq.left)
+  return undefined
+}
+
+/** True for tier comparisons joined by `&&` / `||`: they evaluate without error (every context has a tier). */
+function pureTierTest(expr: Expr): boolean {
+  if (tierCompared(expr) !== undefined) return true
+  const op = (expr['&&'] ?? expr['||']) as { left: Expr; right: Expr } | undefined
+  return op !== undefined && pureTierTest(op.left) && pureTierTest(op.right)
+}
+
+function intersect(a: TierGuard, b: TierGuard): TierGuard {
+  if (a === 'all') return b
+  if (b === 'all') return a
+  return new Set([...a].filter((tier) => b.has(tier)))
+}
+
+/**
+ * The tiers for which `expr` may be true. For any other tier it is false and evaluating it raises no error —
+ * `&&` short-circuits left to right, so a right-hand guard only counts after a left side that cannot error.
+ */
+function guardOf(expr: Expr): TierGuard {
+  const tier = tierCompared(expr)
+  if (tier !== undefined) return new Set([tier])
+  const and = expr['&&'] as { left: Expr; right: Expr } | undefined
+  if (and) {
+    const left = guardOf(and.left)
+    return pureTierTest(and.left) ? intersect(left, guardOf(and.right)) : left
+  }
+  const or = expr['||'] as { left: Expr; right: Expr } | undefined
+  if (or) {
+    const left = guardOf(or.left)
+    const right = guardOf(or.right)
+    return left === 'all' || right === 'all' ? 'all' : new Set([...left, ...right])
+  }
+  return 'all'
+}
+
+/** A policy's tier guard: its `when` conditions, in order, as long as those before are pure tier tests. */
+function tierGuardOf(conditions: ReadonlyArray<{ kind: string; body: unknown }>): TierGuard {
+  let guard: TierGuard = 'all'
+  for (const condition of conditions) {
+    if (condition.kind !== 'when') break
+    const body = condition.body as Expr
+    guard = intersect(guard, guardOf(body))
+    if (!pureTierTest(body)) break
+  }
+  return guard
 }
 
 function lineCol(text: string, offset: number): { line: number; col: number } {
@@ -92,6 +162,7 @@ export function parsePolicies(
   const origins = new Map<string, PolicyOrigin>()
   const escalations = new Set<string>()
   const actionScopes = new Map<string, 'all' | string[]>()
+  const tierGuards = new Map<string, TierGuard>()
   const sorted = [...sources].sort((a, b) => (a.file < b.file ? -1 : 1))
   for (const source of sorted) {
     const parsed = checkParsePolicySet({ staticPolicies: source.text })
@@ -148,6 +219,7 @@ export function parsePolicies(
       policies[id] = text
       origins.set(id, { file: source.file, offset, ...at })
       actionScopes.set(id, json.type === 'success' ? scopeOf(json.json.action) : 'all')
+      tierGuards.set(id, json.type === 'success' ? tierGuardOf(json.json.conditions as never) : 'all')
     }
   }
   if (problems.length > 0) return { ok: false, problems }
@@ -161,6 +233,7 @@ export function parsePolicies(
       origins,
       escalations,
       actionScopes,
+      tierGuards,
     },
   }
 }

@@ -253,6 +253,59 @@ describe.each([true, false])(
       ])
     })
 
+    it('leaves out policies guarded on another tier, never one whose guard comes after a test that can error', () => {
+      const overflow = 'context.task.ageSeconds * 9223372036854775807 > 1'
+      const engine = engineWith(
+        PERMIT_DECLARED,
+        `@id("critical-first") forbid (principal, action, resource) when { (context.tier == "critical" || context.tier == "high") && ${overflow} };`,
+        `@id("guard-last") forbid (principal, action, resource) when { context.task.depth > 5 && ${overflow} && context.tier == "low" };`,
+        `@id("guard-after-error") forbid (principal, action, resource) when { ${overflow} && context.tier == "low" };`,
+      )
+      const tierOf = (tier: string) => ({
+        agent: { name: 'billing', owner: 'o@example.com', tier, entitlements: ['send_email'] },
+        task: {
+          id: 't',
+          purpose: 'p',
+          tools: ['send_email'],
+          dataClasses: [],
+          depth: 0,
+          parent: null,
+          openedAt: 0,
+          chain: [],
+        },
+      })
+      // standard: `critical-first` is out (false without evaluating the overflow), `guard-after-error` is not.
+      const standard = decide(engine, mail, { to: 'a' }, tierOf('standard'))
+      expect(standard.effect).toBe('deny')
+      expect(standard.errors.join(' ')).toContain('guard-after-error')
+      expect(standard.errors.join(' ')).not.toContain('critical-first')
+      const critical = decide(engine, mail, { to: 'a' }, tierOf('critical'))
+      expect(critical.errors.join(' ')).toContain('critical-first')
+    })
+
+    it('sends the principal entity when a policy tests its ancestors', () => {
+      const engine = engineWith(
+        PERMIT_DECLARED,
+        `@id("not-billing") forbid (principal, action, resource) when { principal in Warden::Agent::"other" };`,
+        `@id("owner") forbid (principal is Warden::Instance in Warden::Owner::"evil@example.com", action, resource);`,
+      )
+      expect(decide(engine, mail, { to: 'a' }).effect).toBe('allow')
+      const evil = decide(
+        engine,
+        mail,
+        { to: 'a' },
+        {
+          agent: {
+            name: 'billing',
+            owner: 'evil@example.com',
+            tier: 'standard',
+            entitlements: ['send_email'],
+          },
+        },
+      )
+      expect(evil.reasons).toEqual(['p2.cedar#owner'])
+    })
+
     it('gives every policy a stable id from its file and @id, and records the set version', () => {
       const engine = engineWith(PERMIT_DECLARED)
       const decision = decide(engine, mail, { to: 'a' })
