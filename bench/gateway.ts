@@ -1,5 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
@@ -10,50 +12,91 @@ import { createApp } from '../src/api/index.js'
 import { composeWarden } from '../src/compose.js'
 import { configSchema } from '../src/config/index.js'
 import { WardenAgent } from '../src/sdk/index.js'
-import { measure, round, type Suite } from './harness.js'
+import { type Figure, measure, round, type Suite } from './harness.js'
 
 const EVERYTHING = new URL(
   '../../node_modules/@modelcontextprotocol/server-everything/dist/index.js',
   import.meta.url,
 ).pathname
+const CLI = new URL('../src/cli/main.js', import.meta.url).pathname
 const ADMIN = 'bench-admin'
+const RUNS = { warmup: 200, iterations: 1000 }
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/** server-everything over Streamable HTTP, as a child process; resolves once it accepts connections. */
+async function everythingOverHttp(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  await new Promise<void>((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('listening')) resolve()
+    })
+    child.once('exit', (code) => reject(new Error(`server-everything exited with ${code}`)))
+  })
+  return { url: `http://127.0.0.1:${port}/mcp`, child }
+}
+
+const echo = (client: Client) => () => client.callTool({ name: 'echo', arguments: { message: 'ping' } })
 
 /**
- * A `tools/call` (server-everything's `echo`) through the gateway against the same call made directly to the
- * same server over stdio, in one process. The gateway path adds: HTTP downstream, the task token and DPoP proof
- * check, the decision (behaviour + Cedar), two durable chain appends, and the stdio hop to the server.
+ * A `tools/call` (server-everything's `echo`) through the gateway against the same call made directly to the same
+ * server over the same transport, in one process: stdio (`warden gateway stdio`, a child process, as a local
+ * agent launches it) and Streamable HTTP. The gateway adds: the token check (with a DPoP proof on every HTTP
+ * request: the agent is `high` tier), behaviour and Cedar, the durable record of the call and its decision before
+ * the call goes upstream, and one more hop. Run with the store's default durability (`full`) and with `normal`.
  */
 export async function benchGateway(): Promise<Suite> {
   const full = await benchGatewayWith('full')
   const normal = await benchGatewayWith('normal')
-  return {
-    rows: [...full.rows, ...normal.rows.slice(1)],
-    figures: {
-      ...full.figures,
-      gateway_overhead_normal_durability_p50_ms: normal.figures.gateway_overhead_p50_ms as number,
-      gateway_overhead_normal_durability_p99_ms: normal.figures.gateway_overhead_p99_ms as number,
-    },
+  const figures: Record<string, number> = { ...full.figures }
+  for (const [name, value] of Object.entries(normal.figures)) {
+    if (name.includes('overhead')) figures[name.replace('overhead', 'overhead_normal_durability')] = value
   }
+  return { rows: [...full.rows, ...normal.rows], figures }
 }
 
 async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
-  const direct = new Client({ name: 'bench-direct', version: '1' })
-  await direct.connect(
-    new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'pipe' }),
+  const root = mkdtempSync(join(tmpdir(), 'warden-bench-gateway-'))
+  const dataDir = join(root, 'data')
+  const http = await everythingOverHttp()
+  const upstreams = {
+    everything: { command: ['node', EVERYTHING, 'stdio'] },
+    'everything-http': { url: http.url },
+  }
+  // The stdio gateway is another Warden process on the same data directory (SQLite in WAL mode).
+  writeFileSync(
+    join(root, 'warden.yaml'),
+    JSON.stringify({ dataDir, store: { kind: 'sqlite', durability }, upstreams }),
   )
-  const dataDir = mkdtempSync(join(tmpdir(), 'warden-bench-gateway-'))
   const warden = await composeWarden(
     configSchema.parse({
       dataDir,
       store: { kind: 'sqlite', durability },
       policy: { watch: false },
-      upstreams: { everything: { command: ['node', EVERYTHING, 'stdio'] } },
+      upstreams,
     }),
     { adminToken: ADMIN },
   )
   const server = serve({ fetch: createApp(warden).fetch, hostname: '127.0.0.1', port: 0 })
   await new Promise<void>((resolve) => server.once('listening', () => resolve()))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const clients: Client[] = []
+  const connect = async (transport: StdioClientTransport | StreamableHTTPClientTransport) => {
+    const client = new Client({ name: 'bench', version: '1' })
+    await client.connect(transport)
+    clients.push(client)
+    return client
+  }
   try {
     await warden.gateway.start()
     const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }
@@ -71,35 +114,61 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
       await fetch(`${base}/v1/agents/bench/join-tokens`, { method: 'POST', headers: admin })
     ).json()) as { token: string }
     const agent = await WardenAgent.attest(base, { method: 'join_token', token: minted.token })
+    const credential = join(root, 'bench.credential.json')
+    writeFileSync(credential, JSON.stringify(agent.toCredential()), { mode: 0o600 })
     const task = await agent.openTask({ purpose: 'bench', tools: ['echo'] })
-    const url = `${base}/mcp/everything`
-    const viaWarden = new Client({ name: 'bench-gateway', version: '1' })
-    await viaWarden.connect(
-      new StreamableHTTPClientTransport(new URL(url), { fetch: agent.gatewayFetch(task, url) }),
+
+    const stdioDirect = await connect(
+      new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'pipe' }),
     )
-    const call = (client: Client) => () => client.callTool({ name: 'echo', arguments: { message: 'ping' } })
-    const baseline = await measure('direct stdio tools/call', call(direct), { warmup: 200, iterations: 1000 })
-    const gateway = await measure(`through the gateway, store durability ${durability}`, call(viaWarden), {
-      warmup: 200,
-      iterations: 1000,
-    })
-    await viaWarden.close()
-    return {
-      rows: [{ figure: baseline }, { figure: gateway, baseline }],
-      figures: {
-        gateway_overhead_p50_ms: round((gateway.medianUs - baseline.medianUs) / 1000),
-        gateway_overhead_p99_ms: round((gateway.p99Us - baseline.p99Us) / 1000),
-        gateway_call_p50_ms: round(gateway.medianUs / 1000),
-        direct_call_p50_ms: round(baseline.medianUs / 1000),
-      },
+    const stdioGateway = await connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI, 'gateway', 'stdio', '--upstream', 'everything', '--config', join(root, 'warden.yaml')],
+        env: { PATH: process.env.PATH ?? '', WARDEN_TASK_TOKEN: task.token, WARDEN_CREDENTIAL: credential },
+        stderr: 'pipe',
+      }),
+    )
+    const httpDirect = await connect(new StreamableHTTPClientTransport(new URL(http.url)))
+    const gatewayUrl = `${base}/mcp/everything-http`
+    const httpGateway = await connect(
+      new StreamableHTTPClientTransport(new URL(gatewayUrl), { fetch: agent.gatewayFetch(task, gatewayUrl) }),
+    )
+
+    const rows: Suite['rows'] = []
+    const figures: Record<string, number> = {}
+    const compare = async (transport: string, direct: Client, viaWarden: Client) => {
+      const baseline: Figure = await measure(`direct ${transport} tools/call`, echo(direct), RUNS)
+      const gateway = await measure(
+        `through the gateway, ${transport}, durability ${durability}`,
+        echo(viaWarden),
+        RUNS,
+      )
+      rows.push({ figure: baseline }, { figure: gateway, baseline })
+      figures[`gateway_${transport}_overhead_p50_ms`] = round((gateway.medianUs - baseline.medianUs) / 1000)
+      figures[`gateway_${transport}_overhead_p99_ms`] = round((gateway.p99Us - baseline.p99Us) / 1000)
+      figures[`gateway_${transport}_call_p50_ms`] = round(gateway.medianUs / 1000)
+      figures[`direct_${transport}_call_p50_ms`] = round(baseline.medianUs / 1000)
     }
+    await compare('stdio', stdioDirect, stdioGateway)
+    await compare('http', httpDirect, httpGateway)
+    figures.gateway_overhead_p50_ms = Math.max(
+      figures.gateway_stdio_overhead_p50_ms as number,
+      figures.gateway_http_overhead_p50_ms as number,
+    )
+    figures.gateway_overhead_p99_ms = Math.max(
+      figures.gateway_stdio_overhead_p99_ms as number,
+      figures.gateway_http_overhead_p99_ms as number,
+    )
+    return { rows, figures }
   } finally {
-    await direct.close()
+    for (const client of clients) await client.close().catch(() => undefined)
     await new Promise<void>((resolve) => {
       server.close(() => resolve())
       ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
     })
     await warden.close()
-    rmSync(dataDir, { recursive: true, force: true })
+    http.child.kill()
+    rmSync(root, { recursive: true, force: true })
   }
 }

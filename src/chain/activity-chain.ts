@@ -185,6 +185,27 @@ export class ActivityChain extends ChainReader {
     })
   }
 
+  /** Resolves once every append made so far has been committed (or has failed). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined)
+  }
+
+  // Reads on this node see its own appends, including those still waiting for their group commit.
+  override async head(): Promise<{ seq: number; hash: string }> {
+    await this.settled()
+    return super.head()
+  }
+
+  override async query(query: ChainQuery = {}): Promise<ActivityEventV1[]> {
+    await this.settled()
+    return super.query(query)
+  }
+
+  override async rows(fromSeq: number, limit: number): Promise<ChainRow[]> {
+    await this.settled()
+    return super.rows(fromSeq, limit)
+  }
+
   /** Calls `listener` with each committed batch, in order (exporters, behaviour). */
   onAppend(listener: (events: readonly ActivityEventV1[]) => void): void {
     this.listeners.push(listener)
@@ -270,7 +291,7 @@ export class ActivityChain extends ChainReader {
 
   /** Waits for every pending append, then signs a checkpoint of the head if it moved since the last one. */
   async checkpoint(): Promise<Checkpoint | undefined> {
-    while (this.running) await this.running
+    await this.settled()
     return this.store.transaction(async (tx) => {
       const head = await this.lockHead(tx)
       const last = await tx.get<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM chain_checkpoints`)

@@ -31,12 +31,14 @@ export function addGatewayCommands(program: Command): void {
         logger: createJsonLogger(),
       })
       const url = `stdio://warden/gateway/${o.upstream}`
-      const authenticate = async () =>
-        warden.tasks.lifecycle.authenticate(token, {
-          proof: agent ? await agent.proof('POST', url, token) : undefined,
-          method: 'POST',
-          url,
-        })
+      // The token (with a proof from the instance's key where the tier requires one) is verified once; this
+      // process is the only one on the channel, so each request after that re-checks expiry and revocation.
+      const first = await warden.tasks.lifecycle.authenticate(token, {
+        proof: agent ? await agent.proof('POST', url, token) : undefined,
+        method: 'POST',
+        url,
+      })
+      const authenticate = () => warden.tasks.lifecycle.recheck(first)
       const transport = new StdioServerTransport()
       transport.onclose = () => {
         warden.close().finally(() => process.exit(0))

@@ -235,18 +235,24 @@ export class Gateway {
         })) as CallToolResult
       } catch (cause) {
         const message = cause instanceof Error ? cause.message : String(cause)
-        await this.pipeline.observeResult(caller, decision.call, '', `upstream failed: ${message}`)
+        this.recordInBackground(
+          this.pipeline.observeResult(caller, decision.call, '', `upstream failed: ${message}`),
+        )
         throw new McpError(RPC.UPSTREAM, `upstream \`${name}\` failed: ${message}`, {
           decisionId: decision.decisionId,
         })
       }
-      await this.pipeline.observeResult(
-        caller,
-        decision.call,
-        resultText(result),
-        result.isError ? 'tool reported an error' : undefined,
+      // The decision was durable before the call went upstream; what came back is observed at once (the next
+      // decision sees it) and recorded without holding the answer for its disk flush.
+      this.recordInBackground(
+        this.pipeline.observeResult(
+          caller,
+          decision.call,
+          resultText(result),
+          result.isError ? 'tool reported an error' : undefined,
+        ),
+        this.recordMovement(session.upstream, caller, decision, args),
       )
-      await this.recordMovement(session.upstream, caller, decision, args)
       return result
     })
 
@@ -267,7 +273,7 @@ export class Gateway {
       if (decision.effect !== 'allow') throw decisionError(decision)
       const result = await (await upstream.use()).readResource(request.params, { timeout })
       const text = result.contents.map((c) => ('text' in c ? String(c.text) : '')).join('\n')
-      await this.pipeline.observeResult(caller, decision.call, text)
+      this.recordInBackground(this.pipeline.observeResult(caller, decision.call, text))
       return result
     })
 
@@ -290,6 +296,16 @@ export class Gateway {
       if (decision.effect !== 'allow') throw decisionError(decision)
       return (await upstream.use()).getPrompt(request.params, { timeout })
     })
+  }
+
+  /**
+   * Records that need not delay the answer. A failure is logged; the chain's next append fails the same way,
+   * and that denies the next decision (fail closed).
+   */
+  private recordInBackground(...records: Array<Promise<void>>): void {
+    Promise.all(records).catch((error: unknown) =>
+      this.logger.error('a result could not be recorded', { error: String(error) }),
+    )
   }
 
   /** Memory upstreams' calls become memory.read / memory.write; writes leaving the organisation, data.egress. */

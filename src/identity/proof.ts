@@ -47,6 +47,20 @@ export class ProofVerifier {
 
   /** Imported public keys by thumbprint and algorithm: an instance signs many proofs with one key. */
   private readonly keys = new Map<string, CryptoKey>()
+  /** Thumbprints by the JWK's required members (RFC 7638 hashes exactly those), for the same reason. */
+  private readonly thumbprints = new Map<string, string>()
+
+  private async thumbprint(jwk: JWK): Promise<string> {
+    const members = JSON.stringify([jwk.kty, jwk.crv, jwk.x, jwk.y, jwk.n, jwk.e])
+    let jkt = this.thumbprints.get(members)
+    if (!jkt) {
+      jkt = await calculateJwkThumbprint(jwk)
+      if (this.thumbprints.size >= 10_000)
+        this.thumbprints.delete(this.thumbprints.keys().next().value as string)
+      this.thumbprints.set(members, jkt)
+    }
+    return jkt
+  }
 
   private async importKey(jkt: string, jwk: JWK, alg: string): Promise<CryptoKey> {
     const cacheKey = `${alg}:${jkt}`
@@ -85,7 +99,7 @@ export class ProofVerifier {
     let jkt: string
     let key: CryptoKey
     try {
-      jkt = await calculateJwkThumbprint(jwk as JWK)
+      jkt = await this.thumbprint(jwk as JWK)
       key = await this.importKey(jkt, jwk as JWK, header.alg as string)
     } catch (cause) {
       throw new WardenError('PROOF_INVALID', 'the DPoP proof `jwk` is not a usable public key', { cause })

@@ -189,6 +189,28 @@ export class TaskLifecycle {
       if (proof.jkt !== claims.cnf.jkt) await this.refuseReuse(task, claims, proof.jkt)
       proven = true
     }
+    return this.standing(claims, task, proven)
+  }
+
+  /**
+   * Re-checks a caller authenticated earlier in this process, for a channel that only that caller can use (the
+   * stdio gateway, whose process holds the instance's key): the token must not have expired, and the task, its
+   * instance and agent must still be in good standing. Proofs and signatures are not re-verified.
+   */
+  async recheck(caller: AuthenticatedTask): Promise<AuthenticatedTask> {
+    if (this.clock.now() >= caller.claims.exp * 1000) {
+      throw new WardenError('TOKEN_EXPIRED', 'the task token has expired')
+    }
+    const task = await this.tasks.require(caller.task.id)
+    if (task.status !== 'open') throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
+    if (this.clock.now() >= task.expiresAt) {
+      await this.close(task, 'maximum duration reached')
+      throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
+    }
+    return this.standing(caller.claims, task, caller.proven)
+  }
+
+  private async standing(claims: TaskTokenClaims, task: Task, proven: boolean): Promise<AuthenticatedTask> {
     const instance = await this.instances.require(task.instanceId)
     if (instance.status !== 'active')
       throw new WardenError('INSTANCE_QUARANTINED', `instance \`${instance.id}\` is quarantined`)

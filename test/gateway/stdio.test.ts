@@ -87,6 +87,12 @@ describe('warden gateway stdio', () => {
         .callTool({ name: 'list_directory', arguments: { path: root } })
         .catch((e: unknown) => e)
       expect((denied as McpError).code).toBe(RPC.DENIED)
+      // The token was verified once at launch; closing the task still stops the very next call.
+      await agent.closeTask(task)
+      const afterClose = await client
+        .callTool({ name: 'read_text_file', arguments: { path: join(root, 'note.txt') } })
+        .catch((e: unknown) => e)
+      expect(String((afterClose as McpError).message)).toContain('has ended')
     } finally {
       await client.close()
     }
