@@ -40,9 +40,13 @@ export function addGatewayCommands(program: Command): void {
       })
       const authenticate = () => warden.tasks.lifecycle.recheck(first)
       const transport = new StdioServerTransport()
-      transport.onclose = () => {
+      // Whichever comes first — the agent closing stdin or a signal — the chain's pending records are flushed.
+      const stop = () => {
         warden.close().finally(() => process.exit(0))
       }
+      transport.onclose = stop
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
       await warden.gateway.serveStdio(o.upstream, transport, authenticate)
     })
 }
