@@ -5,7 +5,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RPC } from '../../src/gateway/index.js'
 import { WardenAgent } from '../../src/sdk/index.js'
-import { FakeClock } from '../fakes/clock.js'
+import { ShiftedClock } from '../fakes/clock.js'
 import { listen, mcpClient } from '../fakes/gateway.js'
 import { startTestWarden, type TestWarden } from '../fakes/warden.js'
 
@@ -24,7 +24,7 @@ describe('the gateway holds an escalated call for a human', () => {
     sandbox = mkdtempSync(join(tmpdir(), 'warden-hold-'))
     t = await startTestWarden(
       { upstreams: { files: { command: ['node', FILESYSTEM, sandbox] } }, approvals: { hold: '5s' } },
-      { clock: new FakeClock(Date.now()) },
+      { clock: new ShiftedClock() },
     )
     await t.warden.gateway.start()
     ;({ url, close: stop } = await listen(t))

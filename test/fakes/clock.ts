@@ -14,3 +14,21 @@ export class FakeClock implements Clock {
     this.ms += delta
   }
 }
+
+/**
+ * Real time plus whatever the test advanced: for tests where a real client signs proofs with the real time
+ * (the MCP SDK, the Warden SDK), however slowly the machine runs, and that still cross expiries by hand.
+ */
+export class ShiftedClock implements Clock {
+  private offset = 0
+
+  now(): number {
+    return Date.now() + this.offset
+  }
+
+  advance(by: string | number): void {
+    const delta = typeof by === 'number' ? by : parseDuration(by)
+    if (delta === undefined) throw new TypeError(`bad duration ${String(by)}`)
+    this.offset += delta
+  }
+}
