@@ -5,7 +5,7 @@ import type { Hono } from 'hono'
 import { createApp } from '../../src/api/index.js'
 import { composeWarden, type Warden } from '../../src/compose.js'
 import { type ConfigInput, configSchema } from '../../src/config/index.js'
-import { FakeClock } from './clock.js'
+import { FakeClock, type ShiftedClock } from './clock.js'
 
 export const ADMIN_TOKEN = 'test-admin-token'
 export const BASE = 'http://localhost'
@@ -14,7 +14,7 @@ export const BASE = 'http://localhost'
 export interface TestWarden {
   warden: Warden
   app: Hono
-  clock: FakeClock
+  clock: FakeClock | ShiftedClock
   dataDir: string
   /** Sends a request to the app; JSON bodies are serialised; the admin token is added unless `admin: false`. */
   request(
@@ -27,7 +27,7 @@ export interface TestWarden {
 
 export async function startTestWarden(
   input: ConfigInput = {},
-  options: { clock?: FakeClock; dataDir?: string } = {},
+  options: { clock?: FakeClock | ShiftedClock; dataDir?: string } = {},
 ): Promise<TestWarden> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'warden-test-'))
   const clock = options.clock ?? new FakeClock()
