@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url'
 import type { JWK } from 'jose'
 import { type AdminCredential, ensureAdminCredential } from './api/index.js'
 import { Approvals, WebhookNotifier } from './approvals/index.js'
-import { BehaviourEngine } from './behaviour/index.js'
+import { BehaviourEngine, behaviourEventsFrom, type ToolLookup } from './behaviour/index.js'
 import { ToolCatalog } from './catalog/index.js'
-import { ActivityChain, CheckpointSigner } from './chain/index.js'
+import { ActivityChain, type ActivityEventV1, CheckpointSigner } from './chain/index.js'
 import type { Config } from './config/index.js'
 import { Pipeline } from './enforcement/index.js'
 import { Gateway } from './gateway/index.js'
@@ -245,7 +245,54 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     }),
     config.approvals.ttl,
   )
-  const behaviour = new BehaviourEngine()
+  const memoryServers = new Set(
+    Object.entries(config.upstreams)
+      .filter(([, upstream]) => upstream.kind === 'memory')
+      .map(([name]) => name),
+  )
+  const lookupTool: ToolLookup = async (server, name) => {
+    const found = server ? await catalog.get(server, name) : undefined
+    return found
+      ? {
+          definition: found.definition,
+          traits: { memory: memoryServers.has(found.server), sensitivity: found.sensitivity },
+        }
+      : {}
+  }
+  /** Every record of a query, page by page, up to `max`. */
+  const readChain = async (query: { task?: string; since?: number }, max: number) => {
+    const records: ActivityEventV1[] = []
+    let after = 0
+    while (records.length < max) {
+      const page = await chain.query({ ...query, after, limit: 10_000 })
+      records.push(...page)
+      if (page.length < 10_000) break
+      after = page.at(-1)?.seq ?? after
+    }
+    return records
+  }
+  const behaviour = new BehaviourEngine({
+    fingerprintKey: await openFingerprintKey(dataDir),
+    history: async (task) => behaviourEventsFrom(await readChain({ task }, 50_000), lookupTool),
+  })
+  // Agents' baselines survive a restart: rebuilt from the last 30 days of the chain (bounded).
+  const definitions = new Map<string, ReturnType<ToolLookup>>()
+  const cachedLookup: ToolLookup = (server, name) => {
+    const key = `${server}\u0000${name}`
+    const known = definitions.get(key)
+    if (known) return known
+    const found = lookupTool(server, name)
+    definitions.set(key, found)
+    return found
+  }
+  behaviour.warmBaselines(
+    await behaviourEventsFrom(
+      (await readChain({ since: clock.now() - 30 * 86_400_000 }, 200_000)).filter(
+        (record) => record.kind === 'tool.call' || record.kind === 'decision',
+      ),
+      cachedLookup,
+    ),
+  )
   chain.onAppend((events) => {
     // Signals raised outside the detectors (credential reuse, …) weigh on the task's risk; closed tasks are forgotten.
     for (const event of events) {
@@ -284,6 +331,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     approvals,
     clock,
     ids,
+    memoryServers,
   )
 
   const gateway = new Gateway(
@@ -346,6 +394,19 @@ async function openCheckpointSigner(dataDir: string): Promise<CheckpointSigner> 
   await file.save({ privateJwk })
   writeFileSync(join(dataDir, 'keys', 'chain-public.pem'), signer.publicKeyPem, { mode: 0o644 })
   return signer
+}
+
+/**
+ * The key of behaviour fingerprints (values of outputs and baselines in the chain): `keys/fingerprint.json`
+ * (0600), created on first start. Nodes sharing a store must share it, as they share the chain.
+ */
+async function openFingerprintKey(dataDir: string): Promise<Buffer> {
+  const file = jsonKeyFile<{ key: string }>(join(dataDir, 'keys', 'fingerprint.json'))
+  const stored = await file.load()
+  if (stored) return Buffer.from(stored.key, 'base64url')
+  const key = randomBytes(32)
+  await file.save({ key: key.toString('base64url') })
+  return key
 }
 
 /** The AES-256 key for static secrets: `keys/secrets.json` (0600), created on first start. */

@@ -1,5 +1,8 @@
+import { AgentBaselines, BASELINE_LIMITS } from './agent-baseline.js'
 import { detectFlows } from './detectors/flows.js'
+import { detectNovelty, habitsOf } from './detectors/novelty.js'
 import { detectProvenance } from './detectors/provenance.js'
+import { Fingerprinter, type OutputPrints } from './fingerprints.js'
 import type {
   BehaviourAnalyzer,
   BehaviourAssessment,
@@ -7,19 +10,44 @@ import type {
   RequestFacts,
   Severity,
   Signal,
+  TaskIntent,
 } from './signals.js'
 import { TaskState } from './task-state.js'
 
 const WEIGHT: Record<Severity, number> = { low: 5, medium: 20, high: 50, critical: 90 }
 
+/** Where a node finds a task's past activity it did not see (the activity chain), in chain order. */
+export type TaskHistory = (task: string) => Promise<BehaviourEvent[]>
+
+export interface BehaviourEngineOptions {
+  /** Most tasks held at once (least recently opened forgotten; rebuilt from the chain if they speak again). */
+  maxTasks?: number
+  /** The deployment's fingerprint key (outputs' and baselines' fingerprints); random when absent. */
+  fingerprintKey?: Uint8Array
+  /** A task's history in the chain, for tasks this node has not seen. */
+  history?: TaskHistory
+  baselines?: { agents: number; printsPerAgent: number }
+}
+
 /**
  * Deterministic behavioural correlation: per-task state fed event by event, detectors run at each request,
- * a risk score from the task's signals. No LLM, no data-set literals; tool knowledge comes from definitions.
+ * a risk score from the task's signals, and each agent's baseline across tasks. No LLM, no data-set literals;
+ * tool knowledge comes from definitions.
  */
 export class BehaviourEngine implements BehaviourAnalyzer {
   private readonly tasks = new Map<string, TaskState>()
+  private readonly maxTasks: number
+  private readonly fingerprints: Fingerprinter
+  private readonly baselines: AgentBaselines
+  private readonly history: TaskHistory | undefined
 
-  constructor(private readonly maxTasks = 10_000) {}
+  constructor(options: BehaviourEngineOptions | number = {}) {
+    const o = typeof options === 'number' ? { maxTasks: options } : options
+    this.maxTasks = o.maxTasks ?? 10_000
+    this.fingerprints = new Fingerprinter(o.fingerprintKey)
+    this.baselines = new AgentBaselines(this.fingerprints, o.baselines ?? BASELINE_LIMITS)
+    this.history = o.history
+  }
 
   private state(task: string): TaskState {
     let state = this.tasks.get(task)
@@ -43,18 +71,93 @@ export class BehaviourEngine implements BehaviourAnalyzer {
         this.remember(event.task, new TaskState(event.intent))
         return
       case 'tool.call':
-        this.state(event.task).observeCall(event.seq, event.call, event.tool, event.args, event.definition)
+        this.state(event.task).observeCall(
+          event.seq,
+          event.call,
+          event.tool,
+          event.args,
+          event.definition,
+          event.traits,
+        )
         return
       case 'tool.result':
-        this.state(event.task).observeResult(event.seq, event.call, event.output)
+        if (event.output === undefined)
+          this.state(event.task).observePrints(event.seq, event.call, event.prints, event.labels)
+        else this.state(event.task).observeResult(event.seq, event.call, event.output)
+        return
+      case 'decision':
+        this.learn(event.task, event.call, event.effect, event.agent)
         return
       case 'signal':
         this.state(event.task).observeSignal(event.seq, event.signal)
     }
   }
 
+  /** An allowed call's targets and step join its agent's baseline (denied ones never become habits). */
+  private learn(
+    task: string,
+    call: string,
+    effect: string,
+    agent: string,
+    state = this.tasks.get(task),
+  ): void {
+    if (effect !== 'allow') return
+    const observed = state?.callOf(call)
+    if (!state || !observed || state.learned.has(call)) return
+    state.learned.add(call)
+    const index = state.calls.indexOf(observed)
+    const habits = habitsOf(state, observed.tool, observed.args, undefined, state.calls[index - 1]?.tool)
+    this.baselines.learn(agent, task, 'target', habits.target)
+    this.baselines.learn(agent, task, 'domain', habits.domain)
+    this.baselines.learn(agent, task, 'step', habits.step)
+  }
+
+  /**
+   * Rebuilds the agents' baselines from past activity (after a restart): the calls and decisions of the chain,
+   * in order. Task states used here are transient: only baselines are kept.
+   */
+  warmBaselines(events: Iterable<BehaviourEvent>): void {
+    const states = new Map<string, TaskState>()
+    for (const event of events) {
+      if (event.kind === 'tool.call') {
+        let state = states.get(event.task)
+        if (!state) {
+          if (states.size >= this.maxTasks) states.delete(states.keys().next().value as string)
+          state = new TaskState({})
+          states.set(event.task, state)
+        }
+        state.observeCall(event.seq, event.call, event.tool, event.args, event.definition, event.traits)
+      } else if (event.kind === 'decision') {
+        this.learn(event.task, event.call, event.effect, event.agent, states.get(event.task))
+      }
+    }
+  }
+
   knows(task: string): boolean {
     return this.tasks.has(task)
+  }
+
+  async open(task: string, intent: TaskIntent): Promise<void> {
+    if (this.tasks.has(task)) return
+    const past = this.history ? await this.history(task) : []
+    if (this.tasks.has(task)) return // another request of the task rebuilt it meanwhile
+    this.observe({ kind: 'task.open', seq: 0, task, intent })
+    for (const event of past) this.observe(event)
+  }
+
+  prints(task: string, call: string): OutputPrints | undefined {
+    const output = this.tasks.get(task)?.outputs.findLast((o) => o.call === call)
+    if (!output) return undefined
+    const clean = new Set<string>()
+    const planted = new Set<string>()
+    for (const chunk of output.chunks)
+      for (const p of this.fingerprints.ofText(chunk.raw)) (chunk.tainted ? planted : clean).add(p)
+    for (const p of clean) planted.delete(p)
+    const labels: string[] = []
+    if (output.tainted) labels.push('instructions-in-data')
+    if (output.secret) labels.push('credential')
+    if (output.sensitive) labels.push('sensitive')
+    return { clean: [...clean], planted: [...planted], labels }
   }
 
   /** Forgets a task (closed). */
@@ -71,8 +174,21 @@ export class BehaviourEngine implements BehaviourAnalyzer {
     const state = this.state(request.task)
     const signals: Signal[] = []
     if (request.tool) {
-      signals.push(...detectProvenance(state, request.tool, request.args, request.definition))
-      signals.push(...detectFlows(state, request.tool, request.definition))
+      signals.push(
+        ...detectProvenance(state, request.tool, request.args, request.definition, this.fingerprints),
+      )
+      signals.push(...detectFlows(state, request.tool, request.args, request.definition, request.traits))
+      signals.push(
+        ...detectNovelty(
+          state,
+          this.baselines,
+          request.agent,
+          request.task,
+          request.tool,
+          request.args,
+          request.definition,
+        ),
+      )
     }
     // Signals raised earlier in the task (credential reuse, …) keep weighing, halving every 5 calls.
     let risk = signals.reduce((sum, s) => sum + WEIGHT[s.severity], 0)

@@ -1,4 +1,5 @@
 import type { ToolDefinition } from '../catalog/index.js'
+import type { OutputPrints } from './fingerprints.js'
 
 /** How bad a finding is. */
 export type Severity = 'low' | 'medium' | 'high' | 'critical'
@@ -23,6 +24,14 @@ export interface BehaviourAssessment {
   risk: number
 }
 
+/** What Warden knows of a tool beyond its definition: where it runs and how sensitive its data is. */
+export interface CallTraits {
+  /** The tool sits on a `kind: memory` upstream. */
+  memory?: boolean | undefined
+  /** The catalog's sensitivity label of the tool's data. */
+  sensitivity?: string | undefined
+}
+
 /** What a detector sees of the request being decided. */
 export interface RequestFacts {
   task: string
@@ -33,6 +42,7 @@ export interface RequestFacts {
   args: Record<string, unknown>
   /** The tool's pinned definition (names, description, schema, MCP annotations): all a detector knows of it. */
   definition?: ToolDefinition | undefined
+  traits?: CallTraits | undefined
 }
 
 /**
@@ -44,17 +54,26 @@ export interface BehaviourAnalyzer {
   observe(event: BehaviourEvent): void
   /** True when the analyzer holds state for the task. */
   knows(task: string): boolean
+  /**
+   * Makes sure the analyzer holds the task's state before a request is judged: known → as is; unknown but
+   * with history in the chain (another node, a restart) → that history replayed first; else opened fresh.
+   */
+  open(task: string, intent: TaskIntent): Promise<void>
+  /** What the chain keeps of an output for provenance (keyed fingerprints), once the output was observed. */
+  prints(task: string, call: string): OutputPrints | undefined
   assess(request: RequestFacts): Promise<BehaviourAssessment>
+}
+
+/** What a task declared that the detectors read. */
+export interface TaskIntent {
+  prompt?: string | undefined
+  system?: string | undefined
+  purpose?: string | undefined
 }
 
 /** The activity the analyzer learns from, in the shape of activity-chain events. */
 export type BehaviourEvent =
-  | {
-      kind: 'task.open'
-      seq: number
-      task: string
-      intent: { prompt?: string | undefined; system?: string | undefined; purpose?: string | undefined }
-    }
+  | { kind: 'task.open'; seq: number; task: string; intent: TaskIntent }
   | {
       kind: 'tool.call'
       seq: number
@@ -63,13 +82,28 @@ export type BehaviourEvent =
       tool: string
       args: Record<string, unknown>
       definition?: ToolDefinition | undefined
+      traits?: CallTraits | undefined
     }
   | { kind: 'tool.result'; seq: number; task: string; call: string; output: string }
+  /** An output known by its chain record only: fingerprints and labels (state rebuilt on another node). */
+  | {
+      kind: 'tool.result'
+      seq: number
+      task: string
+      call: string
+      output?: undefined
+      prints: OutputPrints
+      labels: string[]
+    }
+  /** A call's decision: an allowed call's targets join the agent's baseline. `agent`: the SPIFFE ID or name. */
+  | { kind: 'decision'; seq: number; task: string; call: string; effect: string; agent: string }
   | { kind: 'signal'; seq: number; task: string; signal: Signal }
 
 /** An analyzer with no detectors: no signals, zero risk. */
 export const noBehaviour: BehaviourAnalyzer = {
   observe: () => {},
   knows: () => true,
+  open: async () => {},
+  prints: () => undefined,
   assess: async () => ({ signals: [], risk: 0 }),
 }

@@ -1,8 +1,9 @@
 import type { ToolDefinition } from '../catalog/index.js'
-import { redact } from '../chain/index.js'
+import { secretValues } from '../chain/index.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction-text.js'
-import type { Signal } from './signals.js'
-import { canonicalText } from './values.js'
+import type { OutputPrints } from './fingerprints.js'
+import type { CallTraits, Signal } from './signals.js'
+import { canonical, canonicalText } from './values.js'
 
 /** Characters per chunk of an output (chunks overlap by half). */
 const CHUNK = 600
@@ -18,6 +19,8 @@ export interface OutputChunk {
   /** The chunk lowercased but otherwise as written, for short values that need their delimiters. */
   raw: string
   tainted: boolean
+  /** Keyed fingerprints of the chunk's values, when the text itself is not held (state rebuilt from the chain). */
+  prints?: ReadonlySet<string>
 }
 
 /** A tool output as the detectors remember it: normalised text in overlapping chunks, each judged for instructions. */
@@ -33,6 +36,10 @@ export interface ObservedOutput {
   designated: boolean
   /** The output carried a credential (a key, token or password shape). */
   secret: boolean
+  /** Canonical credential values the output carried, so a call that sends one on can be named. */
+  secrets: string[]
+  /** The output is sensitive: its tool is marked or described as sensitive, or it carried personal data. */
+  sensitive: boolean
 }
 
 export interface ObservedCall {
@@ -41,6 +48,47 @@ export interface ObservedCall {
   tool: string
   args: Record<string, unknown>
   write: boolean
+  /** The tool keeps memory across tasks (a `kind: memory` upstream, or a definition about memory). */
+  memory: boolean
+  /** The tool reads data marked or described as sensitive. */
+  sensitive: boolean
+}
+
+/** A definition about memory an agent keeps across tasks: memories, a knowledge graph or base. */
+const MEMORY_DEFINITION =
+  /\b(memory|memories|remember|knowledge ?(graph|base)|long[- ]term|recall|observations?)\b/i
+/** A definition about data whose disclosure harms: credentials and personal or confidential records. */
+const SENSITIVE_DEFINITION =
+  /\b(passwords?|credentials?|secrets?|private keys?|api keys?|access tokens?|ssn|social security|medical|health records?|salary|salaries|payroll|passport|personal (data|information|details)|confidential)\b/i
+/** Personal data that has a fixed shape: payment card numbers and US social security numbers. */
+const PERSONAL_DATA = /\b(?:\d[ -]?){13,16}\b|\b\d{3}-\d{2}-\d{4}\b/
+/** `password: hunter2`, `api_key=…`: a credential written as a key and its value. */
+const KEYED_SECRET =
+  /\b(?:password|passwd|passphrase|api[_ -]?key|secret|access[_ -]?token|private[_ -]?key)\b\s*[:=]\s*['"]?([^\s'",;]{6,})/gi
+
+function about(definition: ToolDefinition | undefined): string {
+  return `${definition?.name ?? ''} ${definition?.title ?? ''} ${definition?.description ?? ''}`.replace(
+    /_/g,
+    ' ',
+  )
+}
+
+/** True when a tool keeps memory: its upstream says so, or its definition does. */
+export function isMemory(definition: ToolDefinition | undefined, traits?: CallTraits): boolean {
+  return traits?.memory === true || MEMORY_DEFINITION.test(about(definition))
+}
+
+/** True when a read's data is sensitive by the catalog's label or by its definition's own words. */
+export function isSensitiveRead(definition: ToolDefinition | undefined, traits?: CallTraits): boolean {
+  if (traits?.sensitivity === 'confidential' || traits?.sensitivity === 'restricted') return true
+  return !isWrite(definition) && SENSITIVE_DEFINITION.test(about(definition))
+}
+
+/** Credential values in a text: known token shapes and `key: value` credentials. */
+export function credentialsIn(text: string): string[] {
+  const found = secretValues(text)
+  for (const match of text.matchAll(KEYED_SECRET)) if (match[1]) found.push(match[1])
+  return found.map(canonical)
 }
 
 /** True when a tool may change the world: MCP's `readOnlyHint` absent or false. */
@@ -62,6 +110,10 @@ export class TaskState {
   readonly signals: Array<Signal & { seq: number }> = []
   readonly writesByTool = new Map<string, number>()
   readonly tools = new Map<string, ToolDefinition>()
+  /** Call ids seen, so a call decided again (after a human's approval) is counted once. */
+  private readonly callIds = new Set<string>()
+  /** Calls whose allowed decision already joined the agent's baseline. */
+  readonly learned = new Set<string>()
 
   constructor(intent: {
     prompt?: string | undefined
@@ -81,17 +133,81 @@ export class TaskState {
     tool: string,
     args: Record<string, unknown>,
     definition?: ToolDefinition,
+    traits?: CallTraits,
   ): void {
     if (definition) this.tools.set(tool, definition)
-    const write = isWrite(definition ?? this.tools.get(tool))
-    this.calls.push({ seq, call, tool, args, write })
-    if (this.calls.length > LIMITS.calls) this.calls.shift()
+    // INVARIANT: one call counts once, however often it is decided (a held call is decided again on approval).
+    if (this.callIds.has(call)) return
+    const def = definition ?? this.tools.get(tool)
+    const write = isWrite(def)
+    this.callIds.add(call)
+    this.calls.push({
+      seq,
+      call,
+      tool,
+      args,
+      write,
+      memory: isMemory(def, traits),
+      sensitive: isSensitiveRead(def, traits),
+    })
+    if (this.calls.length > LIMITS.calls) {
+      const dropped = this.calls.shift()
+      if (dropped) this.callIds.delete(dropped.call)
+    }
     if (write) this.writesByTool.set(tool, (this.writesByTool.get(tool) ?? 0) + 1)
+  }
+
+  /** The call with this id, if still held. */
+  callOf(call: string): ObservedCall | undefined {
+    for (let i = this.calls.length - 1; i >= 0; i--) if (this.calls[i]?.call === call) return this.calls[i]
+    return undefined
+  }
+
+  private designated(origin: ObservedCall | undefined): boolean {
+    return (
+      origin !== undefined &&
+      Object.values(origin.args).some(
+        (value) =>
+          typeof value === 'string' && value.length >= 4 && this.prompt.includes(canonicalText(value)),
+      )
+    )
+  }
+
+  private keep(output: ObservedOutput): void {
+    this.outputs.push(output)
+    if (this.outputs.length > LIMITS.outputs) this.outputs.shift()
+  }
+
+  /**
+   * Records an output known only by its chain record (a node that did not see it): fingerprints of its values,
+   * split by whether they sat next to planted instructions, and its labels.
+   */
+  observePrints(seq: number, call: string, prints: OutputPrints, labels: readonly string[]): void {
+    const origin = this.callOf(call)
+    const chunk = (list: string[], tainted: boolean): OutputChunk => ({
+      text: '',
+      raw: '',
+      tainted,
+      prints: new Set(list),
+    })
+    const secret = labels.includes('credential')
+    this.keep({
+      seq,
+      call,
+      tool: origin?.tool ?? 'unknown',
+      text: '',
+      chunks: [chunk(prints.clean, false), chunk(prints.planted, true)],
+      tainted: labels.includes('instructions-in-data') || prints.planted.length > 0,
+      designated: this.designated(origin),
+      secret,
+      secrets: [],
+      sensitive: secret || labels.includes('sensitive') || origin?.sensitive === true,
+    })
   }
 
   /** Records a tool's output: its normalised text, and whether it reads like instructions to the agent. */
   observeResult(seq: number, call: string, output: string): void {
-    const origin = this.calls.find((c) => c.call === call)
+    const origin = this.callOf(call)
     const tool = origin?.tool ?? 'unknown'
     const raw = output.length > LIMITS.outputChars ? output.slice(0, LIMITS.outputChars) : output
     const toolNames = [...this.tools.keys()]
@@ -111,15 +227,20 @@ export class TaskState {
     for (const [i, chunk] of chunks.entries())
       chunk.tainted = own.slice(Math.max(0, i - REACH), i + REACH + 1).some(Boolean)
     const tainted = own.some(Boolean)
-    const designated =
-      origin !== undefined &&
-      Object.values(origin.args).some(
-        (value) =>
-          typeof value === 'string' && value.length >= 4 && this.prompt.includes(canonicalText(value)),
-      )
-    const secret = redact({ output: raw }).redacted.length > 0
-    this.outputs.push({ seq, call, tool, text: canonicalText(raw), chunks, tainted, designated, secret })
-    if (this.outputs.length > LIMITS.outputs) this.outputs.shift()
+    const secrets = credentialsIn(raw)
+    const secret = secrets.length > 0
+    this.keep({
+      seq,
+      call,
+      tool,
+      text: canonicalText(raw),
+      chunks,
+      tainted,
+      designated: this.designated(origin),
+      secret,
+      secrets,
+      sensitive: secret || origin?.sensitive === true || PERSONAL_DATA.test(raw),
+    })
   }
 
   /** Records a signal raised outside the detectors (credential reuse, delegation). */

@@ -65,3 +65,9 @@ export function redact(body: Record<string, unknown>): { body: Record<string, un
   const clean = walk(body, '/body') as Record<string, unknown>
   return { body: clean, redacted }
 }
+
+/** The credential-like values inside a text (same shapes `redact` masks), for detectors that must follow them. */
+export function secretValues(text: string): string[] {
+  const global = new RegExp(SECRET_VALUE.source, 'g')
+  return [...text.matchAll(global)].map((match) => match[0])
+}

@@ -73,6 +73,8 @@ export class Pipeline {
     private readonly approvals: Approvals,
     private readonly clock: Clock,
     private readonly ids: IdSource,
+    /** Upstreams of `kind: memory`: their writes are memory writes to the detectors. */
+    private readonly memoryServers: ReadonlySet<string> = new Set(),
   ) {}
 
   /** ① Authenticates a task token (throws on failure: no task, no decision), then decides the request. */
@@ -85,10 +87,11 @@ export class Pipeline {
   async decide(
     caller: AuthenticatedTask,
     request: ToolRequest,
-    options: { approved?: boolean } = {},
+    options: { approved?: boolean; call?: string } = {},
   ): Promise<Decision> {
     const { task, agent, instance } = caller
-    const call = this.ids.id()
+    // A held call decided again after a human's answer keeps its id: it is the same call, counted once.
+    const call = options.call ?? this.ids.id()
     const decisionId = this.ids.id()
     let observed: Promise<void> = Promise.resolve()
     const deny = (reasons: string[], errors: string[], signals: Signal[] = []) =>
@@ -125,6 +128,10 @@ export class Pipeline {
       target = { kind: 'list', server: request.server }
     }
 
+    // The task's behavioural state, rebuilt from the chain first if this node has not seen the task (another
+    // node, a restart). Before ③, so the rebuild does not wait for this request's own append.
+    await this.behaviour.open(task.id, task.intent)
+
     // ③ observe: the request enters the task's chain whatever follows. Not awaited here: the decision's
     // record awaits it, so both usually share one group commit (one disk flush) instead of two in a row.
     observed = this.observe(caller, call, request, args, tool)
@@ -153,9 +160,9 @@ export class Pipeline {
     }
 
     // ④ correlate: the call joins the task's behavioural state, then the detectors judge it against the history
-    if (!this.behaviour.knows(task.id)) {
-      this.behaviour.observe({ kind: 'task.open', seq: 0, task: task.id, intent: task.intent })
-    }
+    const traits = tool
+      ? { memory: this.memoryServers.has(tool.server), sensitivity: tool.sensitivity }
+      : undefined
     if (request.action === 'tools/call') {
       this.behaviour.observe({
         kind: 'tool.call',
@@ -165,6 +172,7 @@ export class Pipeline {
         tool: request.tool,
         args,
         definition: tool?.definition,
+        traits,
       })
     }
     const behaviour = await this.behaviour.assess({
@@ -175,6 +183,7 @@ export class Pipeline {
       tool: tool?.name ?? null,
       args,
       definition: tool?.definition,
+      traits,
     })
 
     // ⑤ decide: arguments against the pinned schema, then Cedar
@@ -240,6 +249,16 @@ export class Pipeline {
       approval = requested.id
     }
 
+    // An allowed call's targets join the agent's baseline (novelty); the chain's decision record rebuilds it.
+    this.behaviour.observe({
+      kind: 'decision',
+      seq: 0,
+      task: task.id,
+      call,
+      effect: policy.effect,
+      agent: instance.spiffeId,
+    })
+
     // ⑥ record
     return this.record(instance.spiffeId, observed, {
       decisionId,
@@ -271,14 +290,18 @@ export class Pipeline {
     error?: string,
   ): Promise<void> {
     this.behaviour.observe({ kind: 'tool.result', seq: 0, task: caller.task.id, call, output })
-    const tainted = instructionScore(output) >= INSTRUCTION_THRESHOLD
+    // Keyed fingerprints of the output's values, so a node that did not see it can rebuild provenance.
+    const found = this.behaviour.prints(caller.task.id, call)
+    const labels =
+      found?.labels ?? (instructionScore(output) >= INSTRUCTION_THRESHOLD ? ['instructions-in-data'] : [])
     await this.chain.append({
       kind: 'tool.result',
       task: caller.task.id,
       agent: caller.instance.spiffeId,
       body: {
         call,
-        ...summarizeOutput(output, tainted ? ['instructions-in-data'] : []),
+        ...summarizeOutput(output, labels),
+        ...(found ? { prints: { clean: found.clean, planted: found.planted } } : {}),
         ...(error ? { error } : {}),
       },
     })

@@ -32,6 +32,9 @@ export interface ReplayDecision {
 /** The server name replayed tools are registered under (policies address them as `Warden::trace::Action::"…"`). */
 export const REPLAY_SERVER = 'trace'
 
+/** What live traffic knows of a replayed tool beyond its definition: an ordinary upstream, `internal` data. */
+const REPLAY_TRAITS = { memory: false, sensitivity: 'internal' } as const
+
 /**
  * Offline decisions for recorded agent traces, through the same judge and the same behaviour engine as live
  * traffic: the history before each call is fed event by event, so a call gets the decision the gateway would
@@ -99,6 +102,7 @@ export class Replayer {
             tool: name,
             args,
             definition: tool?.definition,
+            traits: REPLAY_TRAITS,
           })
           if (!tool) {
             decisions.push({
@@ -119,6 +123,7 @@ export class Replayer {
             tool: name,
             args,
             definition: tool.definition,
+            traits: REPLAY_TRAITS,
           })
           const decision = judge(engine, this.validator, {
             now,
@@ -138,6 +143,14 @@ export class Replayer {
             args,
             approved: false,
             behaviour: assessment,
+          })
+          this.behaviour.observe({
+            kind: 'decision',
+            seq,
+            task,
+            call,
+            effect: decision.effect,
+            agent: trace.agent.name,
           })
           decisions.push({
             trace: trace.id,

@@ -224,7 +224,8 @@ export class Gateway {
       if (decision.effect === 'escalate' && decision.approval) {
         // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
         const answer = await this.approvals.wait(decision.approval, this.hold)
-        if (answer.status === 'approved') decision = await this.pipeline.decide(caller, call)
+        if (answer.status === 'approved')
+          decision = await this.pipeline.decide(caller, call, { call: decision.call })
       }
       if (decision.effect !== 'allow') throw decisionError(decision)
       const client = await upstream.use()

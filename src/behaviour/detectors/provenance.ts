@@ -1,4 +1,5 @@
 import type { ToolDefinition } from '../../catalog/index.js'
+import type { Fingerprinter } from '../fingerprints.js'
 import type { Signal } from '../signals.js'
 import type { TaskState } from '../task-state.js'
 import { isWrite } from '../task-state.js'
@@ -61,6 +62,7 @@ export function detectProvenance(
   tool: string,
   args: Record<string, unknown>,
   definition?: ToolDefinition,
+  fingerprints?: Fingerprinter,
 ): Signal[] {
   const def = definition ?? state.tools.get(tool)
   // Writes change the world; open-world reads reach it (fetching an attacker's URL is an egress too).
@@ -82,7 +84,14 @@ export function detectProvenance(
     const traced = value.includes('/') ? pathTail(value) : value
     const c = canonical(traced)
     const short = c.length < SHORT
-    const occurs = occursIn(traced)
+    const inText = occursIn(traced)
+    // Outputs known only by fingerprints (state rebuilt from the chain) are matched by the value's fingerprint.
+    let print: string | undefined
+    const occurs = (chunk: { text: string; raw: string; prints?: ReadonlySet<string> }) => {
+      if (!chunk.prints) return inText(chunk)
+      print ??= fingerprints?.of(traced)
+      return print !== undefined && chunk.prints.has(print)
+    }
     if (
       occurs({ text: state.prompt, raw: state.promptRaw }) ||
       occurs({ text: state.trusted, raw: state.trustedRaw })
@@ -135,7 +144,7 @@ function pathTail(path: string): string {
  * Open-world per MCP's annotation; without one, a read whose definition speaks of URLs or the web. (MCP's
  * default is open-world for every tool; for reads Warden only assumes it where the definition says so.)
  */
-function isOpenWorld(definition: ToolDefinition | undefined): boolean {
+export function isOpenWorld(definition: ToolDefinition | undefined): boolean {
   const hint = definition?.annotations?.openWorldHint
   if (hint !== undefined) return hint
   if (!definition) return true

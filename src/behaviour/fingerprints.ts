@@ -1,0 +1,68 @@
+import { createHmac, randomBytes } from 'node:crypto'
+import { canonical, embeddedIdentifiers, SHORT } from './values.js'
+
+/** What a tool output leaves in the chain for provenance: keyed fingerprints of the values it held, never text. */
+export interface OutputPrints {
+  /** Values found outside planted instructions. */
+  clean: string[]
+  /** Values found only next to planted instructions. */
+  planted: string[]
+  /** What the detectors found in the output: `instructions-in-data`, `credential`, `sensitive`. */
+  labels: string[]
+}
+
+/** Most fingerprints kept per output (a 64 KB output would otherwise leave tens of thousands). */
+const MAX_PRINTS = 4_000
+
+/**
+ * Keyed fingerprints (HMAC-SHA-256, 80 bits) of normalised values: a node that did not see a task can still
+ * tell whether an argument came from a tool output, without the chain holding the output. The key is the
+ * deployment's; without it a fingerprint cannot be tested against guessed values.
+ */
+export class Fingerprinter {
+  private readonly key: Uint8Array
+  /** Recent fingerprints: the same targets recur call after call (bounded, cleared when full). */
+  private readonly memo = new Map<string, string>()
+
+  constructor(key?: Uint8Array) {
+    this.key = key ?? randomBytes(32)
+  }
+
+  /** The fingerprint of a value as provenance compares it (`canonical`); short ids carry a `#` mark. */
+  of(value: string): string {
+    const c = canonical(value)
+    const marked = c.length < SHORT ? `#${c}` : c
+    let print = this.memo.get(marked)
+    if (print === undefined) {
+      print = createHmac('sha256', this.key).update(marked).digest('base64url').slice(0, 14)
+      if (this.memo.size >= 10_000) this.memo.clear()
+      this.memo.set(marked, print)
+    }
+    return print
+  }
+
+  /** Every value a text holds, as provenance would find it: tokens, adjacent pairs, identifiers, path tails, ids. */
+  ofText(raw: string): Set<string> {
+    const prints = new Set<string>()
+    const add = (value: string) => {
+      if (prints.size < MAX_PRINTS && canonical(value).length >= SHORT) prints.add(this.of(value))
+    }
+    const tokens = raw
+      .split(/[\s,;()[\]{}<>"'`|]+/)
+      .map((token) => token.replace(/^[.:!?*]+|[.:!?*]+$/g, ''))
+      .filter(Boolean)
+    for (const [i, token] of tokens.entries()) {
+      add(token)
+      const next = tokens[i + 1]
+      if (next) add(`${token}${next}`)
+      if (token.includes('/')) add(token.split('/').filter(Boolean).slice(-2).join('/'))
+    }
+    for (const id of embeddedIdentifiers(raw)) add(id)
+    // Short ids count only where written as identifiers (values.ts `occursIn`): quoted, or after `id`.
+    for (const match of raw.matchAll(/['"`#](\w{1,4})['"`]|\bid\w*\W{0,4}(\w{1,4})\b/gi)) {
+      const id = match[1] ?? match[2]
+      if (id && prints.size < MAX_PRINTS) prints.add(this.of(id))
+    }
+    return prints
+  }
+}
