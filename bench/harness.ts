@@ -35,11 +35,14 @@ export async function measure(
 /** Prints figures as a table, each with its ratio to the named baseline measured in the same process. */
 export function printTable(rows: ReadonlyArray<{ figure: Figure; baseline?: Figure }>): void {
   const header = ['figure', 'median µs', 'p99 µs', 'ops/s', 'baseline', 'ratio (median)']
+  // A figure measured as a throughput has no per-op percentiles (NaN, and null once it has crossed JSON).
+  const number = (value: number | null, digits: number) =>
+    typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '-'
   const lines = rows.map(({ figure, baseline }) => [
     figure.name,
-    figure.medianUs.toFixed(1),
-    figure.p99Us.toFixed(1),
-    figure.perSecond.toFixed(0),
+    number(figure.medianUs, 1),
+    number(figure.p99Us, 1),
+    number(figure.perSecond, 0),
     baseline?.name ?? '-',
     baseline ? `${(figure.medianUs / baseline.medianUs).toFixed(2)}x` : '-',
   ])
