@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import type { RequestHandlerExtra, RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js'
@@ -275,26 +276,43 @@ export class Gateway {
     const timeout = upstream.config.timeout
 
     /**
-     * Upstream options for a downstream request: its time limit, its cancellation, and its progress relayed
-     * under the client's own token (the SDK gives the upstream request a token of its own and maps it back,
-     * so progress routes exactly, even on a shared connection).
+     * Sends a downstream request's work upstream on this session's connection, as request `call` of the
+     * chain: with its time limit and cancellation, without the client's `_meta`, and with its progress relayed
+     * under the client's own token (the upstream sees a token the gateway made, routed back to this request
+     * alone, even on a shared connection).
      */
-    const forwarding = (extra: Extra, progressToken: ProgressToken | undefined): RequestOptions => ({
-      timeout,
-      signal: extra.signal,
-      ...(progressToken === undefined
-        ? {}
-        : {
-            onprogress: (progress) => {
-              extra
-                .sendNotification({
+    const forward = async <
+      P extends { _meta?: { progressToken?: ProgressToken | undefined } | undefined },
+      T,
+    >(
+      extra: Extra,
+      call: string | null,
+      params: P,
+      send: (client: Client, params: P, options: RequestOptions) => Promise<T>,
+    ): Promise<T> => {
+      const client = await link.use()
+      const { _meta, ...rest } = params
+      const progressToken = _meta?.progressToken
+      const ours =
+        progressToken === undefined
+          ? undefined
+          : upstream.openProgress((progress) =>
+              link.sendDuring(extra.requestId, () =>
+                extra.sendNotification({
                   method: 'notifications/progress',
                   params: { ...progress, progressToken },
-                })
-                .catch(() => undefined)
-            },
-          }),
-    })
+                }),
+              ),
+            )
+      const upstreamParams = (ours === undefined ? rest : { ...rest, _meta: { progressToken: ours } }) as P
+      try {
+        return await link.track(extra.requestId, call, () =>
+          send(client, upstreamParams, { timeout, signal: extra.signal }),
+        )
+      } finally {
+        if (ours !== undefined) upstream.closeProgress(ours)
+      }
+    }
     /** Decides a request; anything but allow is answered with the decision's error. */
     const allow = async (
       request: ToolRequest,
@@ -329,13 +347,10 @@ export class Gateway {
       if (decision.effect !== 'allow') throw decisionError(decision)
       let result: CallToolResult
       try {
-        const client = await link.use()
-        result = (await link.track(extra.requestId, decision.call, () =>
-          client.callTool(
-            { name: request.params.name, arguments: args },
-            undefined,
-            forwarding(extra, request.params._meta?.progressToken),
-          ),
+        // Only the name and the decided arguments go upstream.
+        const params = { name: request.params.name, arguments: args, _meta: request.params._meta }
+        result = (await forward(extra, decision.call, params, (client, p, options) =>
+          client.callTool(p, undefined, options),
         )) as CallToolResult
       } catch (cause) {
         const message = cause instanceof Error ? cause.message : String(cause)
@@ -363,29 +378,23 @@ export class Gateway {
     if (capabilities.resources) {
       server.setRequestHandler(ListResourcesRequestSchema, async (request, extra) => {
         const { decision } = await allow({ action: 'resources/list', server: name })
-        const client = await link.use()
-        return link.track(extra.requestId, decision.call, () =>
-          client.listResources(request.params, forwarding(extra, request.params?._meta?.progressToken)),
+        return forward(extra, decision.call, request.params ?? {}, (client, p, options) =>
+          client.listResources(p, options),
         )
       })
 
       server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request, extra) => {
         const { decision } = await allow({ action: 'resources/templates/list', server: name })
-        const client = await link.use()
-        return link.track(extra.requestId, decision.call, () =>
-          client.listResourceTemplates(
-            request.params,
-            forwarding(extra, request.params?._meta?.progressToken),
-          ),
+        return forward(extra, decision.call, request.params ?? {}, (client, p, options) =>
+          client.listResourceTemplates(p, options),
         )
       })
 
       server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
         const { uri } = request.params
         const { caller, decision } = await allow({ action: 'resources/read', server: name, uri })
-        const client = await link.use()
-        const result = await link.track(extra.requestId, decision.call, () =>
-          client.readResource(request.params, forwarding(extra, request.params._meta?.progressToken)),
+        const result = await forward(extra, decision.call, request.params, (client, p, options) =>
+          client.readResource(p, options),
         )
         const text = result.contents.map((c) => ('text' in c ? String(c.text) : '')).join('\n')
         this.recordInBackground(this.pipeline.observeResult(caller, decision.call, text))
@@ -412,9 +421,8 @@ export class Gateway {
     if (capabilities.prompts) {
       server.setRequestHandler(ListPromptsRequestSchema, async (request, extra) => {
         const { decision } = await allow({ action: 'prompts/list', server: name })
-        const client = await link.use()
-        return link.track(extra.requestId, decision.call, () =>
-          client.listPrompts(request.params, forwarding(extra, request.params?._meta?.progressToken)),
+        return forward(extra, decision.call, request.params ?? {}, (client, p, options) =>
+          client.listPrompts(p, options),
         )
       })
 
@@ -426,9 +434,8 @@ export class Gateway {
           name: request.params.name,
           args,
         })
-        const client = await link.use()
-        return link.track(extra.requestId, decision.call, () =>
-          client.getPrompt(request.params, forwarding(extra, request.params._meta?.progressToken)),
+        return forward(extra, decision.call, request.params, (client, p, options) =>
+          client.getPrompt(p, options),
         )
       })
     }
@@ -448,9 +455,8 @@ export class Gateway {
               : { type: 'resource', uri: ref.uri },
           args,
         })
-        const client = await link.use()
-        return link.track(extra.requestId, decision.call, () =>
-          client.complete(request.params, forwarding(extra, request.params._meta?.progressToken)),
+        return forward(extra, decision.call, request.params, (client, p, options) =>
+          client.complete(p, options),
         )
       })
     }

@@ -29,10 +29,14 @@ export interface Downstream {
   standing(): Promise<AuthenticatedTask>
 }
 
-/** A downstream request being answered: its JSON-RPC id, and the chain id of the call it was decided under. */
+/**
+ * A downstream request being answered: its JSON-RPC id, the chain id of the call it was decided under, and the
+ * messages being sent on its stream (its answer waits for them: once answered, its stream is closed).
+ */
 interface InFlight {
   id: RequestId
   call: string | null
+  sending: Promise<void>
 }
 
 /** The origin of a URL an elicitation sends the user to (its path and query may carry one-time codes). */
@@ -254,23 +258,47 @@ export class SessionLink implements SharedListener {
     const { server } = this.downstream
     const related = this.related()
     const standalone = () => server.notification(notification)
-    const sent = related
-      ? server.notification(notification, { relatedRequestId: related.id }).catch(standalone)
-      : standalone()
-    sent.catch((error: unknown) =>
-      this.logger.warn('a notification could not be relayed', {
-        upstream: this.upstream.name,
-        method: notification.method,
-        error: String(error),
-      }),
+    if (!related) {
+      standalone().catch((error: unknown) => this.undelivered(notification, error))
+      return
+    }
+    this.sendDuring(related.id, () =>
+      server
+        .notification(notification, { relatedRequestId: related.id })
+        .catch(standalone)
+        .catch((error: unknown) => this.undelivered(notification, error)),
     )
+  }
+
+  private undelivered(notification: ServerNotification, error: unknown): void {
+    this.logger.warn('a notification could not be relayed', {
+      upstream: this.upstream.name,
+      method: notification.method,
+      error: String(error),
+    })
+  }
+
+  /**
+   * Sends a message on the stream of downstream request `id`, after those sent before it and before the
+   * request's answer (an answer overtaking its last progress notification would close the stream on it).
+   */
+  sendDuring(id: RequestId, send: () => Promise<void>): void {
+    const entry = this.inflight.get(id)
+    if (!entry) {
+      send().catch(() => undefined)
+      return
+    }
+    entry.sending = entry.sending.then(send).catch(() => undefined)
   }
 
   /** Runs `work` as downstream request `id` (decided as chain call `call`), so server messages can relate to it. */
   async track<T>(id: RequestId, call: string | null, work: () => Promise<T>): Promise<T> {
-    this.inflight.set(id, { id, call })
+    const entry: InFlight = { id, call, sending: Promise.resolve() }
+    this.inflight.set(id, entry)
     try {
-      return await work()
+      const result = await work()
+      await entry.sending
+      return result
     } finally {
       this.inflight.delete(id)
     }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -6,8 +7,11 @@ import {
   type ClientCapabilities,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
   McpError,
+  type Progress,
+  ProgressNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
@@ -41,6 +45,8 @@ export class Upstream {
   private tools: ToolDefinition[] = []
   /** Sessions using the shared connection, for notifications that concern all of them (list changes). */
   private readonly listeners = new Set<SharedListener>()
+  /** Progress tokens the gateway gave upstream requests (on any of its connections), and where each goes. */
+  private readonly progress = new Map<string, (progress: Progress) => void>()
   /** Resource subscriptions on the shared connection: URI → the sessions subscribed (upstream sees one). */
   private readonly subscribers = new Map<string, Set<SharedListener>>()
 
@@ -75,14 +81,15 @@ export class Upstream {
   connect(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client)
     this.connecting ??= (async () => {
-      // Sampling and elicitation are declared so that servers which offer some tools only to such clients list
-      // them for the catalog; on this connection they are refused (see `refuseUnroutable`).
+      // Sampling, elicitation and roots are declared so that servers which offer some tools only to such
+      // clients list them for the catalog; on this connection they are refused (see `refuseUnroutable`).
       const client = new Client(
         { name: `warden-gateway/${this.name}`, version: '0.1.0' },
-        { capabilities: { sampling: {}, elicitation: {} } },
+        { capabilities: { sampling: {}, elicitation: {}, roots: {} } },
       )
       this.refuseUnroutable(client)
       this.fanOut(client)
+      this.routeProgress(client)
       const transport = this.transport()
       transport.onclose = () => this.lost(client)
       await client.connect(transport)
@@ -110,6 +117,30 @@ export class Upstream {
     }
     client.setRequestHandler(CreateMessageRequestSchema, refuse('sampling/createMessage'))
     client.setRequestHandler(ElicitRequestSchema, refuse('elicitation/create'))
+    client.setRequestHandler(ListRootsRequestSchema, refuse('roots/list'))
+  }
+
+  /**
+   * Progress is routed by the token the gateway gave the request. Not the SDK's own `onprogress`: it drops a
+   * request's last progress when the answer arrives in the same read (stdio), as its handler is removed
+   * synchronously while the notification is dispatched a microtask later.
+   */
+  private routeProgress(client: Client): void {
+    client.setNotificationHandler(ProgressNotificationSchema, (notification) => {
+      const { progressToken, ...progress } = notification.params
+      this.progress.get(String(progressToken))?.(progress)
+    })
+  }
+
+  /** A fresh progress token for an upstream request; its notifications go to `route` until closed. */
+  openProgress(route: (progress: Progress) => void): string {
+    const token = `warden-${randomUUID()}`
+    this.progress.set(token, route)
+    return token
+  }
+
+  closeProgress(token: string): void {
+    this.progress.delete(token)
   }
 
   /** Notifications on the shared connection: only those whose recipients are unambiguous are relayed. */
@@ -201,6 +232,7 @@ export class Upstream {
     onLost: (client: Client) => void,
   ): Promise<Client> {
     const client = new Client({ name: `warden-gateway/${this.name}`, version: '0.1.0' }, { capabilities })
+    this.routeProgress(client)
     configure(client)
     const transport = this.transport()
     // Set before connecting: the SDK chains its own close handling onto this one.
