@@ -14,3 +14,13 @@ export class FakeClock implements Clock {
     this.ms += delta
   }
 }
+
+/**
+ * A clock that follows the real time, for tests where the SDK agent signs DPoP proofs with the real time: a
+ * frozen clock fails their `iat` check once a slow run outlasts the allowed skew.
+ */
+export class WallClock extends FakeClock {
+  override now(): number {
+    return Date.now()
+  }
+}

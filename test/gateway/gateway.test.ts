@@ -6,7 +6,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RPC } from '../../src/gateway/index.js'
 import { type TaskHandle, WardenAgent } from '../../src/sdk/index.js'
-import { FakeClock } from '../fakes/clock.js'
+import { WallClock } from '../fakes/clock.js'
 import { listen, mcpClient } from '../fakes/gateway.js'
 import { startTestWarden, type TestWarden } from '../fakes/warden.js'
 
@@ -52,8 +52,8 @@ describe('MCP gateway in front of real MCP servers', () => {
           everything: { command: ['node', `${MODULES}server-everything/dist/index.js`, 'stdio'] },
         },
       },
-      { clock: new FakeClock(Date.now()) },
-    ) // the SDK agent signs proofs with the real time
+      { clock: new WallClock() },
+    )
     await t.warden.gateway.start()
     ;({ url, close: stop } = await listen(t))
     await t.request('POST', '/v1/agents', {

@@ -6,7 +6,7 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { WardenAgent } from '../../src/sdk/index.js'
-import { FakeClock } from '../fakes/clock.js'
+import { WallClock } from '../fakes/clock.js'
 import { listen, mcpClient } from '../fakes/gateway.js'
 import { startTestWarden, type TestWarden } from '../fakes/warden.js'
 
@@ -47,10 +47,7 @@ describe('an HTTP upstream behind the gateway', () => {
 
   beforeAll(async () => {
     upstream = await startHttpMcpServer()
-    t = await startTestWarden(
-      { upstreams: { weather: { url: upstream.url } } },
-      { clock: new FakeClock(Date.now()) },
-    )
+    t = await startTestWarden({ upstreams: { weather: { url: upstream.url } } }, { clock: new WallClock() })
     await t.warden.gateway.start()
     ;({ url, close: stop } = await listen(t))
   })

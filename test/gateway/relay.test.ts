@@ -17,7 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RPC } from '../../src/gateway/index.js'
 import { type TaskHandle, WardenAgent } from '../../src/sdk/index.js'
-import { FakeClock } from '../fakes/clock.js'
+import { WallClock } from '../fakes/clock.js'
 import { listen } from '../fakes/gateway.js'
 import { startTestWarden, type TestWarden } from '../fakes/warden.js'
 
@@ -35,13 +35,6 @@ const TOOLS = [
   'toggle-subscriber-updates',
   'get-roots-list',
 ]
-
-/** Proofs are signed with the real time, and these tests outlast the allowed skew of a frozen clock. */
-class WallClock extends FakeClock {
-  override now(): number {
-    return Date.now()
-  }
-}
 
 /** What one agent's client saw of the server side: every sampling prompt, log message and resource update. */
 interface Seen {

@@ -7,7 +7,7 @@ import type { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RPC } from '../../src/gateway/index.js'
 import { WardenAgent } from '../../src/sdk/index.js'
-import { FakeClock } from '../fakes/clock.js'
+import { WallClock } from '../fakes/clock.js'
 import { listen } from '../fakes/gateway.js'
 import { CLI } from '../fakes/process.js'
 import { startTestWarden, type TestWarden } from '../fakes/warden.js'
@@ -29,7 +29,7 @@ describe('warden gateway stdio', () => {
       join(root, 'warden.yaml'),
       `upstreams:\n  files:\n    command: ["node", "${FILESYSTEM}", "${root}"]\n`,
     )
-    t = await startTestWarden({}, { dataDir: join(root, 'data'), clock: new FakeClock(Date.now()) })
+    t = await startTestWarden({}, { dataDir: join(root, 'data'), clock: new WallClock() })
     ;({ close: stop } = await listen(t))
   })
   afterAll(async () => {
