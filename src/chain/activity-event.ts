@@ -10,6 +10,8 @@ export type ActivityKind =
   | 'memory.read'
   | 'memory.write'
   | 'data.egress'
+  | 'server.request'
+  | 'server.result'
   | 'decision'
   | 'signal'
   | 'approval'
@@ -35,6 +37,8 @@ export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'memory.read',
   'memory.write',
   'data.egress',
+  'server.request',
+  'server.result',
   'decision',
   'signal',
   'approval',

@@ -187,12 +187,22 @@ export const configSchema = z
             /** Every write through this upstream leaves the organisation (`data.egress`), whatever its annotations. */
             egress: z.boolean().default(false),
             timeout: duration.default(30_000),
+            /**
+             * `isolated`: each downstream session gets its own upstream connection (a new MCP session over HTTP, a
+             * new process over stdio), so server-to-client requests and notifications (sampling, elicitation,
+             * roots, logging, resource updates) reach exactly the session that caused them. `shared`: one
+             * connection for every session; only what routes unambiguously is relayed (progress, resource
+             * updates to their subscribers), and sampling and elicitation are refused. Default: `isolated` for
+             * `url`, `shared` for `command`.
+             */
+            sessions: z.enum(['shared', 'isolated']).optional(),
           })
           .strict()
           .refine(
             (u) => (u.command === undefined) !== (u.url === undefined),
             'give exactly one of `command` and `url`',
-          ),
+          )
+          .transform((u) => ({ ...u, sessions: u.sessions ?? (u.url ? 'isolated' : 'shared') })),
       )
       .default({}),
     /** Secrets a task may lease, by name, with the agents allowed to lease each. */

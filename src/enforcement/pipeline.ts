@@ -20,12 +20,23 @@ import type {
 import type { ActorChain, AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
 import { judge } from './judge.js'
 
-/** A request to be decided: a tool call (or, from the gateway, a resource read, prompt or listing). */
+/**
+ * A request to be decided: a tool call (or, from the gateway, a resource read or subscription, a prompt, an
+ * argument completion or a listing). A subscription is decided as a read of its resource (updates tell what
+ * changed); a completion as a read of the prompt or resource template it completes (suggested values come from
+ * the same data).
+ */
 export type ToolRequest =
   | { action: 'tools/call'; server?: string | undefined; tool: string; args: Record<string, unknown> }
-  | { action: 'resources/read'; server: string; uri: string }
+  | { action: 'resources/read' | 'resources/subscribe'; server: string; uri: string }
   | { action: 'prompts/get'; server: string; name: string; args: Record<string, unknown> }
-  | { action: 'tools/list' | 'resources/list' | 'prompts/list'; server: string }
+  | {
+      action: 'completion/complete'
+      server: string
+      ref: { type: 'prompt'; name: string } | { type: 'resource'; uri: string }
+      args: Record<string, unknown>
+    }
+  | { action: 'tools/list' | 'resources/list' | 'resources/templates/list' | 'prompts/list'; server: string }
 
 /** A decision, as a value: effect, why, which signals, any errors, and the id it is recorded under. */
 export interface Decision {
@@ -50,6 +61,13 @@ export function delegationPath(principal: string, act: ActorChain | null): strin
   for (let node: ActorChain | undefined = act ?? undefined; node; node = node.act) actors.unshift(node.sub)
   return actors[0] === principal ? actors : [principal, ...actors]
 }
+
+const LISTINGS: ReadonlySet<string> = new Set([
+  'tools/list',
+  'resources/list',
+  'resources/templates/list',
+  'prompts/list',
+])
 
 function digest(value: unknown): string {
   return `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`
@@ -119,13 +137,23 @@ export class Pipeline {
       else if (servers.length > 1) unresolved = `tool \`${request.tool}\` is ambiguous: name its server`
       else
         unresolved = `unknown tool \`${request.tool}\`${request.server ? ` on server \`${request.server}\`` : ''}`
-    } else if (request.action === 'resources/read') {
+    } else if (request.action === 'resources/read' || request.action === 'resources/subscribe') {
       target = { kind: 'resource', server: request.server, uri: request.uri, sensitivity: 'internal' }
     } else if (request.action === 'prompts/get') {
       args = request.args
       target = { kind: 'prompt', server: request.server, name: request.name, sensitivity: 'internal' }
-    } else {
+    } else if (request.action === 'completion/complete') {
+      args = request.args
+      const { ref, server } = request
+      target =
+        ref.type === 'prompt'
+          ? { kind: 'prompt', server, name: ref.name, sensitivity: 'internal' }
+          : { kind: 'resource', server, uri: ref.uri, sensitivity: 'internal' }
+    } else if (LISTINGS.has(request.action)) {
       target = { kind: 'list', server: request.server }
+    } else {
+      // INVARIANT: an action this pipeline does not know (a cast request from a trace or an adapter) is denied.
+      unresolved = `unsupported action \`${String((request as { action: unknown }).action)}\``
     }
 
     // The task's behavioural state, rebuilt from the chain first if this node has not seen the task (another
@@ -320,9 +348,12 @@ export class Pipeline {
       body.server = tool?.server ?? request.server ?? null
       body.toolDigest = tool?.digest ?? null
       body.args = args
-    } else if (request.action === 'resources/read') {
+    } else if (request.action === 'resources/read' || request.action === 'resources/subscribe') {
       body.server = request.server
       body.uri = request.uri
+    } else if (request.action === 'completion/complete') {
+      body.server = request.server
+      body.ref = request.ref
     } else {
       body.server = request.server
     }

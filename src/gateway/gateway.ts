@@ -1,40 +1,52 @@
 import { randomUUID } from 'node:crypto'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
+import type { RequestHandlerExtra, RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import {
   CallToolRequestSchema,
   type CallToolResult,
+  CompleteRequestSchema,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
+  type ProgressToken,
   ReadResourceRequestSchema,
+  RootsListChangedNotificationSchema,
+  type ServerCapabilities,
+  type ServerNotification,
+  type ServerRequest,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import type { Approvals } from '../approvals/index.js'
 import type { ToolCatalog } from '../catalog/index.js'
 import type { ActivityChain } from '../chain/index.js'
 import type { Config } from '../config/index.js'
-import type { Decision, Pipeline } from '../enforcement/index.js'
+import type { Decision, Pipeline, ToolRequest } from '../enforcement/index.js'
 import type { ProofContext } from '../identity/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
+import { RPC } from './rpc.js'
+import { SessionLink } from './session-link.js'
 import { Upstream } from './upstream.js'
 
-/** JSON-RPC error codes the gateway answers with (server-defined range, JSON-RPC 2.0 §5.1). */
-export const RPC = {
-  DENIED: -32003,
-  ESCALATED: -32004,
-  UPSTREAM: -32002,
-  INTERNAL: -32603,
-} as const
+export { RPC } from './rpc.js'
 
 /** A downstream MCP session, bound to the task (and instance) that opened it. */
 interface Session {
   id: string
   upstream: Upstream
   server: Server
+  /** Where its requests go upstream, and where the server's requests and notifications come back from. */
+  link: SessionLink
+  /** What the session's server advertises (its handlers follow it). */
+  capabilities: ServerCapabilities
   /** The task the session belongs to, as of the request being answered (re-checked for every request). */
   current(): Promise<AuthenticatedTask>
 }
@@ -43,6 +55,35 @@ interface Session {
 interface HttpSession extends Session {
   transport: WebStandardStreamableHTTPServerTransport
   caller: AuthenticatedTask
+}
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>
+
+/**
+ * What a downstream session advertises: what the upstream has and the gateway relays. Logging only where log
+ * messages can be routed to the session (an isolated connection). Without the upstream (unavailable when the
+ * session starts), the plain tools, resources and prompts surface.
+ */
+function downstreamCapabilities(
+  upstream: ServerCapabilities | undefined,
+  isolated: boolean,
+): ServerCapabilities {
+  if (!upstream) return { tools: {}, resources: {}, prompts: {} }
+  const { resources, prompts } = upstream
+  return {
+    tools: upstream.tools?.listChanged ? { listChanged: true } : {},
+    ...(resources
+      ? {
+          resources: {
+            ...(resources.subscribe ? { subscribe: true } : {}),
+            ...(resources.listChanged ? { listChanged: true } : {}),
+          },
+        }
+      : {}),
+    ...(prompts ? { prompts: prompts.listChanged ? { listChanged: true } : {} } : {}),
+    ...(upstream.completions ? { completions: {} } : {}),
+    ...(upstream.logging && isolated ? { logging: {} } : {}),
+  }
 }
 
 function decisionError(decision: Decision): McpError {
@@ -82,12 +123,15 @@ function resultText(result: CallToolResult): string {
 
 /**
  * The MCP gateway: for each configured upstream, a Streamable HTTP endpoint whose sessions are bound to a task.
- * Every tools/call, resources/read and prompts/get goes through the enforcement pipeline before it reaches the
- * upstream; results are observed and recorded. The agent's token never travels upstream.
+ * Every request that touches data goes through the enforcement pipeline before it reaches the upstream;
+ * results are observed and recorded. What the upstream sends back on its own — progress, log messages,
+ * resource updates, sampling, elicitation and roots requests — reaches only the session that caused it
+ * (`SessionLink`). The agent's token never travels upstream.
  */
 export class Gateway {
   readonly upstreams: ReadonlyMap<string, Upstream>
   private readonly sessions = new Map<string, HttpSession>()
+  private readonly links = new Set<SessionLink>()
 
   constructor(
     config: Config['upstreams'],
@@ -103,6 +147,16 @@ export class Gateway {
     this.upstreams = new Map(
       Object.entries(config).map(([name, c]) => [name, new Upstream(name, c, catalog, logger)]),
     )
+    // A task that ends takes its sessions, and their upstream connections, with it.
+    lifecycle.onClose((ended) => {
+      const ids = new Set(ended.map((task) => task.id))
+      for (const [id, session] of this.sessions) {
+        if (!ids.has(session.caller.task.id)) continue
+        this.sessions.delete(id)
+        session.transport.close().catch(() => undefined)
+        session.link.close().catch(() => undefined)
+      }
+    })
   }
 
   /**
@@ -118,11 +172,10 @@ export class Gateway {
     if (!upstream) throw new WardenError('UPSTREAM_NOT_FOUND', `no upstream \`${name}\``)
     await authenticate()
     await upstream.connect()
-    const server = new Server(
-      { name: `warden/${name}`, version: '0.1.0' },
-      { capabilities: { tools: {}, resources: {}, prompts: {} } },
-    )
-    this.register({ id: 'stdio', upstream, server, current: authenticate })
+    const capabilities = downstreamCapabilities(await upstream.capabilities(), upstream.isolated)
+    const server = this.downstreamServer(upstream, capabilities)
+    const link = this.link(upstream, server, authenticate)
+    this.register({ id: 'stdio', upstream, server, link, capabilities, current: authenticate })
     await server.connect(transport)
   }
 
@@ -142,6 +195,7 @@ export class Gateway {
   async close(): Promise<void> {
     for (const session of this.sessions.values()) await session.transport.close().catch(() => undefined)
     this.sessions.clear()
+    await Promise.all([...this.links].map((link) => link.close()))
     await Promise.all([...this.upstreams.values()].map((upstream) => upstream.close()))
   }
 
@@ -164,30 +218,48 @@ export class Gateway {
       session.caller = caller
       return session.transport.handleRequest(request)
     }
-    const session = this.open(upstream, caller)
+    const session = await this.open(upstream, caller)
     return session.transport.handleRequest(request)
   }
 
-  private open(upstream: Upstream, caller: AuthenticatedTask): HttpSession {
-    const server = new Server(
-      { name: `warden/${upstream.name}`, version: '0.1.0' },
-      { capabilities: { tools: {}, resources: {}, prompts: {} } },
-    )
+  private downstreamServer(upstream: Upstream, capabilities: ServerCapabilities): Server {
+    return new Server({ name: `warden/${upstream.name}`, version: '0.1.0' }, { capabilities })
+  }
+
+  /** The session's upstream side; closed with the session's server. */
+  private link(upstream: Upstream, server: Server, standing: () => Promise<AuthenticatedTask>): SessionLink {
+    const link = new SessionLink(upstream, { server, standing }, this.chain, this.logger)
+    this.links.add(link)
+    server.onclose = () => {
+      this.links.delete(link)
+      link.close().catch(() => undefined)
+    }
+    return link
+  }
+
+  private async open(upstream: Upstream, caller: AuthenticatedTask): Promise<HttpSession> {
+    const capabilities = downstreamCapabilities(await upstream.capabilities(), upstream.isolated)
+    const server = this.downstreamServer(upstream, capabilities)
     const session: HttpSession = {
       id: '',
       upstream,
       server,
+      capabilities,
       caller,
       current: async () => session.caller,
+      link: this.link(upstream, server, () => this.lifecycle.recheck(session.caller)),
       transport: new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        enableJsonResponse: true,
+        // Server-sent events, not one JSON answer: what the upstream sends while a request runs (progress, log
+        // messages, sampling and elicitation requests) travels on that request's stream.
+        enableJsonResponse: false,
         onsessioninitialized: (id) => {
           session.id = id
           this.sessions.set(id, session)
         },
         onsessionclosed: (id) => {
           this.sessions.delete(id)
+          session.link.close().catch(() => undefined)
         },
       }),
     }
@@ -199,15 +271,61 @@ export class Gateway {
   }
 
   private register(session: Session): void {
-    const { server, upstream } = session
+    const { server, upstream, link, capabilities } = session
     const name = upstream.name
     const timeout = upstream.config.timeout
 
-    server.setRequestHandler(ListToolsRequestSchema, async () => {
+    /**
+     * Sends a downstream request's work upstream on this session's connection, as request `call` of the
+     * chain: with its time limit and cancellation, without the client's `_meta`, and with its progress relayed
+     * under the client's own token (the upstream sees a token the gateway made, routed back to this request
+     * alone, even on a shared connection).
+     */
+    const forward = async <
+      P extends { _meta?: { progressToken?: ProgressToken | undefined } | undefined },
+      T,
+    >(
+      extra: Extra,
+      call: string | null,
+      params: P,
+      send: (client: Client, params: P, options: RequestOptions) => Promise<T>,
+    ): Promise<T> => {
+      const client = await link.use()
+      const { _meta, ...rest } = params
+      const progressToken = _meta?.progressToken
+      const ours =
+        progressToken === undefined
+          ? undefined
+          : upstream.openProgress((progress) =>
+              link.sendDuring(extra.requestId, () =>
+                extra.sendNotification({
+                  method: 'notifications/progress',
+                  params: { ...progress, progressToken },
+                }),
+              ),
+            )
+      const upstreamParams = (ours === undefined ? rest : { ...rest, _meta: { progressToken: ours } }) as P
+      try {
+        return await link.track(extra.requestId, call, () =>
+          send(client, upstreamParams, { timeout, signal: extra.signal }),
+        )
+      } finally {
+        if (ours !== undefined) upstream.closeProgress(ours)
+      }
+    }
+    /** Decides a request; anything but allow is answered with the decision's error. */
+    const allow = async (
+      request: ToolRequest,
+    ): Promise<{ caller: AuthenticatedTask; decision: Decision }> => {
       const caller = await session.current()
-      const decision = await this.pipeline.decide(caller, { action: 'tools/list', server: name })
+      const decision = await this.pipeline.decide(caller, request)
       if (decision.effect !== 'allow') throw decisionError(decision)
-      await upstream.use()
+      return { caller, decision }
+    }
+
+    server.setRequestHandler(ListToolsRequestSchema, async () => {
+      const { caller } = await allow({ action: 'tools/list', server: name })
+      await link.use()
       // Only tools the task may call, as pinned (a changed definition is not shown until re-approved).
       const scope = new Set(caller.task.scope)
       const tools = (await this.pipeline.catalogTools(name)).filter(
@@ -216,7 +334,7 @@ export class Gateway {
       return { tools: tools.map((tool) => tool.definition) as never }
     })
 
-    server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const caller = await session.current()
       const args = (request.params.arguments ?? {}) as Record<string, unknown>
       const call = { action: 'tools/call' as const, server: name, tool: request.params.name, args }
@@ -228,12 +346,13 @@ export class Gateway {
           decision = await this.pipeline.decide(caller, call, { call: decision.call })
       }
       if (decision.effect !== 'allow') throw decisionError(decision)
-      const client = await upstream.use()
       let result: CallToolResult
       try {
-        result = (await client.callTool({ name: request.params.name, arguments: args }, undefined, {
-          timeout,
-        })) as CallToolResult
+        // Only the name and the decided arguments go upstream.
+        const params = { name: request.params.name, arguments: args, _meta: request.params._meta }
+        result = (await forward(extra, decision.call, params, (client, p, options) =>
+          client.callTool(p, undefined, options),
+        )) as CallToolResult
       } catch (cause) {
         const message = cause instanceof Error ? cause.message : String(cause)
         this.recordInBackground(
@@ -257,46 +376,105 @@ export class Gateway {
       return result
     })
 
-    server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
-      const caller = await session.current()
-      const decision = await this.pipeline.decide(caller, { action: 'resources/list', server: name })
-      if (decision.effect !== 'allow') throw decisionError(decision)
-      return (await upstream.use()).listResources(request.params, { timeout })
-    })
-
-    server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
-      const caller = await session.current()
-      const decision = await this.pipeline.decide(caller, {
-        action: 'resources/read',
-        server: name,
-        uri: request.params.uri,
+    if (capabilities.resources) {
+      server.setRequestHandler(ListResourcesRequestSchema, async (request, extra) => {
+        const { decision } = await allow({ action: 'resources/list', server: name })
+        return forward(extra, decision.call, request.params ?? {}, (client, p, options) =>
+          client.listResources(p, options),
+        )
       })
-      if (decision.effect !== 'allow') throw decisionError(decision)
-      const result = await (await upstream.use()).readResource(request.params, { timeout })
-      const text = result.contents.map((c) => ('text' in c ? String(c.text) : '')).join('\n')
-      this.recordInBackground(this.pipeline.observeResult(caller, decision.call, text))
-      return result
-    })
 
-    server.setRequestHandler(ListPromptsRequestSchema, async (request) => {
-      const caller = await session.current()
-      const decision = await this.pipeline.decide(caller, { action: 'prompts/list', server: name })
-      if (decision.effect !== 'allow') throw decisionError(decision)
-      return (await upstream.use()).listPrompts(request.params, { timeout })
-    })
-
-    server.setRequestHandler(GetPromptRequestSchema, async (request) => {
-      const caller = await session.current()
-      const args = (request.params.arguments ?? {}) as Record<string, unknown>
-      const decision = await this.pipeline.decide(caller, {
-        action: 'prompts/get',
-        server: name,
-        name: request.params.name,
-        args,
+      server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request, extra) => {
+        const { decision } = await allow({ action: 'resources/templates/list', server: name })
+        return forward(extra, decision.call, request.params ?? {}, (client, p, options) =>
+          client.listResourceTemplates(p, options),
+        )
       })
-      if (decision.effect !== 'allow') throw decisionError(decision)
-      return (await upstream.use()).getPrompt(request.params, { timeout })
+
+      server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+        const { uri } = request.params
+        const { caller, decision } = await allow({ action: 'resources/read', server: name, uri })
+        const result = await forward(extra, decision.call, request.params, (client, p, options) =>
+          client.readResource(p, options),
+        )
+        const text = result.contents.map((c) => ('text' in c ? String(c.text) : '')).join('\n')
+        this.recordInBackground(this.pipeline.observeResult(caller, decision.call, text))
+        return result
+      })
+
+      if (capabilities.resources.subscribe) {
+        // Updates of a resource tell what changes in it: subscribing is decided as reading it.
+        server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+          const { uri } = request.params
+          await allow({ action: 'resources/subscribe', server: name, uri })
+          await link.subscribe(uri, timeout)
+          return {}
+        })
+        // Unsubscribing only narrows what flows to the session: no decision, but the task must still stand.
+        server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+          await session.current()
+          await link.unsubscribe(request.params.uri, timeout)
+          return {}
+        })
+      }
+    }
+
+    if (capabilities.prompts) {
+      server.setRequestHandler(ListPromptsRequestSchema, async (request, extra) => {
+        const { decision } = await allow({ action: 'prompts/list', server: name })
+        return forward(extra, decision.call, request.params ?? {}, (client, p, options) =>
+          client.listPrompts(p, options),
+        )
+      })
+
+      server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
+        const args = (request.params.arguments ?? {}) as Record<string, unknown>
+        const { decision } = await allow({
+          action: 'prompts/get',
+          server: name,
+          name: request.params.name,
+          args,
+        })
+        return forward(extra, decision.call, request.params, (client, p, options) =>
+          client.getPrompt(p, options),
+        )
+      })
+    }
+
+    if (capabilities.completions) {
+      // Completions suggest values drawn from the data behind a prompt or resource template, so a completion is
+      // decided as reading what it completes: where the read is denied, so is the completion.
+      server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+        const { ref, argument, context } = request.params
+        const args = { ...(context?.arguments ?? {}), [argument.name]: argument.value }
+        const { decision } = await allow({
+          action: 'completion/complete',
+          server: name,
+          ref:
+            ref.type === 'ref/prompt'
+              ? { type: 'prompt', name: ref.name }
+              : { type: 'resource', uri: ref.uri },
+          args,
+        })
+        return forward(extra, decision.call, request.params, (client, p, options) =>
+          client.complete(p, options),
+        )
+      })
+    }
+
+    if (capabilities.logging) {
+      // The level only filters what this session's own upstream connection sends it: no data, no decision.
+      server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+        await session.current()
+        await link.setLoggingLevel(request.params.level, timeout)
+        return {}
+      })
+    }
+
+    server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+      await link.rootsChanged()
     })
+    // `ping` is answered by the SDK: it is between the agent and Warden, hop by hop (MCP basic/utilities/ping).
   }
 
   /**

@@ -1,17 +1,41 @@
+import { randomUUID } from 'node:crypto'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
+import {
+  type ClientCapabilities,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  McpError,
+  type Progress,
+  ProgressNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  type ServerCapabilities,
+  type ServerNotification,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js'
 import type { ToolCatalog, ToolDefinition } from '../catalog/index.js'
 import type { UpstreamConfig } from '../config/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
+import { RPC } from './rpc.js'
 
 const MAX_BACKOFF = 10_000
 
+/** A downstream session as a shared upstream connection sees it: where its fan-out notifications go. */
+export interface SharedListener {
+  deliver(notification: ServerNotification): void
+}
+
 /**
  * One MCP server behind the gateway: a real SDK client over stdio (spawned, restarted with backoff when it
- * exits) or Streamable HTTP. Its tool list is synced into the catalog, which pins each definition.
+ * exits) or Streamable HTTP. This shared connection syncs the tool list into the catalog, which pins each
+ * definition, and serves the sessions of a `shared` upstream; `isolated` sessions open their own connection
+ * ({@link Upstream.openSession}).
  */
 export class Upstream {
   private client: Client | undefined
@@ -19,6 +43,12 @@ export class Upstream {
   private backoff = 250
   private stopped = false
   private tools: ToolDefinition[] = []
+  /** Sessions using the shared connection, for notifications that concern all of them (list changes). */
+  private readonly listeners = new Set<SharedListener>()
+  /** Progress tokens the gateway gave upstream requests (on any of its connections), and where each goes. */
+  private readonly progress = new Map<string, (progress: Progress) => void>()
+  /** Resource subscriptions on the shared connection: URI → the sessions subscribed (upstream sees one). */
+  private readonly subscribers = new Map<string, Set<SharedListener>>()
 
   constructor(
     readonly name: string,
@@ -26,6 +56,11 @@ export class Upstream {
     private readonly catalog: ToolCatalog,
     private readonly logger: Logger,
   ) {}
+
+  /** Whether each downstream session gets its own upstream connection. */
+  get isolated(): boolean {
+    return this.config.sessions === 'isolated'
+  }
 
   private transport(): Transport {
     if (this.config.command) {
@@ -46,15 +81,18 @@ export class Upstream {
   connect(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client)
     this.connecting ??= (async () => {
-      const client = new Client({ name: `warden-gateway/${this.name}`, version: '0.1.0' })
+      // Sampling, elicitation and roots are declared so that servers which offer some tools only to such
+      // clients list them for the catalog; on this connection they are refused (see `refuseUnroutable`).
+      const client = new Client(
+        { name: `warden-gateway/${this.name}`, version: '0.1.0' },
+        { capabilities: { sampling: {}, elicitation: {}, roots: {} } },
+      )
+      this.refuseUnroutable(client)
+      this.fanOut(client)
+      this.routeProgress(client)
       const transport = this.transport()
       transport.onclose = () => this.lost(client)
       await client.connect(transport)
-      client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-        await this.refreshTools(client).catch((error: unknown) =>
-          this.logger.error('tool list refresh failed', { upstream: this.name, error: String(error) }),
-        )
-      })
       await this.refreshTools(client)
       this.client = client
       this.backoff = 250
@@ -64,6 +102,68 @@ export class Upstream {
       this.connecting = undefined
     })
     return this.connecting
+  }
+
+  /**
+   * A server-to-client request on the shared connection could have been caused by any session's call: relaying
+   * it to one of them would be a guess, and a wrong guess hands one agent's request to another. Refused.
+   */
+  private refuseUnroutable(client: Client): void {
+    const refuse = (method: string) => async () => {
+      throw new McpError(
+        RPC.UNROUTABLE,
+        `${method} refused by Warden: upstream \`${this.name}\` is shared by all sessions, so the request cannot be routed to the client that caused it (configure \`sessions: isolated\`)`,
+      )
+    }
+    client.setRequestHandler(CreateMessageRequestSchema, refuse('sampling/createMessage'))
+    client.setRequestHandler(ElicitRequestSchema, refuse('elicitation/create'))
+    client.setRequestHandler(ListRootsRequestSchema, refuse('roots/list'))
+  }
+
+  /**
+   * Progress is routed by the token the gateway gave the request. Not the SDK's own `onprogress`: it drops a
+   * request's last progress when the answer arrives in the same read (stdio), as its handler is removed
+   * synchronously while the notification is dispatched a microtask later.
+   */
+  private routeProgress(client: Client): void {
+    client.setNotificationHandler(ProgressNotificationSchema, (notification) => {
+      const { progressToken, ...progress } = notification.params
+      this.progress.get(String(progressToken))?.(progress)
+    })
+  }
+
+  /** A fresh progress token for an upstream request; its notifications go to `route` until closed. */
+  openProgress(route: (progress: Progress) => void): string {
+    const token = `warden-${randomUUID()}`
+    this.progress.set(token, route)
+    return token
+  }
+
+  closeProgress(token: string): void {
+    this.progress.delete(token)
+  }
+
+  /** Notifications on the shared connection: only those whose recipients are unambiguous are relayed. */
+  private fanOut(client: Client): void {
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async (notification) => {
+      await this.refreshTools(client).catch((error: unknown) =>
+        this.logger.error('tool list refresh failed', { upstream: this.name, error: String(error) }),
+      )
+      this.broadcast(notification)
+    })
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, (n) => this.broadcast(n))
+    client.setNotificationHandler(PromptListChangedNotificationSchema, (n) => this.broadcast(n))
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
+      for (const listener of this.subscribers.get(notification.params.uri) ?? [])
+        listener.deliver(notification)
+    })
+    // A log message names no session: dropped (shared sessions do not advertise logging).
+    client.setNotificationHandler(LoggingMessageNotificationSchema, () => undefined)
+  }
+
+  private broadcast(notification: ServerNotification): void {
+    // INVARIANT: only `isolated === false` sessions listen here; a list change carries no session's data.
+    for (const listener of this.listeners) listener.deliver(notification)
   }
 
   private lost(client: Client): void {
@@ -99,13 +199,88 @@ export class Upstream {
     }
   }
 
-  /** The connected client, or `UPSTREAM_UNAVAILABLE`. */
+  /** Re-lists the tools on the shared connection (an isolated session saw its list change). */
+  refreshCatalog(): void {
+    if (!this.client) return
+    this.refreshTools(this.client).catch((error: unknown) =>
+      this.logger.error('tool list refresh failed', { upstream: this.name, error: String(error) }),
+    )
+  }
+
+  /** The connected shared client, or `UPSTREAM_UNAVAILABLE`. */
   async use(): Promise<Client> {
     try {
       return await this.connect()
     } catch (cause) {
       throw new WardenError('UPSTREAM_UNAVAILABLE', `upstream \`${this.name}\` is unavailable`, { cause })
     }
+  }
+
+  /** The upstream's capabilities as the shared connection saw them, or undefined while it is unavailable. */
+  async capabilities(): Promise<ServerCapabilities | undefined> {
+    return (await this.connect().catch(() => undefined))?.getServerCapabilities()
+  }
+
+  /**
+   * A new connection for one downstream session (a new MCP session over HTTP, a new process over stdio),
+   * declaring `capabilities` (the downstream client's). `configure` sets its handlers before it connects, so
+   * nothing the server sends at initialization is missed; `onLost` runs when it closes by itself.
+   */
+  async openSession(
+    capabilities: ClientCapabilities,
+    configure: (client: Client) => void,
+    onLost: (client: Client) => void,
+  ): Promise<Client> {
+    const client = new Client({ name: `warden-gateway/${this.name}`, version: '0.1.0' }, { capabilities })
+    this.routeProgress(client)
+    configure(client)
+    const transport = this.transport()
+    // Set before connecting: the SDK chains its own close handling onto this one.
+    transport.onclose = () => onLost(client)
+    try {
+      await client.connect(transport)
+    } catch (cause) {
+      await client.close().catch(() => undefined)
+      throw new WardenError('UPSTREAM_UNAVAILABLE', `upstream \`${this.name}\` is unavailable`, { cause })
+    }
+    return client
+  }
+
+  /** Registers a session of the shared connection for list-change notifications. */
+  attach(listener: SharedListener): void {
+    this.listeners.add(listener)
+  }
+
+  /** Forgets a session: its list-change fan-out and every subscription it held. */
+  async detach(listener: SharedListener): Promise<void> {
+    this.listeners.delete(listener)
+    for (const uri of [...this.subscribers.keys()]) await this.unsubscribe(listener, uri)
+  }
+
+  /** Subscribes a session of the shared connection; upstream sees one subscription per URI. */
+  async subscribe(listener: SharedListener, uri: string, timeout: number): Promise<void> {
+    const current = this.subscribers.get(uri)
+    if (!current) {
+      await (await this.use()).subscribeResource({ uri }, { timeout })
+      // A concurrent first subscriber may have won the race; keep its set.
+      const set = this.subscribers.get(uri) ?? new Set()
+      set.add(listener)
+      this.subscribers.set(uri, set)
+      return
+    }
+    current.add(listener)
+  }
+
+  /** Drops one session's subscription; the last one out unsubscribes upstream. */
+  async unsubscribe(listener: SharedListener, uri: string, timeout?: number): Promise<void> {
+    const set = this.subscribers.get(uri)
+    if (!set?.delete(listener) || set.size > 0) return
+    this.subscribers.delete(uri)
+    await this.client
+      ?.unsubscribeResource({ uri }, timeout ? { timeout } : undefined)
+      .catch((error: unknown) =>
+        this.logger.warn('upstream unsubscribe failed', { upstream: this.name, error: String(error) }),
+      )
   }
 
   /** The stdio server's process id while connected (for operators and tests). */
@@ -123,6 +298,8 @@ export class Upstream {
     this.stopped = true
     const client = this.client
     this.client = undefined
+    this.listeners.clear()
+    this.subscribers.clear()
     await client?.close().catch(() => undefined)
   }
 }

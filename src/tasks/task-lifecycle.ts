@@ -87,6 +87,16 @@ export class TaskLifecycle {
     private readonly policy: TaskPolicy,
   ) {}
 
+  private readonly closeListeners: Array<(ended: readonly Task[]) => void> = []
+
+  /**
+   * Calls `listener` with the tasks each close in this process ends (the gateway drops their MCP sessions and
+   * upstream connections). Closes on other nodes are seen at the next check of the task's standing.
+   */
+  onClose(listener: (ended: readonly Task[]) => void): void {
+    this.closeListeners.push(listener)
+  }
+
   /** Opens a task for the instance that presents `svid` with a proof of its key. */
   async open(svid: string, context: ProofContext, intent: Intent): Promise<IssuedTaskToken> {
     const { instance, agent } = await this.svids.verify(svid)
@@ -268,6 +278,13 @@ export class TaskLifecycle {
       })
     }
     await this.leases.revokeFor(closed)
+    for (const listener of this.closeListeners) {
+      try {
+        listener(closed)
+      } catch (error) {
+        this.logger.error('a task close listener failed', { error: String(error) })
+      }
+    }
     return closed
   }
 
