@@ -67,7 +67,7 @@ export function detectProvenance(
   const def = definition ?? state.tools.get(tool)
   // Writes change the world; open-world reads reach it (fetching an attacker's URL is an egress too).
   if (!isWrite(def) && !isOpenWorld(def)) return []
-  const toolNames = [...state.tools.keys()]
+  const toolNames = state.toolNames()
   const signals: Signal[] = []
   for (const { arg, value, embedded } of consequentialValues(def, args)) {
     if (instructionScore(value, toolNames) >= INSTRUCTION_THRESHOLD) {
