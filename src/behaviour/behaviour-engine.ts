@@ -1,5 +1,6 @@
 import { AgentBaselines, BASELINE_LIMITS } from './agent-baseline.js'
 import { detectFlows } from './detectors/flows.js'
+import { detectIntentDrift } from './detectors/intent.js'
 import { detectNovelty, habitsOf } from './detectors/novelty.js'
 import { detectProvenance } from './detectors/provenance.js'
 import { Fingerprinter, type OutputPrints } from './fingerprints.js'
@@ -178,6 +179,7 @@ export class BehaviourEngine implements BehaviourAnalyzer {
         ...detectProvenance(state, request.tool, request.args, request.definition, this.fingerprints),
       )
       signals.push(...detectFlows(state, request.tool, request.args, request.definition, request.traits))
+      signals.push(...detectIntentDrift(state, request.tool, request.definition))
       signals.push(
         ...detectNovelty(
           state,

@@ -69,6 +69,8 @@ export interface TaskIntent {
   prompt?: string | undefined
   system?: string | undefined
   purpose?: string | undefined
+  /** The tool names the task declared (its scope): planted text naming them as commands reads as instructions. */
+  tools?: readonly string[] | undefined
 }
 
 /** The activity the analyzer learns from, in the shape of activity-chain events. */

@@ -114,12 +114,17 @@ export class TaskState {
   private readonly callIds = new Set<string>()
   /** Calls whose allowed decision already joined the agent's baseline. */
   readonly learned = new Set<string>()
+  /** Tool names the task may use: its declared scope, plus any tool it called. */
+  private readonly knownTools: Set<string>
+  private toolNameList: string[] | undefined
 
   constructor(intent: {
     prompt?: string | undefined
     system?: string | undefined
     purpose?: string | undefined
+    tools?: readonly string[] | undefined
   }) {
+    this.knownTools = new Set(intent.tools ?? [])
     this.promptRaw = [intent.prompt ?? '', intent.purpose ?? ''].join('\n').toLowerCase()
     this.prompt = canonicalText(this.promptRaw)
     this.trustedRaw = (intent.system ?? '').toLowerCase()
@@ -136,6 +141,10 @@ export class TaskState {
     traits?: CallTraits,
   ): void {
     if (definition) this.tools.set(tool, definition)
+    if (!this.knownTools.has(tool)) {
+      this.knownTools.add(tool)
+      this.toolNameList = undefined
+    }
     // INVARIANT: one call counts once, however often it is decided (a held call is decided again on approval).
     if (this.callIds.has(call)) return
     const def = definition ?? this.tools.get(tool)
@@ -155,6 +164,15 @@ export class TaskState {
       if (dropped) this.callIds.delete(dropped.call)
     }
     if (write) this.writesByTool.set(tool, (this.writesByTool.get(tool) ?? 0) + 1)
+  }
+
+  /**
+   * The names of the tools the task may use — declared at open, or called since. An output read before a tool
+   * was first called still names it as a command when it carries planted instructions.
+   */
+  toolNames(): string[] {
+    this.toolNameList ??= [...this.knownTools]
+    return this.toolNameList
   }
 
   /** The call with this id, if still held. */
@@ -210,7 +228,7 @@ export class TaskState {
     const origin = this.callOf(call)
     const tool = origin?.tool ?? 'unknown'
     const raw = output.length > LIMITS.outputChars ? output.slice(0, LIMITS.outputChars) : output
-    const toolNames = [...this.tools.keys()]
+    const toolNames = this.toolNames()
     const chunks: OutputChunk[] = []
     for (let start = 0; start < raw.length || start === 0; start += CHUNK / 2) {
       const piece = raw.slice(start, start + CHUNK)

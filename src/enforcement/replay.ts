@@ -81,7 +81,7 @@ export class Replayer {
       kind: 'task.open',
       seq: 0,
       task,
-      intent: { prompt: trace.intent.prompt, system: trace.intent.system },
+      intent: { prompt: trace.intent.prompt, system: trace.intent.system, tools: declared },
     })
     const decisions: ReplayDecision[] = []
     try {

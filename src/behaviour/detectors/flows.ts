@@ -95,7 +95,7 @@ export function detectFlows(
   }
 
   if (memory) {
-    const toolNames = [...state.tools.keys()]
+    const toolNames = state.toolNames()
     if (stringsOf(args).some((text) => instructionScore(text, toolNames) >= INSTRUCTION_THRESHOLD)) {
       signals.push({
         kind: 'instructions_to_memory',

@@ -62,7 +62,10 @@ function commandPattern(toolNames: readonly string[]): RegExp | null {
 }
 
 /** A score of how much `text` reads like instructions to the agent; 0 for plain data. */
-export function instructionScore(text: string, toolNames: readonly string[] = []): number {
+export function instructionScore(raw: string, toolNames: readonly string[] = []): number {
+  // A sentence wrapped over lines (YAML, e-mail, fixed-width text) is still one sentence: a single line break
+  // reads as a space; a blank line still ends the sentence.
+  const text = raw.replace(/[ \t]*\n[ \t]*(?=[^\n])/g, ' ')
   let score = 0
   for (const [pattern, weight] of CUES) if (pattern.test(text)) score += weight
   if (commandPattern(toolNames)?.test(text)) score += 2

@@ -67,7 +67,7 @@ export function detectProvenance(
   const def = definition ?? state.tools.get(tool)
   // Writes change the world; open-world reads reach it (fetching an attacker's URL is an egress too).
   if (!isWrite(def) && !isOpenWorld(def)) return []
-  const toolNames = [...state.tools.keys()]
+  const toolNames = state.toolNames()
   const signals: Signal[] = []
   for (const { arg, value, embedded } of consequentialValues(def, args)) {
     if (instructionScore(value, toolNames) >= INSTRUCTION_THRESHOLD) {
@@ -121,6 +121,23 @@ export function detectProvenance(
         evidence: injected,
         refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
       })
+    } else if (
+      embedded &&
+      injected.length > 0 &&
+      places.length > planted.length &&
+      isWrite(def) &&
+      !isLink(value)
+    ) {
+      // Free text that carries identifiers of records read from plain data (accounts, e-mail addresses, long
+      // numbers), after the task read planted instructions: the shape of an exfiltration riding in a subject or
+      // a body. Links are left out: a summary cites the pages it read.
+      signals.push({
+        kind: 'data_in_text_after_injection',
+        severity: 'high',
+        summary: `\`${arg}\` of \`${tool}\` carries identifiers read from data, after planted instructions were read`,
+        evidence: injected,
+        refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+      })
     } else if (planted.length > 0 && planted.length === places.length) {
       signals.push({
         kind: 'untrusted_provenance',
@@ -132,6 +149,11 @@ export function detectProvenance(
     }
   }
   return signals
+}
+
+/** A web address or bare domain (no `@`, a dotted host), as opposed to an account, e-mail address or number. */
+function isLink(value: string): boolean {
+  return !value.includes('@') && /[a-z]/i.test(value) && /[a-z0-9-]\.[a-z]{2,}/i.test(value)
 }
 
 /** The last two segments of a path. */
