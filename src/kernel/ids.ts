@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomFillSync } from 'node:crypto'
 
 /** The source of identifiers and secrets; injected so tests can make them predictable. */
 export interface IdSource {
@@ -26,8 +26,25 @@ function base32(bytes: Uint8Array): string {
   return out
 }
 
+/**
+ * CSPRNG bytes drawn from a pool filled 4 KB at a time, each byte handed out once (as Node's `randomUUID` does):
+ * a `randomBytes` call per identifier costs more than the rest of building one, and a decision needs four.
+ */
+const pool = Buffer.alloc(4096)
+let offset = pool.length
+
+function pooledBytes(size: number): Uint8Array {
+  if (offset + size > pool.length) {
+    randomFillSync(pool)
+    offset = 0
+  }
+  const bytes = pool.subarray(offset, offset + size)
+  offset += size
+  return bytes
+}
+
 /** Identifiers and secrets from the operating system's CSPRNG. */
 export const randomIds: IdSource = {
-  id: () => base32(randomBytes(10)),
+  id: () => base32(pooledBytes(10)),
   secret: (bytes = 32) => randomBytes(bytes).toString('base64url'),
 }

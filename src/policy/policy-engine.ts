@@ -151,17 +151,21 @@ function trim(attrs: Record<string, CedarValueJson>, reads: Reads): Record<strin
   for (const [name, sub] of reads) {
     const value = attrs[name]
     if (value === undefined) continue
-    out[name] =
+    if (
       sub === 'all' ||
       value === null ||
       typeof value !== 'object' ||
       Array.isArray(value) ||
       '__extn' in value ||
       '__entity' in value
-        ? value
-        : Object.fromEntries(
-            Object.entries(value as Record<string, CedarValueJson>).filter(([key]) => sub.has(key)),
-          )
+    ) {
+      out[name] = value
+      continue
+    }
+    const record = value as Record<string, CedarValueJson>
+    const kept: Record<string, CedarValueJson> = {}
+    for (const key of sub) if (Object.hasOwn(record, key)) kept[key] = record[key] as CedarValueJson
+    out[name] = kept
   }
   return out
 }
