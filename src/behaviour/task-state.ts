@@ -235,7 +235,7 @@ export class TaskState {
       chunks.push({
         text: canonicalText(piece),
         raw: piece.toLowerCase(),
-        tainted: instructionScore(piece, toolNames) >= INSTRUCTION_THRESHOLD,
+        tainted: instructionScore(piece, toolNames, this.promptRaw) >= INSTRUCTION_THRESHOLD,
       })
       if (start + CHUNK >= raw.length) break
     }

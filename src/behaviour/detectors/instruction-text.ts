@@ -38,6 +38,117 @@ const CUES: ReadonlyArray<readonly [RegExp, number]> = [
   ],
 ]
 
+/**
+ * Verbs that ask for an action with an effect outside the conversation. Generic English, plus (per task) the
+ * leading verbs of the agent's own tool names (`send_money` → send, `invite_user_to_slack` → invite).
+ */
+const ACTION_VERBS = [
+  'send',
+  'transfer',
+  'pay',
+  'forward',
+  'email',
+  'mail',
+  'invite',
+  'add',
+  'remove',
+  'delete',
+  'change',
+  'update',
+  'reset',
+  'visit',
+  'open',
+  'post',
+  'share',
+  'grant',
+  'create',
+  'schedule',
+  'book',
+  'give',
+  'move',
+  'copy',
+  'upload',
+  'download',
+  'publish',
+  'reply',
+  'write',
+  'set',
+  'modify',
+  'submit',
+  'cancel',
+  'concatenate',
+  'make',
+]
+
+/** E-mail addresses, URLs and domains, IBAN-like strings, long digit runs: where an action would land. */
+const TARGET =
+  /[\w.%+-]+@[\w.-]+\.[a-z]{2,}|\bhttps?:\/\/\S+|\bwww\.\S+|\b[\w-]+\.(?:com|org|net|io|co|app|xyz|dev|info)\b|\b[A-Z]{2}\d{2}[A-Z0-9]{8,}\b|\b\d{6,}\b/i
+
+const directivePatterns = new Map<string, RegExp>()
+
+/**
+ * A clause that opens with an action verb in the imperative — at the start of the text or of a line, or after
+ * `:`, `.`, `!`, `?`, `;`, `do`, `then` or `please` — and names where the action should land. Data describes;
+ * a directive with a destination, inside data, asks the reader to act.
+ */
+function directivePattern(toolNames: readonly string[]): RegExp {
+  const verbs = new Set(ACTION_VERBS)
+  for (const name of toolNames) {
+    const first = name.split(/[_\-\s]|(?=[A-Z])/)[0]?.toLowerCase()
+    if (first && first.length >= 3 && /^[a-z]+$/.test(first)) verbs.add(first)
+  }
+  const key = [...verbs].sort().join('|')
+  let pattern = directivePatterns.get(key)
+  if (!pattern) {
+    pattern = new RegExp(
+      `(?:^|[\\n:.!?;)\\]>]|\\b(?:do|then|please)\\b)[\\s"'*\\-]*(?:${key})\\b(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}`,
+      'gi',
+    )
+    if (directivePatterns.size > 1000) directivePatterns.clear()
+    directivePatterns.set(key, pattern)
+  }
+  return pattern
+}
+
+const objectPatterns = new Map<string, RegExp | null>()
+
+/** What the agent's tools act on, from their names (`update_password` → password): `null` when nothing. */
+function objectPattern(toolNames: readonly string[]): RegExp | null {
+  const key = toolNames.join('|')
+  let pattern = objectPatterns.get(key)
+  if (pattern === undefined) {
+    const nouns = new Set<string>()
+    for (const name of toolNames) {
+      const [, ...rest] = name.split(/[_\-\s]|(?=[A-Z])/).map((part) => part.toLowerCase())
+      for (const part of rest) if (part.length >= 4 && /^[a-z]+$/.test(part)) nouns.add(part)
+    }
+    pattern = nouns.size ? new RegExp(`\\b(?:${[...nouns].join('|')})s?\\b`, 'i') : null
+    if (objectPatterns.size > 1000) objectPatterns.clear()
+    objectPatterns.set(key, pattern)
+  }
+  return pattern
+}
+
+/**
+ * True when `text` holds an imperative clause (see `directivePattern`) that names where the action should land
+ * or what of the agent's own tools it acts on.
+ */
+function hasDirective(text: string, toolNames: readonly string[], requested: string): boolean {
+  const objects = objectPattern(toolNames)
+  for (const match of text.matchAll(directivePattern(toolNames))) {
+    const clause = match[0]
+    // A directive whose verb the principal's own request uses is the data the request pointed at ("pay the
+    // bill" → the bill's "please pay … to IBAN …"), not a planted one.
+    const verb = clause.match(VERB)?.[1]?.toLowerCase()
+    if (verb && new RegExp(`\\b${verb}\\b`).test(requested)) continue
+    if (TARGET.test(clause) || objects?.test(clause)) return true
+  }
+  return false
+}
+
+/** The verb of a clause `directivePattern` matched: its first word after the opening. */
+const VERB = /(?:^|[\n:.!?;)\]>]|\b(?:do|then|please)\b)[\s"'*-]*([a-z]+)/i
+
 const commandPatterns = new Map<string, RegExp | null>()
 
 /** One pattern per tool set: the agent's own tools named as commands ("call send_money", "send_money("). */
@@ -61,14 +172,19 @@ function commandPattern(toolNames: readonly string[]): RegExp | null {
   return pattern
 }
 
-/** A score of how much `text` reads like instructions to the agent; 0 for plain data. */
-export function instructionScore(raw: string, toolNames: readonly string[] = []): number {
+/**
+ * A score of how much `text` reads like instructions to the agent; 0 for plain data. With `requested` (the
+ * principal's request, lowercased), a tool output is also scored for directives: imperative clauses aimed at a
+ * destination or at what the agent's tools act on, whose verb the request does not use.
+ */
+export function instructionScore(raw: string, toolNames: readonly string[] = [], requested?: string): number {
   // A sentence wrapped over lines (YAML, e-mail, fixed-width text) is still one sentence: a single line break
   // reads as a space; a blank line still ends the sentence.
   const text = raw.replace(/[ \t]*\n[ \t]*(?=[^\n])/g, ' ')
   let score = 0
   for (const [pattern, weight] of CUES) if (pattern.test(text)) score += weight
   if (commandPattern(toolNames)?.test(text)) score += 2
+  if (requested !== undefined && hasDirective(text, toolNames, requested)) score += 3
   return score
 }
 
