@@ -229,13 +229,14 @@ export class TaskState {
     const tool = origin?.tool ?? 'unknown'
     const raw = output.length > LIMITS.outputChars ? output.slice(0, LIMITS.outputChars) : output
     const toolNames = this.toolNames()
+    const reader = { request: this.promptRaw, designated: this.designated(origin) }
     const chunks: OutputChunk[] = []
     for (let start = 0; start < raw.length || start === 0; start += CHUNK / 2) {
       const piece = raw.slice(start, start + CHUNK)
       chunks.push({
         text: canonicalText(piece),
         raw: piece.toLowerCase(),
-        tainted: instructionScore(piece, toolNames, this.promptRaw) >= INSTRUCTION_THRESHOLD,
+        tainted: instructionScore(piece, toolNames, reader) >= INSTRUCTION_THRESHOLD,
       })
       if (start + CHUNK >= raw.length) break
     }

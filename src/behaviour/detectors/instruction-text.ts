@@ -133,15 +133,22 @@ function objectPattern(toolNames: readonly string[]): RegExp | null {
  * True when `text` holds an imperative clause (see `directivePattern`) that names where the action should land
  * or what of the agent's own tools it acts on.
  */
-function hasDirective(text: string, toolNames: readonly string[], requested: string): boolean {
+function hasDirective(text: string, toolNames: readonly string[], reader: DirectiveReader): boolean {
+  const requested = reader.request
   const objects = objectPattern(toolNames)
   for (const match of text.matchAll(directivePattern(toolNames))) {
     const clause = match[0]
-    // A directive whose verb the principal's own request uses is the data the request pointed at ("pay the
-    // bill" → the bill's "please pay … to IBAN …"), not a planted one.
+    const destination = clause.match(TARGET)?.[0]
+    if (!destination && !objects?.test(clause)) continue
+    // The data the request pointed at, not a planted order: the request uses the verb as a word of its own, and
+    // the destination is the request's too — or comes from the very document the request named ("pay the bill
+    // 'bill.txt'" → the bill's "please pay the amount … to IBAN …").
     const verb = clause.match(VERB)?.[1]?.toLowerCase()
-    if (verb && new RegExp(`\\b${verb}\\b`).test(requested)) continue
-    if (TARGET.test(clause) || objects?.test(clause)) return true
+    const requestedVerb = verb !== undefined && new RegExp(`(?<![\\w.-])${verb}(?![\\w-])`).test(requested)
+    const requestedDestination =
+      !destination || reader.designated || requested.includes(destination.toLowerCase())
+    if (requestedVerb && requestedDestination) continue
+    return true
   }
   return false
 }
@@ -172,19 +179,30 @@ function commandPattern(toolNames: readonly string[]): RegExp | null {
   return pattern
 }
 
+/** Who reads a tool output for directives: the principal's request (lowercased), and whether it named the read. */
+export interface DirectiveReader {
+  request: string
+  /** The read's arguments came from the request (`read 'bill.txt'`). */
+  designated: boolean
+}
+
 /**
- * A score of how much `text` reads like instructions to the agent; 0 for plain data. With `requested` (the
- * principal's request, lowercased), a tool output is also scored for directives: imperative clauses aimed at a
- * destination or at what the agent's tools act on, whose verb the request does not use.
+ * A score of how much `text` reads like instructions to the agent; 0 for plain data. With a `reader`, a tool
+ * output is also scored for directives: imperative clauses aimed at a destination or at what the agent's tools
+ * act on, that the request does not account for.
  */
-export function instructionScore(raw: string, toolNames: readonly string[] = [], requested?: string): number {
+export function instructionScore(
+  raw: string,
+  toolNames: readonly string[] = [],
+  reader?: DirectiveReader,
+): number {
   // A sentence wrapped over lines (YAML, e-mail, fixed-width text) is still one sentence: a single line break
   // reads as a space; a blank line still ends the sentence.
   const text = raw.replace(/[ \t]*\n[ \t]*(?=[^\n])/g, ' ')
   let score = 0
   for (const [pattern, weight] of CUES) if (pattern.test(text)) score += weight
   if (commandPattern(toolNames)?.test(text)) score += 2
-  if (requested !== undefined && hasDirective(text, toolNames, requested)) score += 3
+  if (reader !== undefined && hasDirective(text, toolNames, reader)) score += 3
   return score
 }
 
