@@ -144,7 +144,7 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
     // the destination is the request's too — or comes from the very document the request named ("pay the bill
     // 'bill.txt'" → the bill's "please pay the amount … to IBAN …").
     const verb = clause.match(VERB)?.[1]?.toLowerCase()
-    const requestedVerb = verb !== undefined && new RegExp(`(?<![\\w.-])${verb}(?![\\w-])`).test(requested)
+    const requestedVerb = verb !== undefined && REQUESTED_VERB(verb).test(requested)
     const requestedDestination =
       !destination || reader.designated || requested.includes(destination.toLowerCase())
     if (requestedVerb && requestedDestination) continue
@@ -153,8 +153,17 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
   return false
 }
 
+/**
+ * The request uses `verb` as a verb: opening the request or a clause, or after words that lead into one ("please",
+ * "to", "and", "can you", …) — not as a noun ("their email addresses") or inside another word ("address-change").
+ */
+const REQUESTED_VERB = (verb: string) =>
+  new RegExp(
+    `(?:^|[.!?:;,\\n]|\\d\\.|\\b(?:please|to|and|then|also|you|i|we|just|kindly))\\s*${verb}(?![\\w-])`,
+  )
+
 /** The verb of a clause `directivePattern` matched: its first word after the opening. */
-const VERB = /(?:^|[\n:.!?;)\]>]|\b(?:do|then|please)\b)[\s"'*-]*([a-z]+)/i
+const VERB = /^[\s"'*\-\n:.!?;)\]>]*(?:(?:do|then|please)\b[\s"'*-]*)*([a-z]+)/i
 
 const commandPatterns = new Map<string, RegExp | null>()
 
