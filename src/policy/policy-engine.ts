@@ -74,6 +74,11 @@ interface Partition {
   /** Whether the policies need the principal's / resource's entity at all (an attribute or an `in` test). */
   sendPrincipal: boolean
   sendResource: boolean
+  /**
+   * Some policy tests the principal's or resource's ancestors: every entity of the request goes, since the test
+   * walks the whole chain (instance → agent → owner), not only the types a policy names.
+   */
+  sendAncestors: boolean
   /** Entity types the policies name literally (e.g. `Warden::Agent::"billing"`), whose entities must be sent. */
   types: Set<string>
   /** Recent decisions by their exact Cedar input (bounded). */
@@ -121,7 +126,7 @@ function testsAncestors(texts: readonly string[], variable: string): boolean {
 
 type ReadsOf = Pick<
   Partition,
-  'context' | 'principal' | 'resource' | 'types' | 'sendPrincipal' | 'sendResource'
+  'context' | 'principal' | 'resource' | 'types' | 'sendPrincipal' | 'sendResource' | 'sendAncestors'
 >
 
 function readsOf(texts: readonly string[]): ReadsOf {
@@ -140,6 +145,7 @@ function readsOf(texts: readonly string[]): ReadsOf {
     resource,
     sendPrincipal: needed(principal, 'principal'),
     sendResource: needed(resource, 'resource'),
+    sendAncestors: testsAncestors(texts, 'principal') || testsAncestors(texts, 'resource'),
     types,
   }
 }
@@ -377,8 +383,8 @@ export class PolicyEngine {
     let context = request.context
     if (!this.options.validateRequests) {
       // Without the schema (which would demand every attribute), send Cedar only what these policies can read:
-      // its cost grows with every value it parses. The principal and resource always go, with their parents'
-      // entities only when a policy names such an entity; the action entity carries the action's groups.
+      // its cost grows with every value it parses. The principal and resource go when a policy reads them; the
+      // other entities when a policy tests ancestors, or names their type; the action entity carries its groups.
       const kept: EntityJson[] = []
       for (const entity of entities) {
         const uid = entity.uid as EntityRef
@@ -387,7 +393,7 @@ export class PolicyEngine {
             kept.push({ ...entity, attrs: trim(entity.attrs, partition.principal) })
         } else if (uid.type === request.resource.type && uid.id === request.resource.id) {
           if (partition.sendResource) kept.push({ ...entity, attrs: trim(entity.attrs, partition.resource) })
-        } else if (partition.types.has(uid.type)) {
+        } else if (partition.sendAncestors || partition.types.has(uid.type)) {
           kept.push(entity)
         }
       }

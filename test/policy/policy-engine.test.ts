@@ -283,10 +283,10 @@ describe.each([true, false])(
       expect(critical.errors.join(' ')).toContain('critical-first')
     })
 
-    it('sends the principal entity when a policy tests its ancestors', () => {
+    it('sends the whole ancestor chain when a policy tests it, not only the types it names', () => {
+      // Instance → Agent → Owner: a test on the owner must walk through the agent, which no policy names.
       const engine = engineWith(
         PERMIT_DECLARED,
-        `@id("not-billing") forbid (principal, action, resource) when { principal in Warden::Agent::"other" };`,
         `@id("owner") forbid (principal is Warden::Instance in Warden::Owner::"evil@example.com", action, resource);`,
       )
       expect(decide(engine, mail, { to: 'a' }).effect).toBe('allow')
@@ -303,7 +303,7 @@ describe.each([true, false])(
           },
         },
       )
-      expect(evil.reasons).toEqual(['p2.cedar#owner'])
+      expect(evil.reasons).toEqual(['p1.cedar#owner'])
     })
 
     it('gives every policy a stable id from its file and @id, and records the set version', () => {
