@@ -23,6 +23,9 @@ export function addGatewayCommands(program: Command): void {
       const token = process.env.WARDEN_TASK_TOKEN
       if (!token) throw new Error('WARDEN_TASK_TOKEN is not set')
       const credentialFile = o.credential ?? process.env.WARDEN_CREDENTIAL
+      // Read once and dropped: nothing this process starts (the upstream) inherits the agent's credentials.
+      delete process.env.WARDEN_TASK_TOKEN
+      delete process.env.WARDEN_CREDENTIAL
       const agent = credentialFile
         ? await WardenAgent.restore(JSON.parse(readFileSync(credentialFile, 'utf8')) as AgentCredential)
         : undefined

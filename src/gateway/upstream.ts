@@ -24,6 +24,19 @@ import type { UpstreamConfig } from '../config/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
 import { RPC } from './rpc.js'
 
+/**
+ * The environment a stdio upstream inherits: Warden's own, without Warden's settings and credentials
+ * (`WARDEN_*`: under `warden gateway stdio` that includes the agent's task token and the path to its key). An
+ * upstream gets its credentials from Warden (leases, `env` in its config), never the agent's.
+ */
+function upstreamEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !name.startsWith('WARDEN_')) env[name] = value
+  }
+  return env
+}
+
 const MAX_BACKOFF = 10_000
 
 /** A downstream session as a shared upstream connection sees it: where its fan-out notifications go. */
@@ -68,7 +81,7 @@ export class Upstream {
       return new StdioClientTransport({
         command: command === 'node' ? process.execPath : (command as string),
         args,
-        env: { ...(process.env as Record<string, string>), ...this.config.env },
+        env: { ...upstreamEnvironment(), ...this.config.env },
         ...(this.config.cwd ? { cwd: this.config.cwd } : {}),
         // A stdio server's stderr is its log, never part of the protocol.
         stderr: 'pipe',

@@ -54,6 +54,8 @@ describe('MCP gateway in front of real MCP servers', () => {
       },
       { clock: new ShiftedClock() },
     ) // the SDK agent signs proofs with the real time
+    // As under `warden gateway stdio`: the agent's token is in Warden's environment when upstreams start.
+    process.env.WARDEN_TASK_TOKEN = 'agent-token-that-must-not-leak'
     await t.warden.gateway.start()
     ;({ url, close: stop } = await listen(t))
     await t.request('POST', '/v1/agents', {
@@ -68,6 +70,7 @@ describe('MCP gateway in front of real MCP servers', () => {
           'create_entities',
           'read_graph',
           'echo',
+          'get-env',
         ],
       },
     })
@@ -78,16 +81,38 @@ describe('MCP gateway in front of real MCP servers', () => {
     task = await agent.openTask({
       purpose: 'prepare the release notes',
       prompt: `Read docs/revenue.txt and docs/checklist.txt in ${sandbox} and write a summary to ${join(sandbox, 'docs', 'summary.txt')}`,
-      tools: ['read_text_file', 'list_directory', 'write_file', 'create_entities', 'read_graph', 'echo'],
+      tools: [
+        'read_text_file',
+        'list_directory',
+        'write_file',
+        'create_entities',
+        'read_graph',
+        'echo',
+        'get-env',
+      ],
     })
     files = await mcpClient(`${url}/mcp/files`, agent, task)
   }, 60_000)
 
   afterAll(async () => {
+    delete process.env.WARDEN_TASK_TOKEN
     await files?.close()
     await stop?.()
     await t?.dispose()
     rmSync(sandbox, { recursive: true, force: true })
+  })
+
+  it("never hands the agent's credentials to an upstream it starts", async () => {
+    const everything = await mcpClient(`${url}/mcp/everything`, agent, task)
+    try {
+      const env = await everything.callTool({ name: 'get-env', arguments: {} })
+      const text = JSON.stringify(env.content)
+      expect(text).toContain('PATH')
+      expect(text).not.toContain('agent-token-that-must-not-leak')
+      expect(text).not.toContain('WARDEN_')
+    } finally {
+      await everything.close()
+    }
   })
 
   it('lists only the tools the task may call, as pinned', async () => {
