@@ -151,6 +151,8 @@ export class ChainReader {
 export class ActivityChain extends ChainReader {
   private pending: Pending[] = []
   private running: Promise<void> | undefined
+  /** The most recent append, for `settled`. */
+  private last: Promise<unknown> = Promise.resolve()
   private readonly listeners: Array<(events: readonly ActivityEventV1[]) => void> = []
 
   constructor(
@@ -178,16 +180,21 @@ export class ActivityChain extends ChainReader {
       redacted,
     }
     const row = { ...event, body: canonicalJson(body), redacted: JSON.stringify(redacted) }
-    return new Promise((resolve, reject) => {
+    const appended = new Promise<ActivityEventV1>((resolve, reject) => {
       this.pending.push({ row, event, resolve, reject })
       // setImmediate lets every append of this turn of the event loop join the same commit.
       this.running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.drain())
     })
+    this.last = appended
+    return appended
   }
 
-  /** Resolves once every append made so far has been committed (or has failed). */
+  /**
+   * Resolves once every append made before the call has been committed (or has failed). Appends commit in order,
+   * so that is the last one's promise — later appends, however many, do not hold the caller.
+   */
   async settled(): Promise<void> {
-    while (this.running) await this.running.catch(() => undefined)
+    await this.last.catch(() => undefined)
   }
 
   // Reads on this node see its own appends, including those still waiting for their group commit.

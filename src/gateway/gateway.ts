@@ -342,8 +342,11 @@ export class Gateway {
       if (decision.effect === 'escalate' && decision.approval) {
         // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
         const answer = await this.approvals.wait(decision.approval, this.hold)
-        if (answer.status === 'approved')
-          decision = await this.pipeline.decide(caller, call, { call: decision.call })
+        // The task may have ended while it was held (expiry, a close on another node): standing is checked again.
+        if (answer.status === 'approved') {
+          const current = await this.lifecycle.recheck(caller)
+          decision = await this.pipeline.decide(current, call, { call: decision.call })
+        }
       }
       if (decision.effect !== 'allow') throw decisionError(decision)
       let result: CallToolResult

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
@@ -77,5 +77,35 @@ describe('the gateway holds an escalated call for a human', () => {
     ).toBeTypeOf('string')
     expect(readFileSync(target, 'utf8')).toBe('v1')
     await files.close()
+  }, 30_000)
+
+  it('does not forward a held call approved after its task ended', async () => {
+    const minted = (await (await t.request('POST', '/v1/agents/ops/join-tokens')).json()) as { token: string }
+    const agent = await WardenAgent.attest(url, { method: 'join_token', token: minted.token })
+    const target = join(sandbox, 'late.txt')
+    const task = await agent.openTask({ purpose: 'deploy', prompt: `write ${target}`, tools: ['write_file'] })
+    const files = await mcpClient(`${url}/mcp/files`, agent, task)
+    const approver = (async () => {
+      for (let i = 0; i < 50; i++) {
+        const { approvals } = (await (await t.request('GET', '/v1/approvals?status=pending')).json()) as {
+          approvals: Array<{ id: string; task: string }>
+        }
+        const mine = approvals.find((approval) => approval.task === task.taskId)
+        if (mine) {
+          // The task's token (10 min at tier high) expires while the human looks; the approval (15 min) does not.
+          t.clock.advance('11m')
+          return t.request('POST', `/v1/approvals/${mine.id}/approve`)
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      throw new Error('no approval request appeared')
+    })()
+    const error = await files
+      .callTool({ name: 'write_file', arguments: { path: target, content: 'late' } })
+      .catch((e: unknown) => e)
+    await approver
+    expect(String(error)).toMatch(/expired|has ended/)
+    expect(existsSync(target)).toBe(false)
+    await files.close().catch(() => undefined)
   }, 30_000)
 })
