@@ -219,7 +219,10 @@ export class Gateway {
       return session.transport.handleRequest(request)
     }
     const session = await this.open(upstream, caller)
-    return session.transport.handleRequest(request)
+    const response = await session.transport.handleRequest(request)
+    // A request that did not initialize a session (malformed, or not `initialize`) leaves nothing behind.
+    if (!session.id) await session.transport.close().catch(() => undefined)
+    return response
   }
 
   private downstreamServer(upstream: Upstream, capabilities: ServerCapabilities): Server {

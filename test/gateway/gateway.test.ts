@@ -216,6 +216,8 @@ describe('MCP gateway in front of real MCP servers', () => {
   })
 
   it('answers malformed JSON-RPC with a JSON-RPC error and keeps serving', async () => {
+    const links = () => (t.warden.gateway as unknown as { links: Set<unknown> }).links.size
+    const before = links()
     const res = await fetch(`${url}/mcp/files`, {
       method: 'POST',
       headers: {
@@ -228,6 +230,8 @@ describe('MCP gateway in front of real MCP servers', () => {
     })
     expect(res.status).toBe(400)
     expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32700)
+    // A request that opened no session leaves no half-made one behind.
+    expect(links()).toBe(before)
     const { tools } = await files.listTools()
     expect(tools.length).toBeGreaterThan(0)
   })
