@@ -50,13 +50,13 @@ export class BehaviourEngine implements BehaviourAnalyzer {
     this.history = o.history
   }
 
-  private state(task: string): TaskState {
-    let state = this.tasks.get(task)
-    if (!state) {
-      state = new TaskState({})
-      this.remember(task, state)
-    }
-    return state
+  /**
+   * The state of a task this engine holds. An event for a task it does not hold is not turned into a state of
+   * its own (without the task's intent and history it would hide them from `open`, which rebuilds both from the
+   * chain — where that event is too).
+   */
+  private state(task: string): TaskState | undefined {
+    return this.tasks.get(task)
   }
 
   private remember(task: string, state: TaskState): void {
@@ -72,7 +72,7 @@ export class BehaviourEngine implements BehaviourAnalyzer {
         this.remember(event.task, new TaskState(event.intent))
         return
       case 'tool.call':
-        this.state(event.task).observeCall(
+        this.state(event.task)?.observeCall(
           event.seq,
           event.call,
           event.tool,
@@ -83,14 +83,14 @@ export class BehaviourEngine implements BehaviourAnalyzer {
         return
       case 'tool.result':
         if (event.output === undefined)
-          this.state(event.task).observePrints(event.seq, event.call, event.prints, event.labels)
-        else this.state(event.task).observeResult(event.seq, event.call, event.output)
+          this.state(event.task)?.observePrints(event.seq, event.call, event.prints, event.labels)
+        else this.state(event.task)?.observeResult(event.seq, event.call, event.output)
         return
       case 'decision':
         this.learn(event.task, event.call, event.effect, event.agent)
         return
       case 'signal':
-        this.state(event.task).observeSignal(event.seq, event.signal)
+        this.state(event.task)?.observeSignal(event.seq, event.signal)
     }
   }
 
@@ -172,7 +172,8 @@ export class BehaviourEngine implements BehaviourAnalyzer {
 
   /** Synchronous assessment (replay's hot loop). */
   assessNow(request: RequestFacts): BehaviourAssessment {
-    const state = this.state(request.task)
+    // A task not held (callers `open` it first) is judged as one that has done nothing yet.
+    const state = this.state(request.task) ?? new TaskState({})
     const signals: Signal[] = []
     if (request.tool) {
       signals.push(

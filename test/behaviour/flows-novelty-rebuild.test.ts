@@ -347,6 +347,13 @@ describe('task state', () => {
       definition: definitions[name],
     }))
     const other = new BehaviourEngine({ fingerprintKey: key, history: async () => events })
+    // A record of the task reaching this node first (a signal raised elsewhere) must not stand in for its history.
+    other.observe({
+      kind: 'signal',
+      seq: 9,
+      task: 't',
+      signal: { kind: 'credential_reuse', severity: 'high', summary: 'reuse', evidence: [], refs: [] },
+    })
     await other.open('t', { prompt })
     expect(other.knows('t')).toBe(true)
     for (const [call, args] of [
