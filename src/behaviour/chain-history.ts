@@ -1,6 +1,5 @@
 import type { ToolDefinition } from '../catalog/index.js'
 import type { ActivityEventV1 } from '../chain/index.js'
-import type { OutputPrints } from './fingerprints.js'
 import type { BehaviourEvent, CallTraits, Severity } from './signals.js'
 
 /** What the chain does not hold of a tool: its definition and traits, from the catalog and the upstreams. */
@@ -37,13 +36,16 @@ export async function behaviourEventsFrom(
         traits: known.traits,
       })
     } else if (record.kind === 'tool.result') {
-      const prints = (body.prints ?? { clean: [], planted: [] }) as Omit<OutputPrints, 'labels'>
+      // Whatever a record holds, only lists of strings are fingerprints (a malformed one must not stop the task).
+      const prints = (body.prints ?? {}) as Record<string, unknown>
+      const strings = (value: unknown) =>
+        Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []
       events.push({
         kind: 'tool.result',
         seq,
         task,
         call: String(body.call),
-        prints: { clean: prints.clean ?? [], planted: prints.planted ?? [], labels: [] },
+        prints: { clean: strings(prints.clean), planted: strings(prints.planted), labels: [] },
         labels: Array.isArray(body.labels) ? (body.labels as string[]) : [],
       })
     } else if (record.kind === 'decision') {

@@ -264,6 +264,8 @@ export class TaskState {
 
   /** Records a signal raised outside the detectors (credential reuse, delegation). */
   observeSignal(seq: number, signal: Signal): void {
+    // Bounded like the rest of the state: the oldest signal goes first (its weight has decayed the most).
+    if (this.signals.length >= LIMITS.calls) this.signals.shift()
     this.signals.push({ ...signal, seq })
   }
 }

@@ -399,3 +399,26 @@ describe('task state', () => {
     ).toEqual(['untrusted_provenance'])
   })
 })
+
+describe('a damaged chain record', () => {
+  it('is read as no fingerprints, never as an error that would stop the task', async () => {
+    const record: ActivityEventV1 = {
+      v: 1,
+      seq: 1,
+      id: 'e1',
+      ts: 0,
+      task: 't',
+      agent: 'spiffe://warden.local/agent/mailer/i-1',
+      kind: 'tool.result',
+      body: { call: 'c0', prints: { clean: 42, planted: ['ok', 7] } },
+      redacted: [],
+      prev: '',
+      hash: '',
+    }
+    const events = await behaviourEventsFrom([record], async () => ({}))
+    expect(events).toMatchObject([{ kind: 'tool.result', prints: { clean: [], planted: ['ok'] } }])
+    const engine = new BehaviourEngine({ history: async () => events })
+    await engine.open('t', { prompt: 'p' })
+    expect(engine.knows('t')).toBe(true)
+  })
+})
