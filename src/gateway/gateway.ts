@@ -147,16 +147,29 @@ export class Gateway {
     this.upstreams = new Map(
       Object.entries(config).map(([name, c]) => [name, new Upstream(name, c, catalog, logger)]),
     )
-    // A task that ends takes its sessions, and their upstream connections, with it.
+    // A task that ends here takes its sessions, and their upstream connections, with it.
     lifecycle.onClose((ended) => {
       const ids = new Set(ended.map((task) => task.id))
-      for (const [id, session] of this.sessions) {
-        if (!ids.has(session.caller.task.id)) continue
-        this.sessions.delete(id)
-        session.transport.close().catch(() => undefined)
-        session.link.close().catch(() => undefined)
-      }
+      for (const [id, session] of this.sessions) if (ids.has(session.caller.task.id)) this.end(id, session)
     })
+  }
+
+  private sweeper: NodeJS.Timeout | undefined
+
+  private end(id: string, session: HttpSession): void {
+    this.sessions.delete(id)
+    session.transport.close().catch(() => undefined)
+    session.link.close().catch(() => undefined)
+  }
+
+  /**
+   * Ends every session whose task no longer stands — expired, or closed on another node, which `onClose` does not
+   * hear of — so an idle session cannot keep receiving what its upstream sends, nor hold its connection.
+   */
+  async sweep(): Promise<void> {
+    for (const [id, session] of [...this.sessions]) {
+      await this.lifecycle.recheck(session.caller).catch(() => this.end(id, session))
+    }
   }
 
   /**
@@ -179,8 +192,13 @@ export class Gateway {
     await server.connect(transport)
   }
 
-  /** Connects every upstream; one that fails keeps retrying in the background. */
+  /** Connects every upstream (one that fails keeps retrying in the background), and sweeps sessions every 30 s. */
   async start(): Promise<void> {
+    this.sweeper ??= setInterval(() => {
+      this.sweep().catch((error: unknown) =>
+        this.logger.error('session sweep failed', { error: String(error) }),
+      )
+    }, 30_000).unref()
     await Promise.all(
       [...this.upstreams.values()].map((upstream) =>
         upstream
@@ -193,6 +211,8 @@ export class Gateway {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper)
+    this.sweeper = undefined
     for (const session of this.sessions.values()) await session.transport.close().catch(() => undefined)
     this.sessions.clear()
     await Promise.all([...this.links].map((link) => link.close()))

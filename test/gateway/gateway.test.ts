@@ -263,4 +263,19 @@ describe('MCP gateway in front of real MCP servers', () => {
     const error = await client.listTools().catch((e: unknown) => e as Error)
     expect(String(error)).toMatch(/401|TASK_CLOSED/)
   })
+
+  it('ends the sessions of tasks that stopped standing without a close here (expiry, another node)', async () => {
+    const sessions = () => (t.warden.gateway as unknown as { sessions: Map<string, unknown> }).sessions.size
+    await mcpClient(
+      `${url}/mcp/files`,
+      agent,
+      await agent.openTask({ purpose: 'idle', tools: ['read_text_file'] }),
+    )
+    expect(sessions()).toBeGreaterThan(0)
+    await t.warden.gateway.sweep()
+    expect(sessions()).toBeGreaterThan(0) // every task still stands
+    t.clock.advance('2h') // past every token's expiry and every task's maximum duration
+    await t.warden.gateway.sweep()
+    expect(sessions()).toBe(0)
+  })
 })
