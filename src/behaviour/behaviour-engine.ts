@@ -107,7 +107,14 @@ export class BehaviourEngine implements BehaviourAnalyzer {
     if (!state || !observed || state.learned.has(call)) return
     state.learned.add(call)
     const index = state.calls.indexOf(observed)
-    const habits = habitsOf(state, observed.tool, observed.args, undefined, state.calls[index - 1]?.tool)
+    // The step is the tool called just before this one, or the task's start ('^') — not whatever came last.
+    const habits = habitsOf(
+      state,
+      observed.tool,
+      observed.args,
+      undefined,
+      state.calls[index - 1]?.tool ?? '^',
+    )
     this.baselines.learn(agent, task, 'target', habits.target)
     this.baselines.learn(agent, task, 'domain', habits.domain)
     this.baselines.learn(agent, task, 'step', habits.step)
