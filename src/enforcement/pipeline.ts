@@ -37,6 +37,8 @@ export type ToolRequest =
       args: Record<string, unknown>
     }
   | { action: 'tools/list' | 'resources/list' | 'resources/templates/list' | 'prompts/list'; server: string }
+  /** A server's request to the agent's client, relayed by the gateway. */
+  | { action: 'sampling/createMessage' | 'elicitation/create' | 'roots/list'; server: string }
 
 /** A decision, as a value: effect, why, which signals, any errors, and the id it is recorded under. */
 export interface Decision {
@@ -61,6 +63,13 @@ export function delegationPath(principal: string, act: ActorChain | null): strin
   for (let node: ActorChain | undefined = act ?? undefined; node; node = node.act) actors.unshift(node.sub)
   return actors[0] === principal ? actors : [principal, ...actors]
 }
+
+/** Server-to-client requests, by the Cedar action they are decided as. */
+const RELAYED = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+} as const
 
 const LISTINGS: ReadonlySet<string> = new Set([
   'tools/list',
@@ -151,6 +160,9 @@ export class Pipeline {
           : { kind: 'resource', server, uri: ref.uri, sensitivity: 'internal' }
     } else if (LISTINGS.has(request.action)) {
       target = { kind: 'list', server: request.server }
+    } else if (request.action in RELAYED) {
+      const relayed = RELAYED[request.action as keyof typeof RELAYED]
+      target = { kind: 'relay', server: request.server, request: relayed }
     } else {
       // INVARIANT: an action this pipeline does not know (a cast request from a trace or an adapter) is denied.
       unresolved = `unsupported action \`${String((request as { action: unknown }).action)}\``

@@ -33,7 +33,7 @@ import type { ProofContext } from '../identity/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
 import { RPC } from './rpc.js'
-import { SessionLink } from './session-link.js'
+import { type Downstream, SessionLink } from './session-link.js'
 import { Upstream } from './upstream.js'
 
 export { RPC } from './rpc.js'
@@ -251,7 +251,9 @@ export class Gateway {
 
   /** The session's upstream side; closed with the session's server. */
   private link(upstream: Upstream, server: Server, standing: () => Promise<AuthenticatedTask>): SessionLink {
-    const link = new SessionLink(upstream, { server, standing }, this.chain, this.logger)
+    const decide = (caller: AuthenticatedTask, method: Parameters<Downstream['decide']>[1]) =>
+      this.pipeline.decide(caller, { action: method, server: upstream.name })
+    const link = new SessionLink(upstream, { server, standing, decide }, this.chain, this.logger)
     this.links.add(link)
     server.onclose = () => {
       this.links.delete(link)

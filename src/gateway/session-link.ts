@@ -10,6 +10,7 @@ import {
   ListRootsRequestSchema,
   type LoggingLevel,
   LoggingMessageNotificationSchema,
+  McpError,
   PromptListChangedNotificationSchema,
   type RequestId,
   ResourceListChangedNotificationSchema,
@@ -18,8 +19,10 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import { type ActivityChain, summarizeOutput } from '../chain/index.js'
+import type { Decision } from '../enforcement/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask } from '../tasks/index.js'
+import { RPC } from './rpc.js'
 import type { SharedListener, Upstream } from './upstream.js'
 
 /** What a link needs of its downstream session. */
@@ -27,6 +30,11 @@ export interface Downstream {
   server: Server
   /** The session's task, re-checked now (a closed task or quarantined instance throws). */
   standing(): Promise<AuthenticatedTask>
+  /** Decides a server's request to this session's client (policy, as for the agent's own requests). */
+  decide(
+    caller: AuthenticatedTask,
+    method: 'sampling/createMessage' | 'elicitation/create' | 'roots/list',
+  ): Promise<Decision>
 }
 
 /**
@@ -208,6 +216,15 @@ export class SessionLink implements SharedListener {
     send: (options: RequestOptions) => Promise<T>,
   ): Promise<T> {
     const caller = await this.downstream.standing()
+    // INVARIANT: a server's request reaches the client only if policy allows it (recorded like any decision).
+    const decision = await this.downstream.decide(caller, method as Parameters<Downstream['decide']>[1])
+    if (decision.effect !== 'allow') {
+      throw new McpError(
+        RPC.DENIED,
+        `denied by Warden (decision ${decision.decisionId}): ${[...decision.errors, ...decision.reasons].join('; ') || 'no policy allows it'}`,
+        { decisionId: decision.decisionId },
+      )
+    }
     const related = this.related()
     const base = { task: caller.task.id, agent: caller.instance.spiffeId }
     const ids = {

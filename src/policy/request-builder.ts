@@ -27,6 +27,8 @@ export interface DecisionFacts {
     | { kind: 'resource'; server: string; uri: string; sensitivity: Sensitivity }
     | { kind: 'prompt'; server: string; name: string; sensitivity: Sensitivity }
     | { kind: 'list'; server: string }
+    /** A server's request to the agent's client, relayed by the gateway. */
+    | { kind: 'relay'; server: string; request: 'sampling' | 'elicitation' | 'roots' }
   args: Record<string, unknown>
   approved: boolean
   behaviour: BehaviourAssessment
@@ -109,6 +111,11 @@ export function buildRequest(
       action = uid('Action', 'list')
       resource = serverRef
       sensitivity = 'public'
+      break
+    case 'relay':
+      action = uid('Action', target.request)
+      resource = serverRef
+      sensitivity = 'internal'
       break
   }
 

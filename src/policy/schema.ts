@@ -77,6 +77,20 @@ const BASE: Record<string, unknown> = {
         context: record(CONTEXT_ATTRIBUTES),
       },
     },
+    // What a server asks of the agent's client, relayed by the gateway: an LLM completion, a question to the
+    // user, the client's roots. Decided like the agent's own requests.
+    ...Object.fromEntries(
+      ['sampling', 'elicitation', 'roots'].map((id) => [
+        id,
+        {
+          appliesTo: {
+            principalTypes: ['Instance'],
+            resourceTypes: ['Server'],
+            context: record(CONTEXT_ATTRIBUTES),
+          },
+        },
+      ]),
+    ),
   },
 }
 

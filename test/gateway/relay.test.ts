@@ -144,7 +144,8 @@ describe('relaying what upstream servers send back, to the session that caused i
       copyFileSync(join(POLICIES, name), join(policies, name))
     writeFileSync(
       join(policies, 'relay-test.cedar'),
-      '@id("no-blobs")\nforbid (principal, action == Warden::Action::"read_resource", resource is Warden::Resource)\nwhen { resource.uri like "demo://resource/dynamic/blob/*" };\n',
+      '@id("no-blobs")\nforbid (principal, action == Warden::Action::"read_resource", resource is Warden::Resource)\nwhen { resource.uri like "demo://resource/dynamic/blob/*" };\n' +
+        '@id("no-sampling")\nforbid (principal, action == Warden::Action::"sampling", resource)\nwhen { context.task.purpose == "no sampling" };\n',
     )
     t = await startTestWarden(
       {
@@ -292,6 +293,22 @@ describe('relaying what upstream servers send back, to the session that caused i
     expect(call.code).toBe(RPC.DENIED)
     expect(other.seen.prompts).toEqual([])
     expect(seen.prompts).toEqual([])
+  }, 30_000)
+
+  it('decides what a server asks of the client: a sampling request policy forbids never reaches it', async () => {
+    const guarded = await agent.openTask({ purpose: 'no sampling', tools: TOOLS })
+    const { client, seen } = await open('everything', guarded, 'G')
+    const refused = await client
+      .callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'secret question' } })
+      .catch((e: unknown) => e)
+    // The upstream's request was refused (its tool reports the error, or the call fails with it).
+    expect(JSON.stringify(refused)).toContain('denied by Warden')
+    expect(seen.prompts).toEqual([])
+    const chain = (await (await t.request('GET', `/v1/tasks/${guarded.taskId}/chain?limit=1000`)).json()) as {
+      events: Array<{ kind: string; body: Record<string, unknown> }>
+    }
+    const decided = chain.events.filter((e) => e.kind === 'decision').map((e) => e.body.reasons)
+    expect(JSON.stringify(decided)).toContain('relay-test.cedar#no-sampling')
   }, 30_000)
 
   it('on a shared stdio connection relays progress but refuses sampling, which it cannot route', async () => {
