@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import type { TaskHandle, WardenAgent } from '../../src/sdk/index.js'
 import type { TestWarden } from './warden.js'
 
@@ -26,4 +27,15 @@ export async function mcpClient(url: string, agent: WardenAgent, task: TaskHandl
   const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: agent.gatewayFetch(task, url) })
   await client.connect(transport)
   return client
+}
+
+/** The JSON-RPC error `promise` rejects with (anything else fails the test). */
+export async function rpcError(promise: Promise<unknown>): Promise<McpError> {
+  try {
+    await promise
+  } catch (error) {
+    if (error instanceof McpError) return error
+    throw error
+  }
+  throw new Error('expected a JSON-RPC error')
 }

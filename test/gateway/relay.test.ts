@@ -11,14 +11,13 @@ import {
   ElicitRequestSchema,
   ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
-  McpError,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RPC } from '../../src/gateway/index.js'
 import { type TaskHandle, WardenAgent } from '../../src/sdk/index.js'
 import { ShiftedClock } from '../fakes/clock.js'
-import { listen } from '../fakes/gateway.js'
+import { listen, rpcError } from '../fakes/gateway.js'
 import { startTestWarden, type TestWarden } from '../fakes/warden.js'
 
 const EVERYTHING = new URL(
@@ -82,16 +81,6 @@ async function agentClient(
 
 function textOf(result: unknown): string {
   return ((result as CallToolResult).content ?? []).map((c) => (c.type === 'text' ? c.text : '')).join('\n')
-}
-
-async function rpcError(promise: Promise<unknown>): Promise<McpError> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof McpError) return error
-    throw error
-  }
-  throw new Error('expected a JSON-RPC error')
 }
 
 /** Resolves once `check` holds, re-checking whenever the event loop turns (no fixed sleeps to assert on). */
