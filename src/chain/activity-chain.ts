@@ -67,12 +67,51 @@ export interface ActivityChainOptions {
   maxBatch: number
 }
 
+/** A promise with its settle functions (Node 20 has no `Promise.withResolvers`). */
+interface Settable<T> {
+  promise: Promise<T>
+  resolve: (value: T) => void
+  reject: (error: unknown) => void
+}
+
+function settable<T>(): Settable<T> {
+  let resolve!: (value: T) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // Handled here as well: a caller that waits for one stage only must not leave the other unhandled.
+  promise.catch(() => undefined)
+  return { promise, resolve, reject }
+}
+
 interface Pending {
   row: Omit<ChainRow, 'seq' | 'prev' | 'hash'>
   event: Omit<ActivityEventV1, 'seq' | 'prev' | 'hash'>
-  resolve: (event: ActivityEventV1) => void
-  reject: (error: unknown) => void
+  /** Committed: visible to reads, and it survives a crash of this process. */
+  committed: Settable<ActivityEventV1>
+  /** On stable storage: it survives a power loss too. */
+  onDisk: Settable<ActivityEventV1>
 }
+
+/** How long an append may wait for its commit. */
+export interface AppendOptions {
+  /**
+   * `disk` (default): resolve once the record is on stable storage. `commit`: once it is committed, before its
+   * disk flush, for a caller that waits for the flush later (`onDisk()`) while doing other work.
+   */
+  until?: 'commit' | 'disk'
+  /**
+   * The record need not be committed at once: it joins the next commit, or commits `LAZY_MS` later. For records
+   * nobody waits for (a forwarded call's result), so that they share the next decision's disk flush instead of
+   * adding one of their own. Reads on this node still see it at once.
+   */
+  lazy?: boolean
+}
+
+/** The longest a lazy append waits for a commit to join. */
+const LAZY_MS = 10
 
 /** Reads the chain: queries, raw rows for verification and export, checkpoints. Needs no key. */
 export class ChainReader {
@@ -151,8 +190,9 @@ export class ChainReader {
 export class ActivityChain extends ChainReader {
   private pending: Pending[] = []
   private running: Promise<void> | undefined
-  /** The most recent append, for `settled`. */
-  private last: Promise<unknown> = Promise.resolve()
+  private lazyTimer: NodeJS.Timeout | undefined
+  /** The most recent append, for `settled` and `onDisk`. */
+  private last: Pending | undefined
   private readonly listeners: Array<(events: readonly ActivityEventV1[]) => void> = []
 
   constructor(
@@ -166,8 +206,11 @@ export class ActivityChain extends ChainReader {
     super(store)
   }
 
-  /** Appends one event; resolves with the stored record once it is durable. Credentials are redacted first. */
-  append(input: ActivityInput): Promise<ActivityEventV1> {
+  /**
+   * Appends one event; resolves with the stored record once it is durable (or only committed, with
+   * `until: 'commit'`). Credentials are redacted first.
+   */
+  append(input: ActivityInput, options: AppendOptions = {}): Promise<ActivityEventV1> {
     const { body, redacted } = redact(input.body)
     const event = {
       v: 1 as const,
@@ -180,13 +223,12 @@ export class ActivityChain extends ChainReader {
       redacted,
     }
     const row = { ...event, body: canonicalJson(body), redacted: JSON.stringify(redacted) }
-    const appended = new Promise<ActivityEventV1>((resolve, reject) => {
-      this.pending.push({ row, event, resolve, reject })
-      // setImmediate lets every append of this turn of the event loop join the same commit.
-      this.running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.drain())
-    })
-    this.last = appended
-    return appended
+    const item: Pending = { row, event, committed: settable(), onDisk: settable() }
+    this.pending.push(item)
+    this.last = item
+    if (!options.lazy) this.schedule()
+    else this.lazyTimer ??= setTimeout(() => this.schedule(), LAZY_MS)
+    return options.until === 'commit' ? item.committed.promise : item.onDisk.promise
   }
 
   /**
@@ -194,7 +236,24 @@ export class ActivityChain extends ChainReader {
    * so that is the last one's promise — later appends, however many, do not hold the caller.
    */
   async settled(): Promise<void> {
-    await this.last.catch(() => undefined)
+    if (this.pending.length > 0) this.schedule()
+    await this.last?.committed.promise.catch(() => undefined)
+  }
+
+  /** Starts a commit of what is pending. setImmediate lets every append of this turn join the same commit. */
+  private schedule(): void {
+    clearTimeout(this.lazyTimer)
+    this.lazyTimer = undefined
+    this.running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.drain())
+  }
+
+  /**
+   * Resolves once every append made before the call is on stable storage; rejects if the last of them could not
+   * be stored or flushed (commits and flushes complete in order, so the last one covers the others).
+   */
+  async onDisk(): Promise<void> {
+    if (this.pending.length > 0) this.schedule()
+    await this.last?.onDisk.promise
   }
 
   // Reads on this node see its own appends, including those still waiting for their group commit.
@@ -218,23 +277,37 @@ export class ActivityChain extends ChainReader {
     this.listeners.push(listener)
   }
 
+  /**
+   * Commits the pending appends in batches. A batch's disk flush runs off the event loop while the next batch
+   * commits; flushes complete in order, each covering every commit before it.
+   */
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, this.options.maxBatch)
         let events: ActivityEventV1[]
         try {
-          events = await this.store.transaction((tx) => this.commit(tx, batch))
+          events = await this.store.transaction((tx) => this.commit(tx, batch), { flush: 'later' })
         } catch (cause) {
-          const error =
-            cause instanceof WardenError
-              ? cause
-              : new WardenError('STORE_UNAVAILABLE', 'the activity chain could not be written', { cause })
+          const error = this.failure('the activity chain could not be written', cause)
           this.logger.error('chain append failed', { count: batch.length, code: error.code })
-          for (const item of batch) item.reject(error)
+          for (const item of batch) {
+            item.committed.reject(error)
+            item.onDisk.reject(error)
+          }
           continue
         }
-        for (const [i, item] of batch.entries()) item.resolve(events[i] as ActivityEventV1)
+        for (const [i, item] of batch.entries()) item.committed.resolve(events[i] as ActivityEventV1)
+        this.store.flush().then(
+          () => {
+            for (const [i, item] of batch.entries()) item.onDisk.resolve(events[i] as ActivityEventV1)
+          },
+          (cause: unknown) => {
+            const error = this.failure('the activity chain could not be flushed to disk', cause)
+            this.logger.error('chain flush failed', { count: batch.length, code: error.code })
+            for (const item of batch) item.onDisk.reject(error)
+          },
+        )
         for (const listener of this.listeners) {
           try {
             listener(events)
@@ -246,6 +319,10 @@ export class ActivityChain extends ChainReader {
     } finally {
       this.running = undefined
     }
+  }
+
+  private failure(message: string, cause: unknown): WardenError {
+    return cause instanceof WardenError ? cause : new WardenError('STORE_UNAVAILABLE', message, { cause })
   }
 
   private async commit(tx: Store, batch: readonly Pending[]): Promise<ActivityEventV1[]> {

@@ -1,4 +1,4 @@
-export type { ActivityChainOptions, ChainQuery, ChainRow } from './activity-chain.js'
+export type { ActivityChainOptions, AppendOptions, ChainQuery, ChainRow } from './activity-chain.js'
 export { ActivityChain, ChainReader, eventHash, hashInput, toEvent } from './activity-chain.js'
 export type { ActivityEventV1, ActivityInput, ActivityKind } from './activity-event.js'
 export { ACTIVITY_KINDS, GENESIS_HASH } from './activity-event.js'

@@ -1,5 +1,5 @@
 export { judge } from './judge.js'
-export type { Decision, ToolRequest } from './pipeline.js'
+export type { DecideOptions, Decision, ToolRequest } from './pipeline.js'
 export { delegationPath, Pipeline } from './pipeline.js'
 export type { ReplayDecision, Trace, TraceScore } from './replay.js'
 export { REPLAY_SERVER, Replayer, scoreTrace } from './replay.js'

@@ -7,7 +7,7 @@ import {
   type Signal,
 } from '../behaviour/index.js'
 import type { CatalogTool, ToolCatalog } from '../catalog/index.js'
-import { type ActivityChain, canonicalJson, summarizeOutput } from '../chain/index.js'
+import { type ActivityChain, type AppendOptions, canonicalJson, summarizeOutput } from '../chain/index.js'
 import type { ProofContext } from '../identity/index.js'
 import type { Clock, IdSource } from '../kernel/index.js'
 import type {
@@ -64,6 +64,19 @@ export function delegationPath(principal: string, act: ActorChain | null): strin
   return actors[0] === principal ? actors : [principal, ...actors]
 }
 
+export interface DecideOptions {
+  /** A human approved this exact call (a held call decided again). */
+  approved?: boolean
+  /** The call's chain id, when it is decided again. */
+  call?: string
+  /**
+   * When the decision may return: once the call and the decision are on disk (default), or once committed
+   * (`commit`), for an enforcement point that waits for the disk (`ActivityChain.onDisk`) before it answers
+   * and lets the flush overlap the forwarded call.
+   */
+  until?: AppendOptions['until']
+}
+
 /** Server-to-client requests, by the Cedar action they are decided as. */
 const RELAYED = {
   'sampling/createMessage': 'sampling',
@@ -114,15 +127,16 @@ export class Pipeline {
   async decide(
     caller: AuthenticatedTask,
     request: ToolRequest,
-    options: { approved?: boolean; call?: string } = {},
+    options: DecideOptions = {},
   ): Promise<Decision> {
     const { task, agent, instance } = caller
+    const until = options.until ?? 'disk'
     // A held call decided again after a human's answer keeps its id: it is the same call, counted once.
     const call = options.call ?? this.ids.id()
     const decisionId = this.ids.id()
     let observed: Promise<void> = Promise.resolve()
     const deny = (reasons: string[], errors: string[], signals: Signal[] = []) =>
-      this.record(instance.spiffeId, observed, {
+      this.record(instance.spiffeId, observed, until, {
         decisionId,
         effect: 'deny',
         reasons,
@@ -174,7 +188,7 @@ export class Pipeline {
 
     // ③ observe: the request enters the task's chain whatever follows. Not awaited here: the decision's
     // record awaits it, so both usually share one group commit (one disk flush) instead of two in a row.
-    observed = this.observe(caller, call, request, args, tool)
+    observed = this.observe(caller, call, request, args, tool, until)
     // INVARIANT: a handler is attached at once, so a failed append cannot crash the process as an unhandled
     // rejection before `record` awaits it (and denies by rejecting).
     observed.catch(() => undefined)
@@ -300,7 +314,7 @@ export class Pipeline {
     })
 
     // ⑥ record
-    return this.record(instance.spiffeId, observed, {
+    return this.record(instance.spiffeId, observed, until, {
       decisionId,
       effect: policy.effect,
       reasons: policy.reasons,
@@ -328,23 +342,27 @@ export class Pipeline {
     call: string,
     output: string,
     error?: string,
+    options: Pick<AppendOptions, 'lazy'> = {},
   ): Promise<void> {
     this.behaviour.observe({ kind: 'tool.result', seq: 0, task: caller.task.id, call, output })
     // Keyed fingerprints of the output's values, so a node that did not see it can rebuild provenance.
     const found = this.behaviour.prints(caller.task.id, call)
     const labels =
       found?.labels ?? (instructionScore(output) >= INSTRUCTION_THRESHOLD ? ['instructions-in-data'] : [])
-    await this.chain.append({
-      kind: 'tool.result',
-      task: caller.task.id,
-      agent: caller.instance.spiffeId,
-      body: {
-        call,
-        ...summarizeOutput(output, labels),
-        ...(found ? { prints: { clean: found.clean, planted: found.planted } } : {}),
-        ...(error ? { error } : {}),
+    await this.chain.append(
+      {
+        kind: 'tool.result',
+        task: caller.task.id,
+        agent: caller.instance.spiffeId,
+        body: {
+          call,
+          ...summarizeOutput(output, labels),
+          ...(found ? { prints: { clean: found.clean, planted: found.planted } } : {}),
+          ...(error ? { error } : {}),
+        },
       },
-    })
+      options,
+    )
   }
 
   private async observe(
@@ -352,7 +370,8 @@ export class Pipeline {
     call: string,
     request: ToolRequest,
     args: Record<string, unknown>,
-    tool?: CatalogTool,
+    tool: CatalogTool | undefined,
+    until: NonNullable<AppendOptions['until']>,
   ): Promise<void> {
     const body: Record<string, unknown> = { call, action: request.action, argsDigest: digest(args) }
     if (request.action === 'tools/call') {
@@ -369,31 +388,44 @@ export class Pipeline {
     } else {
       body.server = request.server
     }
-    await this.chain.append({
-      kind: 'tool.call',
-      task: caller.task.id,
-      agent: caller.instance.spiffeId,
-      body,
-    })
+    await this.chain.append(
+      { kind: 'tool.call', task: caller.task.id, agent: caller.instance.spiffeId, body },
+      { until },
+    )
   }
 
-  /** Appends the decision; resolves once it and the observed call are durable (either failing rejects). */
-  private async record(agentId: string, observed: Promise<void>, decision: Decision): Promise<Decision> {
-    const recorded = this.chain.append({
-      kind: 'decision',
-      task: decision.task,
-      agent: agentId,
-      body: {
-        call: decision.call,
-        decisionId: decision.decisionId,
-        effect: decision.effect,
-        reasons: decision.reasons,
-        errors: decision.errors,
-        signals: decision.signals.map((s) => ({ kind: s.kind, severity: s.severity, evidence: s.evidence })),
-        policyVersion: decision.policyVersion,
-        approval: decision.approval ?? null,
+  /**
+   * Appends the decision; resolves once it and the observed call are durable, or committed with `until:
+   * 'commit'` (either failing rejects).
+   */
+  private async record(
+    agentId: string,
+    observed: Promise<void>,
+    until: NonNullable<AppendOptions['until']>,
+    decision: Decision,
+  ): Promise<Decision> {
+    const recorded = this.chain.append(
+      {
+        kind: 'decision',
+        task: decision.task,
+        agent: agentId,
+        body: {
+          call: decision.call,
+          decisionId: decision.decisionId,
+          effect: decision.effect,
+          reasons: decision.reasons,
+          errors: decision.errors,
+          signals: decision.signals.map((s) => ({
+            kind: s.kind,
+            severity: s.severity,
+            evidence: s.evidence,
+          })),
+          policyVersion: decision.policyVersion,
+          approval: decision.approval ?? null,
+        },
       },
-    })
+      { until },
+    )
     await Promise.all([observed, recorded])
     return decision
   }

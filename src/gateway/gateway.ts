@@ -59,6 +59,20 @@ interface HttpSession extends Session {
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>
 
+/** What comes back from upstream is recorded without holding the answer: it joins the next commit. */
+const LAZY = { lazy: true } as const
+
+/**
+ * A request decided: its caller, the decision, and the flush of its records (the call and the decision are
+ * committed before anything goes upstream; the answer waits for `onDisk`, whose flush overlaps the upstream
+ * call).
+ */
+interface Decided {
+  caller: AuthenticatedTask
+  decision: Decision
+  onDisk: Promise<void>
+}
+
 /**
  * What a downstream session advertises: what the upstream has and the gateway relays. Logging only where log
  * messages can be routed to the session (an isolated connection). Without the upstream (unavailable when the
@@ -301,61 +315,65 @@ export class Gateway {
     const timeout = upstream.config.timeout
 
     /**
-     * Sends a downstream request's work upstream on this session's connection, as request `call` of the
+     * Sends a downstream request's work upstream on this session's connection, as the decided call of the
      * chain: with its time limit and cancellation, without the client's `_meta`, and with its progress relayed
      * under the client's own token (the upstream sees a token the gateway made, routed back to this request
-     * alone, even on a shared connection).
+     * alone, even on a shared connection). Answers once the decision's records are on disk as well.
      */
     const forward = async <
       P extends { _meta?: { progressToken?: ProgressToken | undefined } | undefined },
       T,
     >(
       extra: Extra,
-      call: string | null,
+      decided: Decided,
       params: P,
       send: (client: Client, params: P, options: RequestOptions) => Promise<T>,
     ): Promise<T> => {
-      const client = await link.use()
-      const { _meta, ...rest } = params
-      const progressToken = _meta?.progressToken
-      const ours =
-        progressToken === undefined
-          ? undefined
-          : upstream.openProgress((progress) =>
-              link.sendDuring(extra.requestId, () =>
-                extra.sendNotification({
-                  method: 'notifications/progress',
-                  params: { ...progress, progressToken },
-                }),
-              ),
-            )
-      const upstreamParams = (ours === undefined ? rest : { ...rest, _meta: { progressToken: ours } }) as P
+      let ours: string | undefined
       try {
-        return await link.track(extra.requestId, call, () =>
+        const client = await link.use()
+        const { _meta, ...rest } = params
+        const progressToken = _meta?.progressToken
+        ours =
+          progressToken === undefined
+            ? undefined
+            : upstream.openProgress((progress) =>
+                link.sendDuring(extra.requestId, () =>
+                  extra.sendNotification({
+                    method: 'notifications/progress',
+                    params: { ...progress, progressToken },
+                  }),
+                ),
+              )
+        const upstreamParams = (ours === undefined ? rest : { ...rest, _meta: { progressToken: ours } }) as P
+        return await link.track(extra.requestId, decided.decision.call, () =>
           send(client, upstreamParams, { timeout, signal: extra.signal }),
         )
       } finally {
         if (ours !== undefined) upstream.closeProgress(ours)
+        await decided.onDisk
       }
     }
-    /** Decides a request; anything but allow is answered with the decision's error. */
-    const allow = async (
-      request: ToolRequest,
-    ): Promise<{ caller: AuthenticatedTask; decision: Decision }> => {
+    /** Decides a request; anything but allow is answered with the decision's error, once it is on disk. */
+    const allow = async (request: ToolRequest): Promise<Decided> => {
       const caller = await session.current()
-      const decision = await this.pipeline.decide(caller, request)
-      if (decision.effect !== 'allow') throw decisionError(decision)
-      return { caller, decision }
+      const decided = this.onDisk(caller, await this.pipeline.decide(caller, request, { until: 'commit' }))
+      if (decided.decision.effect !== 'allow') {
+        await decided.onDisk
+        throw decisionError(decided.decision)
+      }
+      return decided
     }
 
     server.setRequestHandler(ListToolsRequestSchema, async () => {
-      const { caller } = await allow({ action: 'tools/list', server: name })
+      const { caller, onDisk } = await allow({ action: 'tools/list', server: name })
       await link.use()
       // Only tools the task may call, as pinned (a changed definition is not shown until re-approved).
       const scope = new Set(caller.task.scope)
       const tools = (await this.pipeline.catalogTools(name)).filter(
         (tool) => scope.has(tool.name) && tool.status === 'approved',
       )
+      await onDisk
       return { tools: tools.map((tool) => tool.definition) as never }
     })
 
@@ -363,28 +381,32 @@ export class Gateway {
       const caller = await session.current()
       const args = (request.params.arguments ?? {}) as Record<string, unknown>
       const call = { action: 'tools/call' as const, server: name, tool: request.params.name, args }
-      let decision = await this.pipeline.decide(caller, call)
+      let decision = await this.pipeline.decide(caller, call, { until: 'commit' })
       if (decision.effect === 'escalate' && decision.approval) {
         // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
         const answer = await this.approvals.wait(decision.approval, this.hold)
         // The task may have ended while it was held (expiry, a close on another node): standing is checked again.
         if (answer.status === 'approved') {
           const current = await this.lifecycle.recheck(caller)
-          decision = await this.pipeline.decide(current, call, { call: decision.call })
+          decision = await this.pipeline.decide(current, call, { call: decision.call, until: 'commit' })
         }
       }
-      if (decision.effect !== 'allow') throw decisionError(decision)
+      const decided = this.onDisk(caller, decision)
+      if (decision.effect !== 'allow') {
+        await decided.onDisk
+        throw decisionError(decision)
+      }
       let result: CallToolResult
       try {
         // Only the name and the decided arguments go upstream.
         const params = { name: request.params.name, arguments: args, _meta: request.params._meta }
-        result = (await forward(extra, decision.call, params, (client, p, options) =>
+        result = (await forward(extra, decided, params, (client, p, options) =>
           client.callTool(p, undefined, options),
         )) as CallToolResult
       } catch (cause) {
         const message = cause instanceof Error ? cause.message : String(cause)
         this.recordInBackground(
-          this.pipeline.observeResult(caller, decision.call, '', `upstream failed: ${message}`),
+          this.pipeline.observeResult(caller, decision.call, '', `upstream failed: ${message}`, LAZY),
         )
         throw new McpError(RPC.UPSTREAM, `upstream \`${name}\` failed: ${message}`, {
           decisionId: decision.decisionId,
@@ -398,6 +420,7 @@ export class Gateway {
           decision.call,
           resultText(result),
           result.isError ? 'tool reported an error' : undefined,
+          LAZY,
         ),
         this.recordMovement(session.upstream, caller, decision, args),
       )
@@ -406,27 +429,29 @@ export class Gateway {
 
     if (capabilities.resources) {
       server.setRequestHandler(ListResourcesRequestSchema, async (request, extra) => {
-        const { decision } = await allow({ action: 'resources/list', server: name })
-        return forward(extra, decision.call, request.params ?? {}, (client, p, options) =>
+        const decided = await allow({ action: 'resources/list', server: name })
+        return forward(extra, decided, request.params ?? {}, (client, p, options) =>
           client.listResources(p, options),
         )
       })
 
       server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request, extra) => {
-        const { decision } = await allow({ action: 'resources/templates/list', server: name })
-        return forward(extra, decision.call, request.params ?? {}, (client, p, options) =>
+        const decided = await allow({ action: 'resources/templates/list', server: name })
+        return forward(extra, decided, request.params ?? {}, (client, p, options) =>
           client.listResourceTemplates(p, options),
         )
       })
 
       server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
         const { uri } = request.params
-        const { caller, decision } = await allow({ action: 'resources/read', server: name, uri })
-        const result = await forward(extra, decision.call, request.params, (client, p, options) =>
+        const decided = await allow({ action: 'resources/read', server: name, uri })
+        const result = await forward(extra, decided, request.params, (client, p, options) =>
           client.readResource(p, options),
         )
         const text = result.contents.map((c) => ('text' in c ? String(c.text) : '')).join('\n')
-        this.recordInBackground(this.pipeline.observeResult(caller, decision.call, text))
+        this.recordInBackground(
+          this.pipeline.observeResult(decided.caller, decided.decision.call, text, undefined, LAZY),
+        )
         return result
       })
 
@@ -434,8 +459,9 @@ export class Gateway {
         // Updates of a resource tell what changes in it: subscribing is decided as reading it.
         server.setRequestHandler(SubscribeRequestSchema, async (request) => {
           const { uri } = request.params
-          await allow({ action: 'resources/subscribe', server: name, uri })
+          const { onDisk } = await allow({ action: 'resources/subscribe', server: name, uri })
           await link.subscribe(uri, timeout)
+          await onDisk
           return {}
         })
         // Unsubscribing only narrows what flows to the session: no decision, but the task must still stand.
@@ -449,23 +475,21 @@ export class Gateway {
 
     if (capabilities.prompts) {
       server.setRequestHandler(ListPromptsRequestSchema, async (request, extra) => {
-        const { decision } = await allow({ action: 'prompts/list', server: name })
-        return forward(extra, decision.call, request.params ?? {}, (client, p, options) =>
+        const decided = await allow({ action: 'prompts/list', server: name })
+        return forward(extra, decided, request.params ?? {}, (client, p, options) =>
           client.listPrompts(p, options),
         )
       })
 
       server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
         const args = (request.params.arguments ?? {}) as Record<string, unknown>
-        const { decision } = await allow({
+        const decided = await allow({
           action: 'prompts/get',
           server: name,
           name: request.params.name,
           args,
         })
-        return forward(extra, decision.call, request.params, (client, p, options) =>
-          client.getPrompt(p, options),
-        )
+        return forward(extra, decided, request.params, (client, p, options) => client.getPrompt(p, options))
       })
     }
 
@@ -475,7 +499,7 @@ export class Gateway {
       server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
         const { ref, argument, context } = request.params
         const args = { ...(context?.arguments ?? {}), [argument.name]: argument.value }
-        const { decision } = await allow({
+        const decided = await allow({
           action: 'completion/complete',
           server: name,
           ref:
@@ -484,9 +508,7 @@ export class Gateway {
               : { type: 'resource', uri: ref.uri },
           args,
         })
-        return forward(extra, decision.call, request.params, (client, p, options) =>
-          client.complete(p, options),
-        )
+        return forward(extra, decided, request.params, (client, p, options) => client.complete(p, options))
       })
     }
 
@@ -503,6 +525,16 @@ export class Gateway {
       await link.rootsChanged()
     })
     // `ping` is answered by the SDK: it is between the agent and Warden, hop by hop (MCP basic/utilities/ping).
+  }
+
+  /**
+   * The decision with the flush of every record made so far (its own included): its handler is attached at
+   * once, so a failed flush cannot go unhandled while the upstream call runs; whoever answers awaits it.
+   */
+  private onDisk(caller: AuthenticatedTask, decision: Decision): Decided {
+    const onDisk = this.chain.onDisk()
+    onDisk.catch(() => undefined)
+    return { caller, decision, onDisk }
   }
 
   /**
@@ -526,11 +558,14 @@ export class Gateway {
     const readOnly = tool?.definition.annotations?.readOnlyHint === true
     const base = { task: caller.task.id, agent: caller.instance.spiffeId }
     if (upstream.config.kind === 'memory') {
-      await this.chain.append({
-        ...base,
-        kind: readOnly ? 'memory.read' : 'memory.write',
-        body: { call: decision.call, server: upstream.name, tool: tool?.name ?? null },
-      })
+      await this.chain.append(
+        {
+          ...base,
+          kind: readOnly ? 'memory.read' : 'memory.write',
+          body: { call: decision.call, server: upstream.name, tool: tool?.name ?? null },
+        },
+        LAZY,
+      )
     } else if (
       !readOnly &&
       (upstream.config.egress || tool?.definition.annotations?.openWorldHint === true)
@@ -540,11 +575,14 @@ export class Gateway {
           ([key, value]) => typeof value === 'string' && /to|recipient|url|address|channel|email/i.test(key),
         )
         .map(([key, value]) => `${key}=${String(value)}`)
-      await this.chain.append({
-        ...base,
-        kind: 'data.egress',
-        body: { call: decision.call, server: upstream.name, tool: tool?.name ?? null, destination },
-      })
+      await this.chain.append(
+        {
+          ...base,
+          kind: 'data.egress',
+          body: { call: decision.call, server: upstream.name, tool: tool?.name ?? null, destination },
+        },
+        LAZY,
+      )
     }
   }
 }

@@ -54,6 +54,8 @@ function storeOver(client: Queryable, transaction: Store['transaction'], close: 
       }
     },
     transaction,
+    // A PostgreSQL commit returns once durable (`synchronous_commit`): there is never a deferred flush to wait for.
+    flush: async () => {},
     close,
   }
 }

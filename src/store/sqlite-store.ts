@@ -1,6 +1,7 @@
+import { type FileHandle, open } from 'node:fs/promises'
 import Database from 'better-sqlite3'
 import { WardenError } from '../kernel/index.js'
-import type { SqlValue, Store, WriteOptions } from './store.js'
+import type { SqlValue, Store, TransactionOptions, WriteOptions } from './store.js'
 
 type Statement = Database.Statement<unknown[], unknown>
 
@@ -18,8 +19,15 @@ export class SqliteStore implements Store {
   private closed = false
 
   private readonly synchronous: 'FULL' | 'NORMAL'
+  /** The flush running now, and the one queued behind it (it covers commits the running one may not). */
+  private flushing: Promise<void> | undefined
+  private flushNext: Promise<void> | undefined
+  private wal: Promise<FileHandle> | undefined
 
-  constructor(file: string, options: { durability?: 'full' | 'normal' } = {}) {
+  constructor(
+    private readonly file: string,
+    options: { durability?: 'full' | 'normal' } = {},
+  ) {
     this.synchronous = options.durability === 'normal' ? 'NORMAL' : 'FULL'
     try {
       this.db = new Database(file)
@@ -94,7 +102,9 @@ export class SqliteStore implements Store {
     return this.outside(() => this.prepareRaw(sql).all(...params) as unknown[][])
   }
 
-  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    // A deferred flush: the commit only reaches the WAL file (as NORMAL does); `flush()` makes it durable.
+    const deferred = options.flush === 'later' && this.synchronous === 'FULL'
     const run = async (): Promise<T> => {
       this.inTransaction = true
       const tx: Store = {
@@ -107,8 +117,11 @@ export class SqliteStore implements Store {
         values: async (sql, params = []) =>
           this.exec(() => this.prepareRaw(sql).all(...params) as unknown[][]),
         transaction: (inner) => inner(tx),
+        flush: () => this.flush(),
         close: async () => {},
       }
+      // Synchronous up to BEGIN, and no other statement runs until the transaction ends: the setting is its own.
+      if (deferred) this.db.pragma('synchronous = NORMAL')
       this.exec(() => this.db.exec('BEGIN IMMEDIATE'))
       try {
         const result = await work(tx)
@@ -118,6 +131,7 @@ export class SqliteStore implements Store {
         if (this.db.inTransaction) this.db.exec('ROLLBACK')
         throw error
       } finally {
+        if (deferred) this.db.pragma(`synchronous = ${this.synchronous}`)
         this.inTransaction = false
       }
     }
@@ -126,9 +140,48 @@ export class SqliteStore implements Store {
     return next
   }
 
+  /**
+   * In WAL mode a commit is durable once its WAL frames are: FULL syncs the WAL file at every commit, which is
+   * all that separates it from NORMAL. A deferred commit gets that same sync here, from the thread pool: an
+   * fdatasync of the WAL file (the inode SQLite writes; it is never deleted while this connection is open).
+   * Checkpoints sync the WAL and the database file themselves in both modes.
+   */
+  flush(): Promise<void> {
+    if (this.synchronous === 'NORMAL' || this.file === ':memory:') return Promise.resolve()
+    if (!this.flushing) {
+      const running = this.syncWal().finally(() => {
+        if (this.flushing === running) this.flushing = undefined
+      })
+      this.flushing = running
+      return running
+    }
+    // The running sync may have started before this caller's commit: queue one more, shared by every caller
+    // that arrives meanwhile.
+    this.flushNext ??= this.flushing
+      .catch(() => undefined)
+      .then(() => {
+        this.flushNext = undefined
+        return this.flush()
+      })
+    return this.flushNext
+  }
+
+  private async syncWal(): Promise<void> {
+    try {
+      this.wal ??= open(`${this.file}-wal`, 'r')
+      await (await this.wal).datasync()
+    } catch (cause) {
+      this.wal = undefined
+      throw new WardenError('STORE_UNAVAILABLE', 'the store could not flush its log to disk', { cause })
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     await this.queue.catch(() => undefined)
+    await this.flushing?.catch(() => undefined)
+    await this.flushNext?.catch(() => undefined)
+    await (await this.wal?.catch(() => undefined))?.close().catch(() => undefined)
     this.closed = true
     this.db.pragma('wal_checkpoint(TRUNCATE)')
     this.db.close()

@@ -11,6 +11,16 @@ export interface WriteOptions {
   relaxed?: boolean
 }
 
+/** When a transaction's commit may return. */
+export interface TransactionOptions {
+  /**
+   * `later`: return once committed (it survives a process crash) and leave the disk flush to the next `flush()`,
+   * so that the flush can run off the event loop and overlap other work. A store that cannot defer its flush
+   * (PostgreSQL commits durably) ignores it. Default `now`: durable when it returns.
+   */
+  flush?: 'now' | 'later'
+}
+
 /**
  * The one storage port. SQL is written once with `?` placeholders in the common subset of SQLite and
  * PostgreSQL; each implementation adapts placeholders and runs it. All calls are async so that a networked
@@ -30,7 +40,12 @@ export interface Store {
    * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
    * INVARIANT: statements outside `work` never interleave with it; they wait until it ends.
    */
-  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
+  transaction<T>(work: (tx: Store) => Promise<T>, options?: TransactionOptions): Promise<T>
+  /**
+   * Resolves once every transaction committed before the call is on stable storage (`flush: 'later'` ones
+   * included); rejects if the disk refuses. Runs off the event loop.
+   */
+  flush(): Promise<void>
   /** Flushes and closes; later calls fail with `STORE_UNAVAILABLE`. */
   close(): Promise<void>
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { canonicalJson, parsePublicKey, REDACTED, verifyChain } from '../../src/chain/index.js'
 import { isWardenError } from '../../src/kernel/index.js'
+import { controlledStore, type FlushControl } from '../fakes/store.js'
 import { startTestWarden, type TestWarden } from '../fakes/warden.js'
 
 describe('activity chain', () => {
@@ -139,5 +140,81 @@ describe('summarizeOutput', () => {
     expect(summary.excerpt).toContain('[redacted]')
     expect(summary.excerpt).not.toContain('sk-abcdefgh')
     expect(summary.labels).toEqual(['internal'])
+  })
+})
+
+describe('activity chain: commit, then the disk flush', () => {
+  let t: TestWarden
+  let disk: FlushControl
+  beforeEach(async () => {
+    t = await startTestWarden(
+      {},
+      {
+        store: (dir) => {
+          disk = controlledStore(dir)
+          return disk.store
+        },
+      },
+    )
+  })
+  afterEach(async () => {
+    disk.release()
+    await t.dispose()
+  })
+
+  /** Whether `promise` has settled by the time a macrotask has run (commits take one setImmediate hop). */
+  const settledSoon = async (promise: Promise<unknown>) => {
+    let settled = false
+    promise.then(
+      () => (settled = true),
+      () => (settled = true),
+    )
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    return settled
+  }
+
+  it('acknowledges an append only once its record is on disk, unless asked for the commit only', async () => {
+    const { chain } = t.warden
+    disk.hold()
+    const durable = chain.append({ kind: 'tool.call', task: 'a', body: { n: 1 } })
+    const committed = chain.append({ kind: 'tool.call', task: 'a', body: { n: 2 } }, { until: 'commit' })
+    const flushed = chain.onDisk()
+    expect((await committed).seq).toBeGreaterThan(0)
+    // Committed: this node's reads see both records while the flush is still held.
+    expect((await chain.query({ task: 'a' })).map((e) => e.body.n)).toEqual([1, 2])
+    expect(await settledSoon(durable)).toBe(false)
+    expect(await settledSoon(flushed)).toBe(false)
+    disk.release()
+    expect((await durable).seq).toBe((await committed).seq - 1)
+    await flushed
+  })
+
+  it('fails an append and onDisk() when the flush fails, with STORE_UNAVAILABLE (fail closed)', async () => {
+    const { chain } = t.warden
+    disk.hold()
+    const durable = chain.append({ kind: 'tool.call', body: { n: 1 } })
+    const committed = chain.append({ kind: 'tool.call', body: { n: 2 } }, { until: 'commit' })
+    await committed
+    const flushed = chain.onDisk()
+    disk.fail(new Error('EIO: the disk refused'))
+    for (const pending of [durable, flushed]) {
+      const failure = await pending.catch((error: unknown) => error)
+      expect(isWardenError(failure, 'STORE_UNAVAILABLE'), String(failure)).toBe(true)
+    }
+  })
+
+  it('commits a lazy append with the next append, in one transaction, and on its own when none follows', async () => {
+    const { chain } = t.warden
+    await chain.append({ kind: 'tool.call', body: { n: 0 } })
+    const before = disk.transactions
+    const lazy = chain.append({ kind: 'tool.result', body: { n: 1 } }, { lazy: true })
+    await new Promise((resolve) => setImmediate(resolve))
+    const next = chain.append({ kind: 'decision', body: { n: 2 } })
+    await Promise.all([lazy, next])
+    expect(disk.transactions - before).toBe(1)
+    expect((await next).seq).toBe((await lazy).seq + 1)
+
+    const alone = chain.append({ kind: 'tool.result', body: { n: 3 } }, { lazy: true })
+    expect((await alone).body.n).toBe(3)
   })
 })

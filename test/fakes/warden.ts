@@ -5,6 +5,7 @@ import type { Hono } from 'hono'
 import { createApp } from '../../src/api/index.js'
 import { composeWarden, type Warden } from '../../src/compose.js'
 import { type ConfigInput, configSchema } from '../../src/config/index.js'
+import type { Store } from '../../src/store/index.js'
 import { FakeClock, type ShiftedClock } from './clock.js'
 
 export const ADMIN_TOKEN = 'test-admin-token'
@@ -27,12 +28,16 @@ export interface TestWarden {
 
 export async function startTestWarden(
   input: ConfigInput = {},
-  options: { clock?: FakeClock | ShiftedClock; dataDir?: string } = {},
+  options: { clock?: FakeClock | ShiftedClock; dataDir?: string; store?: (dataDir: string) => Store } = {},
 ): Promise<TestWarden> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'warden-test-'))
   const clock = options.clock ?? new FakeClock()
   const config = configSchema.parse({ ...input, dataDir })
-  const warden = await composeWarden(config, { clock, adminToken: ADMIN_TOKEN })
+  const warden = await composeWarden(config, {
+    clock,
+    adminToken: ADMIN_TOKEN,
+    ...(options.store ? { store: options.store(dataDir) } : {}),
+  })
   const app = createApp(warden)
   return {
     warden,

@@ -7,12 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { WardenAgent } from '../../src/sdk/index.js'
 import { ShiftedClock } from '../fakes/clock.js'
-import { listen, mcpClient } from '../fakes/gateway.js'
+import { listen, mcpClient, rpcError } from '../fakes/gateway.js'
+import { controlledStore, type FlushControl } from '../fakes/store.js'
 import { startTestWarden, type TestWarden } from '../fakes/warden.js'
 
 /** A Streamable HTTP MCP server built with the official SDK, stateless, on a loopback port. */
-async function startHttpMcpServer(): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
+async function startHttpMcpServer(): Promise<{
+  url: string
+  seen: string[]
+  forecasts: string[]
+  close: () => Promise<void>
+}> {
   const seen: string[] = []
+  const forecasts: string[] = []
   const server: Server = createServer(
     getRequestListener(async (request) => {
       seen.push(request.headers.get('authorization') ?? '(none)')
@@ -24,7 +31,10 @@ async function startHttpMcpServer(): Promise<{ url: string; seen: string[]; clos
           inputSchema: { city: z.string() },
           annotations: { readOnlyHint: true, openWorldHint: false },
         },
-        async ({ city }) => ({ content: [{ type: 'text', text: `Sunny in ${city}` }] }),
+        async ({ city }) => {
+          forecasts.push(city)
+          return { content: [{ type: 'text', text: `Sunny in ${city}` }] }
+        },
       )
       const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true }) // stateless: no session ids
       await mcp.connect(transport)
@@ -35,6 +45,7 @@ async function startHttpMcpServer(): Promise<{ url: string; seen: string[]; clos
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
     seen,
+    forecasts,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 }
@@ -44,36 +55,77 @@ describe('an HTTP upstream behind the gateway', () => {
   let t: TestWarden
   let stop: () => Promise<void>
   let url: string
+  let disk: FlushControl
 
   beforeAll(async () => {
     upstream = await startHttpMcpServer()
     t = await startTestWarden(
       { upstreams: { weather: { url: upstream.url } } },
-      { clock: new ShiftedClock() },
+      {
+        clock: new ShiftedClock(),
+        store: (dir) => {
+          disk = controlledStore(dir)
+          return disk.store
+        },
+      },
     )
     await t.warden.gateway.start()
     ;({ url, close: stop } = await listen(t))
   })
   afterAll(async () => {
+    disk?.release()
     await stop?.()
     await t?.dispose()
     await upstream?.close()
   })
 
-  it('forwards allowed calls, and never passes the agent’s token upstream', async () => {
+  const plannerWithTask = async (name: string) => {
     await t.request('POST', '/v1/agents', {
-      body: { name: 'planner', owner: 'p@example.com', tier: 'standard', entitlements: ['forecast'] },
+      body: { name, owner: 'p@example.com', tier: 'standard', entitlements: ['forecast'] },
     })
-    const minted = (await (await t.request('POST', '/v1/agents/planner/join-tokens')).json()) as {
+    const minted = (await (await t.request('POST', `/v1/agents/${name}/join-tokens`)).json()) as {
       token: string
     }
     const agent = await WardenAgent.attest(url, { method: 'join_token', token: minted.token })
     const task = await agent.openTask({ purpose: 'plan the trip', tools: ['forecast'] })
+    return { agent, task }
+  }
+
+  it('forwards allowed calls, and never passes the agent’s token upstream', async () => {
+    const { agent, task } = await plannerWithTask('planner')
     const client = await mcpClient(`${url}/mcp/weather`, agent, task)
     const result = await client.callTool({ name: 'forecast', arguments: { city: 'Lisbon' } })
     expect(JSON.stringify(result.content)).toContain('Sunny in Lisbon')
     await client.close()
     expect(upstream.seen.length).toBeGreaterThan(0)
     expect(upstream.seen.every((header) => !header.includes(task.token))).toBe(true)
+  })
+
+  it('forwards once the call is committed, and answers only once its record is on disk', async () => {
+    const { agent, task } = await plannerWithTask('planner-disk')
+    const client = await mcpClient(`${url}/mcp/weather`, agent, task)
+    disk.hold()
+    let answered = false
+    const call = client.callTool({ name: 'forecast', arguments: { city: 'Porto' } }).finally(() => {
+      answered = true
+    })
+    // The upstream runs the call while the flush of its record is still held (they overlap) ...
+    while (!upstream.forecasts.includes('Porto')) await new Promise((resolve) => setTimeout(resolve, 5))
+    const recorded = await t.warden.chain.query({ task: task.taskId })
+    expect(recorded.filter((e) => e.kind === 'decision').map((e) => e.body.effect)).toContain('allow')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // ... and the agent hears nothing until it is on disk.
+    expect(answered).toBe(false)
+    disk.release()
+    expect(JSON.stringify((await call).content)).toContain('Sunny in Porto')
+
+    // A flush the disk refuses fails the answer, though the call went upstream: fail closed, never silent.
+    disk.hold()
+    const refused = rpcError(client.callTool({ name: 'forecast', arguments: { city: 'Faro' } }))
+    while (!upstream.forecasts.includes('Faro')) await new Promise((resolve) => setTimeout(resolve, 5))
+    disk.fail(new Error('EIO: the disk refused'))
+    expect((await refused).message).toMatch(/flush|disk|store/i)
+    disk.release()
+    await client.close()
   })
 })
