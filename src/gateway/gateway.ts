@@ -412,8 +412,8 @@ export class Gateway {
           decisionId: decision.decisionId,
         })
       }
-      // The decision was durable before the call went upstream; what came back is observed at once (the next
-      // decision sees it) and recorded without holding the answer for its disk flush.
+      // The decision was committed before the call went upstream; what came back is observed at once (the next
+      // decision sees it) and recorded lazily, in the next commit, without holding the answer.
       this.recordInBackground(
         this.pipeline.observeResult(
           caller,
