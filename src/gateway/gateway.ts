@@ -405,24 +405,23 @@ export class Gateway {
         )) as CallToolResult
       } catch (cause) {
         const message = cause instanceof Error ? cause.message : String(cause)
-        this.recordInBackground(
+        this.afterAnswer(() =>
           this.pipeline.observeResult(caller, decision.call, '', `upstream failed: ${message}`, LAZY),
         )
         throw new McpError(RPC.UPSTREAM, `upstream \`${name}\` failed: ${message}`, {
           decisionId: decision.decisionId,
         })
       }
-      // The decision was committed before the call went upstream; what came back is observed at once (the next
-      // decision sees it) and recorded lazily, in the next commit, without holding the answer.
-      this.recordInBackground(
-        this.pipeline.observeResult(
-          caller,
-          decision.call,
-          resultText(result),
-          result.isError ? 'tool reported an error' : undefined,
-          LAZY,
-        ),
-        this.recordMovement(session.upstream, caller, decision, args),
+      this.afterAnswer(
+        () =>
+          this.pipeline.observeResult(
+            caller,
+            decision.call,
+            resultText(result),
+            result.isError ? 'tool reported an error' : undefined,
+            LAZY,
+          ),
+        () => this.recordMovement(session.upstream, caller, decision, args),
       )
       return result
     })
@@ -449,7 +448,7 @@ export class Gateway {
           client.readResource(p, options),
         )
         const text = result.contents.map((c) => ('text' in c ? String(c.text) : '')).join('\n')
-        this.recordInBackground(
+        this.afterAnswer(() =>
           this.pipeline.observeResult(decided.caller, decided.decision.call, text, undefined, LAZY),
         )
         return result
@@ -538,13 +537,18 @@ export class Gateway {
   }
 
   /**
-   * Records that need not delay the answer. A failure is logged; the chain's next append fails the same way,
-   * and that denies the next decision (fail closed).
+   * Observes and records what came back without holding the answer: the detectors' reading of an output takes
+   * milliseconds for a large one. It runs in the check phase of this turn of the event loop — after the answer
+   * has been handed to the transport, before the poll phase that could read anything the agent sends next — so
+   * the next decision still sees it. Its records join the next commit (`LAZY`). A failure is logged; the chain's
+   * next append fails the same way, and that denies the next decision (fail closed).
    */
-  private recordInBackground(...records: Array<Promise<void>>): void {
-    Promise.all(records).catch((error: unknown) =>
-      this.logger.error('a result could not be recorded', { error: String(error) }),
-    )
+  private afterAnswer(...records: Array<() => Promise<void>>): void {
+    setImmediate(() => {
+      Promise.all(records.map((record) => record())).catch((error: unknown) =>
+        this.logger.error('a result could not be recorded', { error: String(error) }),
+      )
+    })
   }
 
   /** Memory upstreams' calls become memory.read / memory.write; writes leaving the organisation, data.egress. */
