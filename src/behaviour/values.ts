@@ -12,11 +12,18 @@ export function canonical(value: string): string {
     .replace(/\/+$/, '')
 }
 
+/*
+ * The patterns below run over tool outputs, which an attacker may write. V8's regular expressions backtrack, so
+ * each one is linear in its input: a match may start only where a run of its characters starts (a lookbehind,
+ * not `\b`, which also holds inside a run), and what it repeats is bounded. Unbounded, 20 KB of dots held the
+ * event loop for a second per pattern (test/behaviour/values.test.ts).
+ */
+
 /** The same normalisation over a whole text, so `canonical(value)` can be searched in it. */
 export function canonicalText(text: string): string {
   return text
     .toLowerCase()
-    .replace(/(mailto:|[a-z][a-z0-9+.-]*:\/\/)(www\.)?/g, '')
+    .replace(/(mailto:|(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/)(www\.)?/g, '')
     .replace(/\bwww\./g, '')
     .replace(/[\s_-]+/g, '')
 }
@@ -25,8 +32,8 @@ export function canonicalText(text: string): string {
 export function embeddedIdentifiers(text: string): string[] {
   const found = new Set<string>()
   const patterns = [
-    /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g,
-    /\b(?:https?:\/\/)?(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|io|co|gov|edu|info|biz|dev|app|xyz|me|ai|[a-z]{2})(?:\/[^\s"'<>)]*)?/gi,
+    /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}/g,
+    /(?<![A-Za-z0-9._-])(?:https?:\/\/)?(?:www\.)?[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,126}\.(?:com|org|net|io|co|gov|edu|info|biz|dev|app|xyz|me|ai|[a-z]{2})(?:\/[^\s"'<>)]{0,2048})?/gi,
     /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{2,4}){3,8}\b/g,
     /\b\d{9,}\b/g,
   ]

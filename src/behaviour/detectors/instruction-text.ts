@@ -82,7 +82,7 @@ const ACTION_VERBS = [
 
 /** E-mail addresses, URLs and domains, IBAN-like strings, long digit runs: where an action would land. */
 const TARGET =
-  /[\w.%+-]+@[\w.-]+\.[a-z]{2,}|\bhttps?:\/\/\S+|\bwww\.\S+|\b[\w-]+\.(?:com|org|net|io|co|app|xyz|dev|info)\b|\b[A-Z]{2}\d{2}[A-Z0-9]{8,}\b|\b\d{6,}\b/i
+  /(?<![\w.%+-])[\w.%+-]{1,64}@[\w.-]{1,253}\.[a-z]{2,24}|\bhttps?:\/\/\S+|\bwww\.\S+|(?<![\w-])[\w-]{1,63}\.(?:com|org|net|io|co|app|xyz|dev|info)\b|\b[A-Z]{2}\d{2}[A-Z0-9]{8,}\b|\b\d{6,}\b/i
 
 const directivePatterns = new Map<string, RegExp>()
 
@@ -207,7 +207,7 @@ export function instructionScore(
 ): number {
   // A sentence wrapped over lines (YAML, e-mail, fixed-width text) is still one sentence: a single line break
   // reads as a space; a blank line still ends the sentence.
-  const text = raw.replace(/[ \t]*\n[ \t]*(?=[^\n])/g, ' ')
+  const text = raw.replace(/(?<![ \t])[ \t]*\n[ \t]*(?=[^\n])/g, ' ')
   let score = 0
   for (const [pattern, weight] of CUES) if (pattern.test(text)) score += weight
   if (commandPattern(toolNames)?.test(text)) score += 2
