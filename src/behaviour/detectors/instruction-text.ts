@@ -84,30 +84,45 @@ const ACTION_VERBS = [
 const TARGET =
   /[\w.%+-]+@[\w.-]+\.[a-z]{2,}|\bhttps?:\/\/\S+|\bwww\.\S+|\b[\w-]+\.(?:com|org|net|io|co|app|xyz|dev|info)\b|\b[A-Z]{2}\d{2}[A-Z0-9]{8,}\b|\b\d{6,}\b/i
 
-const directivePatterns = new Map<string, RegExp>()
+const directiveCache = new Map<string, readonly RegExp[]>()
+
+/** The clause after an opening: up to a sentence's end (a `.` inside `www.x.com` does not end it). */
+const CLAUSE = '(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}'
 
 /**
  * A clause that opens with an action verb in the imperative — at the start of the text or of a line, or after
  * `:`, `.`, `!`, `?`, `;`, `do`, `then` or `please` — and names where the action should land. Data describes;
  * a directive with a destination, inside data, asks the reader to act.
  */
-function directivePattern(toolNames: readonly string[]): RegExp {
+function directivePatterns(toolNames: readonly string[]): readonly RegExp[] {
   const verbs = new Set(ACTION_VERBS)
   for (const name of toolNames) {
     const first = name.split(/[_\-\s]|(?=[A-Z])/)[0]?.toLowerCase()
     if (first && first.length >= 3 && /^[a-z]+$/.test(first)) verbs.add(first)
   }
   const key = [...verbs].sort().join('|')
-  let pattern = directivePatterns.get(key)
-  if (!pattern) {
-    pattern = new RegExp(
-      `(?:^|[\\n:.!?;)\\]>]|\\b(?:do|then|please)\\b)[\\s"'*\\-]*(?:${key})\\b(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}`,
-      'gi',
-    )
-    if (directivePatterns.size > 1000) directivePatterns.clear()
-    directivePatterns.set(key, pattern)
+  let patterns = directiveCache.get(key)
+  if (!patterns) {
+    patterns = [
+      new RegExp(`(?:^|[\\n:.!?;)\\]>]|\\b(?:do|then|please)\\b)[\\s"'*\\-]*(?:${key})\\b${CLAUSE}`, 'gi'),
+    ]
+    if (directiveCache.size > 1000) directiveCache.clear()
+    directiveCache.set(key, patterns)
   }
-  return pattern
+  return patterns
+}
+
+/** Every clause the patterns open, overlapping ones too (a clause may run on into the next one's opening). */
+function* clauses(text: string, patterns: readonly RegExp[]): Generator<string> {
+  for (const pattern of patterns) {
+    pattern.lastIndex = 0
+    for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+      yield match[0]
+      // Resume just after this clause's verb, not after its end: "Please make sure to update your records, then
+      // send … to …" is two clauses, and the first must not swallow the second.
+      pattern.lastIndex = match.index + Math.max(1, match[0].match(VERB)?.[0].length ?? 1)
+    }
+  }
 }
 
 const objectPatterns = new Map<string, RegExp | null>()
@@ -136,8 +151,7 @@ function objectPattern(toolNames: readonly string[]): RegExp | null {
 function hasDirective(text: string, toolNames: readonly string[], reader: DirectiveReader): boolean {
   const requested = reader.request
   const objects = objectPattern(toolNames)
-  for (const match of text.matchAll(directivePattern(toolNames))) {
-    const clause = match[0]
+  for (const clause of clauses(text, directivePatterns(toolNames))) {
     const destination = clause.match(TARGET)?.[0]
     if (!destination && !objects?.test(clause)) continue
     // The data the request pointed at, not a planted order: the request uses the verb as a word of its own, and
