@@ -84,7 +84,11 @@ const ACTION_VERBS = [
 const TARGET =
   /[\w.%+-]+@[\w.-]+\.[a-z]{2,}|\bhttps?:\/\/\S+|\bwww\.\S+|\b[\w-]+\.(?:com|org|net|io|co|app|xyz|dev|info)\b|\b[A-Z]{2}\d{2}[A-Z0-9]{8,}\b|\b\d{6,}\b/i
 
-const directiveCache = new Map<string, readonly RegExp[]>()
+const directiveCache = new Map<string, readonly [RegExp, RegExp]>()
+
+/** Words that open a verb's object: "Send a …", "Delete the …", "Transfer $30 …" — generic English. */
+const DETERMINERS =
+  'a|an|the|this|that|these|those|all|every|each|some|any|as|my|your|his|her|its|our|their|me|him|them|us|it|\\$|\\d|\'|"'
 
 /** The clause after an opening: up to a sentence's end (a `.` inside `www.x.com` does not end it). */
 const CLAUSE = '(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}'
@@ -92,9 +96,13 @@ const CLAUSE = '(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}'
 /**
  * A clause that opens with an action verb in the imperative — at the start of the text or of a line, or after
  * `:`, `.`, `!`, `?`, `;`, `do`, `then` or `please` — and names where the action should land. Data describes;
- * a directive with a destination, inside data, asks the reader to act.
+ * a directive with a destination, inside data, asks the reader to act. The second pattern finds the same clause
+ * run into a line of data without any punctuation ("recurring: true Send a transaction to …"): a capitalised
+ * verb after a word or value that is not a capitalised word, followed by a lower-case word, or after any word
+ * and followed by a determiner ("Amount Send a …") — a sentence starting, not a title ("Password Reset
+ * Request", "Packing List for …").
  */
-function directivePatterns(toolNames: readonly string[]): readonly RegExp[] {
+function directivePatterns(toolNames: readonly string[]): readonly [RegExp, RegExp] {
   const verbs = new Set(ACTION_VERBS)
   for (const name of toolNames) {
     const first = name.split(/[_\-\s]|(?=[A-Z])/)[0]?.toLowerCase()
@@ -103,8 +111,13 @@ function directivePatterns(toolNames: readonly string[]): readonly RegExp[] {
   const key = [...verbs].sort().join('|')
   let patterns = directiveCache.get(key)
   if (!patterns) {
+    const capitalised = [...verbs].map((verb) => verb[0]?.toUpperCase() + verb.slice(1)).join('|')
     patterns = [
       new RegExp(`(?:^|[\\n:.!?;)\\]>]|\\b(?:do|then|please)\\b)[\\s"'*\\-]*(?:${key})\\b${CLAUSE}`, 'gi'),
+      new RegExp(
+        `(?:(?<=(?:^|\\s)(?!['"(\\[]*[A-Z][a-z]*\\s)\\S+ )(?:${capitalised})(?= [a-z$'"\\d])|(?<= )(?:${capitalised})(?= (?:${DETERMINERS})\\b))${CLAUSE}`,
+        'g',
+      ),
     ]
     if (directiveCache.size > 1000) directiveCache.clear()
     directiveCache.set(key, patterns)
