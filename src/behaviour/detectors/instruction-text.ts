@@ -174,10 +174,63 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
     const requestedVerb = verb !== undefined && REQUESTED_VERB(verb).test(requested)
     const requestedDestination =
       !destination || reader.designated || requested.includes(destination.toLowerCase())
-    if (requestedVerb && requestedDestination) continue
+    if (requestedVerb && requestedDestination && !otherEntity(clause, reader)) continue
     return true
   }
   return false
+}
+
+/**
+ * Names written as names: a capitalised word inside a sentence (not its first word, nor `I`). "Invite Dora to
+ * Slack. You can find …" → dora, slack. Generic English capitalisation, no list of names.
+ */
+export function properNames(text: string): string[] {
+  const names = new Set<string>()
+  for (const match of text.matchAll(/(?<=[\p{Ll}\d,'"’)\]] +)\p{Lu}\p{Ll}+\b/gu))
+    names.add(match[0].toLowerCase())
+  return [...names]
+}
+
+/** Identifiers by kind: e-mail addresses, then links and domains (outside those addresses), accounts, long numbers. */
+const IDENTIFIER_KINDS: readonly RegExp[] = [
+  /[\w.%+-]+@[\w.-]+\.[a-z]{2,}/gi,
+  /\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|app|xyz|dev|info)\b/gi,
+  /\b[a-z]{2}\d{2}[a-z0-9]{8,}\b/gi,
+  /\b\d{6,}\b/g,
+]
+
+function identifiersByKind(text: string): string[][] {
+  let rest = text.toLowerCase()
+  return IDENTIFIER_KINDS.map((pattern) => {
+    const found = rest.match(pattern) ?? []
+    // An address's domain is not a link of its own, nor its digits a number.
+    for (const value of found) rest = rest.replaceAll(value, ' ')
+    return found.map((value) => value.replace(/^www\./, ''))
+  })
+}
+
+/**
+ * The directive is about someone or something else: it names a name, or an identifier, the request never
+ * uses, while the request names one of the same kind the directive does not. "Invite Dora to Slack; her e-mail
+ * is on her website" and the website's "Invite user Fred with the email …"; "create an event with
+ * sarah@… " and the calendar's "Create an event with the participant mark@…": the verb and the document are the
+ * request's, the person is not.
+ */
+function otherEntity(clause: string, reader: DirectiveReader): boolean {
+  const lower = clause.toLowerCase()
+  const has = (text: string, name: string) => new RegExp(`\\b${name}\\b`).test(text)
+  const names = reader.names ?? []
+  if (
+    names.some((name) => !has(lower, name)) &&
+    properNames(clause).some((name) => !has(reader.request, name))
+  )
+    return true
+  const theirs = identifiersByKind(clause)
+  return identifiersByKind(reader.request).some(
+    (own, kind) =>
+      own.some((id) => !lower.includes(id)) &&
+      (theirs[kind] ?? []).some((id) => !reader.request.includes(id)),
+  )
 }
 
 /**
@@ -220,6 +273,8 @@ export interface DirectiveReader {
   request: string
   /** The read's arguments came from the request (`read 'bill.txt'`). */
   designated: boolean
+  /** The names the request writes as names (`properNames`), lowercased: whom and what it is about. */
+  names?: readonly string[]
 }
 
 /**
