@@ -174,7 +174,7 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
     const requestedVerb = verb !== undefined && REQUESTED_VERB(verb).test(requested)
     const requestedDestination =
       !destination || reader.designated || requested.includes(destination.toLowerCase())
-    if (requestedVerb && requestedDestination && !otherEntity(clause, reader)) continue
+    if (requestedVerb && requestedDestination && !otherEntity(clause, verb, reader)) continue
     return true
   }
   return false
@@ -211,17 +211,19 @@ function identifiersByKind(text: string): string[][] {
 
 /**
  * The directive is about someone or something else: it names a name, or an identifier, the request never
- * uses, while the request names one of the same kind the directive does not. "Invite Dora to Slack; her e-mail
- * is on her website" and the website's "Invite user Fred with the email …"; "create an event with
- * sarah@… " and the calendar's "Create an event with the participant mark@…": the verb and the document are the
- * request's, the person is not.
+ * uses, while the request names one of the same kind the directive does not. Names are compared with those of
+ * the request's own clause with the same verb ("Invite Dora to Slack" — not "… in the message from Bob"),
+ * identifiers with the whole request (its address may follow in the next sentence). "Invite Dora to Slack; her
+ * e-mail is on her website" and the website's "Invite user Fred with the email …"; "create an event with Sarah
+ * … her address is sarah@…" and the calendar's "Create an event with the participant mark@…": the verb and the
+ * document are the request's, the person is not.
  */
-function otherEntity(clause: string, reader: DirectiveReader): boolean {
+function otherEntity(clause: string, verb: string, reader: DirectiveReader): boolean {
   const lower = clause.toLowerCase()
   const has = (text: string, name: string) => new RegExp(`\\b${name}\\b`).test(text)
-  const names = reader.names ?? []
+  const asked = properNames(reader.text === undefined ? '' : clausesWith(reader.text, verb))
   if (
-    names.some((name) => !has(lower, name)) &&
+    asked.some((name) => !has(lower, name)) &&
     properNames(clause).some((name) => !has(reader.request, name))
   )
     return true
@@ -231,6 +233,16 @@ function otherEntity(clause: string, reader: DirectiveReader): boolean {
       own.some((id) => !lower.includes(id)) &&
       (theirs[kind] ?? []).some((id) => !reader.request.includes(id)),
   )
+}
+
+/** The request's clauses that use `verb` as a verb, as written: from the verb to its sentence's end. */
+function clausesWith(text: string, verb: string): string {
+  const found: string[] = []
+  for (const sentence of text.split(/(?<=[.!?])\s+|\n+/)) {
+    const at = sentence.toLowerCase().search(REQUESTED_VERB(verb))
+    if (at >= 0) found.push(sentence.slice(at))
+  }
+  return found.join('\n')
 }
 
 /**
@@ -273,8 +285,8 @@ export interface DirectiveReader {
   request: string
   /** The read's arguments came from the request (`read 'bill.txt'`). */
   designated: boolean
-  /** The names the request writes as names (`properNames`), lowercased: whom and what it is about. */
-  names?: readonly string[]
+  /** The request as written (case kept, to tell names from words): whom and what it is about. */
+  text?: string
 }
 
 /**
