@@ -90,14 +90,21 @@ const directiveCache = new Map<string, readonly [RegExp, RegExp]>()
 const DETERMINERS =
   'a|an|the|this|that|these|those|all|every|each|some|any|as|my|your|his|her|its|our|their|me|him|them|us|it|\\$|\\d|\'|"'
 
+/**
+ * Words that lead into an imperative, besides punctuation: "do", "then", "please", "kindly", and the reader
+ * addressed — "could you send …", "we need you to send …", "you must send …". Generic English.
+ */
+const OPENERS =
+  'do|then|please|kindly|you(?:\\s+(?:must|should|need\\s+to|have\\s+to|are\\s+to|will|can|could|would))?(?:\\s+to)?'
+
 /** The clause after an opening: up to a sentence's end (a `.` inside `www.x.com` does not end it). */
 const CLAUSE = '(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}'
 
 /**
  * A clause that opens with an action verb in the imperative — at the start of the text or of a line, or after
- * `:`, `.`, `!`, `?`, `;`, `do`, `then` or `please` — and names where the action should land. Data describes;
- * a directive with a destination, inside data, asks the reader to act. The second pattern finds the same clause
- * run into a line of data without any punctuation ("recurring: true Send a transaction to …"): a capitalised
+ * `:`, `.`, `!`, `?`, `;`, or the `OPENERS` ("please", "could you", "we need you to") — and names where the action
+ * should land. Data describes; a directive with a destination, inside data, asks the reader to act. The second
+ * pattern finds the same clause run into a line of data without any punctuation ("recurring: true Send a transaction to …"): a capitalised
  * verb after a word or value that is not a capitalised word, followed by a lower-case word, or after any word
  * and followed by a determiner ("Amount Send a …") — a sentence starting, not a title ("Password Reset
  * Request", "Packing List for …").
@@ -113,7 +120,7 @@ function directivePatterns(toolNames: readonly string[]): readonly [RegExp, RegE
   if (!patterns) {
     const capitalised = [...verbs].map((verb) => verb[0]?.toUpperCase() + verb.slice(1)).join('|')
     patterns = [
-      new RegExp(`(?:^|[\\n:.!?;)\\]>]|\\b(?:do|then|please)\\b)[\\s"'*\\-]*(?:${key})\\b${CLAUSE}`, 'gi'),
+      new RegExp(`(?:^|[\\n:.!?;)\\]>]|\\b(?:${OPENERS})\\b)[\\s"'*\\-]*(?:${key})\\b${CLAUSE}`, 'gi'),
       new RegExp(
         `(?:(?<=(?:^|\\s)(?!['"(\\[]*[A-Z][a-z]*\\s)\\S+ )(?:${capitalised})(?= [a-z$'"\\d])|(?<= )(?:${capitalised})(?= (?:${DETERMINERS})\\b))${CLAUSE}`,
         'g',
@@ -255,7 +262,7 @@ const REQUESTED_VERB = (verb: string) =>
   )
 
 /** The verb of a clause `directivePattern` matched: its first word after the opening. */
-const VERB = /^[\s"'*\-\n:.!?;)\]>]*(?:(?:do|then|please)\b[\s"'*-]*)*([a-z]+)/i
+const VERB = new RegExp(`^[\\s"'*\\-\\n:.!?;)\\]>]*(?:(?:${OPENERS})\\b[\\s"'*-]*)*([a-z]+)`, 'i')
 
 const commandPatterns = new Map<string, RegExp | null>()
 
