@@ -91,11 +91,12 @@ const DETERMINERS =
   'a|an|the|this|that|these|those|all|every|each|some|any|as|my|your|his|her|its|our|their|me|him|them|us|it|\\$|\\d|\'|"'
 
 /**
- * Words that lead into an imperative, besides punctuation: "do", "then", "please", "kindly", and the reader
- * addressed — "could you send …", "we need you to send …", "you must send …". Generic English.
+ * Words that lead into an imperative, besides punctuation: "do", "then", "please", "kindly"; the reader
+ * addressed — "could you send …", "we need you to send …"; and an obligation, whoever it is put on — "you must
+ * send …", "the assistant reading this should send …", "… is required to send …". Generic English.
  */
 const OPENERS =
-  'do|then|please|kindly|you(?:\\s+(?:must|should|need\\s+to|have\\s+to|are\\s+to|will|can|could|would))?(?:\\s+to)?'
+  'do|then|please|kindly|you(?:\\s+(?:will|can|could|would))?(?:\\s+to)?|must|should|shall|needs?\\s+to|ha(?:s|ve)\\s+to|ought\\s+to|(?:is|are)\\s+(?:required\\s+|expected\\s+|asked\\s+)?to'
 
 /** The clause after an opening: up to a sentence's end (a `.` inside `www.x.com` does not end it). */
 const CLAUSE = '(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}'
