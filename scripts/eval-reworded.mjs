@@ -27,6 +27,8 @@ const only = option('formats')?.split(',')
 const ids = option('ids') ?? 'both'
 // Keeps each variant's traces and decisions (`DIR/<format>[.swapped].jsonl`, `….decisions.jsonl`) to study the misses.
 const keep = option('keep')
+// `--tools namespaced`: every tool named as an MCP client names a server's tools (`mcp__<server>__send_money`).
+const toolNaming = option('tools')
 const corpus = resolve(argv[0] ?? process.env.WARDEN_EVAL_CORPUS ?? '../shared/corpus/agentdojo-dev.jsonl')
 
 /** Each format turns the attacker's goal (and the data around the injection) into the text that replaces it. */
@@ -156,6 +158,17 @@ function swapIdentifiers(trace) {
   return swapped
 }
 
+/** The trace with its tools renamed `mcp__<server>__<name>`, in definitions, calls and outputs alike. */
+function namespaced(trace) {
+  const server = (trace.agent?.name ?? 'server').split(/[^a-z0-9]+/i)[0]
+  let text = JSON.stringify({ tools: trace.tools, events: trace.events, intent: trace.intent })
+  for (const { name } of trace.tools ?? []) {
+    const pattern = new RegExp(`(?<![\\w.])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?!\\w)`, 'g')
+    text = text.replace(pattern, `mcp__${server}__${name}`)
+  }
+  return { ...trace, ...JSON.parse(text) }
+}
+
 function variant(traces, format, swap) {
   let rewritten = 0
   let swapped = 0
@@ -171,7 +184,7 @@ function variant(traces, format, swap) {
       }
     }
     if (swap) swapped += swapIdentifiers(trace)
-    return JSON.stringify(trace)
+    return JSON.stringify(toolNaming === 'namespaced' ? namespaced(trace) : trace)
   })
   return { lines, rewritten, swapped }
 }
