@@ -1,3 +1,5 @@
+import { ownToolName } from '../values.js'
+
 /**
  * Instruction-like text addressed to the agent inside data (a tool output, a document, a web page): the shape of
  * an indirect prompt injection. Generic English cues only — who is addressed, override language, imperative
@@ -113,7 +115,9 @@ const CLAUSE = '(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}'
 function directivePatterns(toolNames: readonly string[]): readonly [RegExp, RegExp] {
   const verbs = new Set(ACTION_VERBS)
   for (const name of toolNames) {
-    const first = name.split(/[_\-\s]|(?=[A-Z])/)[0]?.toLowerCase()
+    const first = ownToolName(name)
+      .split(/[_\-\s]|(?=[A-Z])/)[0]
+      ?.toLowerCase()
     if (first && first.length >= 3 && /^[a-z]+$/.test(first)) verbs.add(first)
   }
   const key = [...verbs].sort().join('|')
@@ -155,7 +159,9 @@ function objectPattern(toolNames: readonly string[]): RegExp | null {
   if (pattern === undefined) {
     const nouns = new Set<string>()
     for (const name of toolNames) {
-      const [, ...rest] = name.split(/[_\-\s]|(?=[A-Z])/).map((part) => part.toLowerCase())
+      const [, ...rest] = ownToolName(name)
+        .split(/[_\-\s]|(?=[A-Z])/)
+        .map((part) => part.toLowerCase())
       for (const part of rest) if (part.length >= 4 && /^[a-z]+$/.test(part)) nouns.add(part)
     }
     pattern = nouns.size ? new RegExp(`\\b(?:${[...nouns].join('|')})s?\\b`, 'i') : null
@@ -267,12 +273,16 @@ const VERB = new RegExp(`^[\\s"'*\\-\\n:.!?;)\\]>]*(?:(?:${OPENERS})\\b[\\s"'*-]
 
 const commandPatterns = new Map<string, RegExp | null>()
 
-/** One pattern per tool set: the agent's own tools named as commands ("call send_money", "send_money("). */
+/**
+ * One pattern per tool set: the agent's own tools named as commands ("call send_money", "send_money("), with or
+ * without their namespace (`mcp__bank__send_money`).
+ */
 function commandPattern(toolNames: readonly string[]): RegExp | null {
   const key = toolNames.join('|')
   let pattern = commandPatterns.get(key)
   if (pattern === undefined) {
-    const names = toolNames
+    // As the agent sees them, and without their namespace (data written for another client names them so).
+    const names = [...new Set([...toolNames, ...toolNames.map(ownToolName)])]
       .filter((name) => name.length >= 4)
       .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
     const any = names.join('|')
