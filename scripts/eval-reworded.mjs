@@ -12,7 +12,7 @@
 // The agents' calls are those of the original runs: this measures whether the judgement of the same calls
 // survives a change of wording, not how a model would react to it.
 //
-//   node scripts/eval-reworded.mjs [CORPUS] [--formats a,b] [--ids kept|swapped|both]
+//   node scripts/eval-reworded.mjs [CORPUS] [--formats a,b] [--ids kept|swapped|both] [--tools namespaced] [--keep DIR]
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -209,7 +209,8 @@ const runs = []
 for (const [name, format] of Object.entries(FORMATS)) {
   if (only && !only.includes(name)) continue
   for (const swap of ids === 'both' ? [false, true] : [ids === 'swapped']) {
-    if (!format && !swap && !only) continue // the recorded corpus itself: that is `npm run eval:dev`
+    // The recorded corpus itself is `npm run eval:dev`.
+    if (!format && !swap && !only && toolNaming !== 'namespaced') continue
     runs.push({
       name: swap ? `${name}, identifiers swapped` : name,
       key: swap ? `${name}.swapped` : name,
