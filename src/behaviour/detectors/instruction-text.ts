@@ -107,10 +107,10 @@ const CLAUSE = '(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}'
  * A clause that opens with an action verb in the imperative — at the start of the text or of a line, or after
  * `:`, `.`, `!`, `?`, `;`, or the `OPENERS` ("please", "could you", "we need you to") — and names where the action
  * should land. Data describes; a directive with a destination, inside data, asks the reader to act. The second
- * pattern finds the same clause run into a line of data without any punctuation ("recurring: true Send a transaction to …"): a capitalised
- * verb after a word or value that is not a capitalised word, followed by a lower-case word, or after any word
- * and followed by a determiner ("Amount Send a …") — a sentence starting, not a title ("Password Reset
- * Request", "Packing List for …").
+ * pattern finds the same clause run into a line of data without any punctuation ("recurring: true Send a
+ * transaction to …"): a capitalised verb after a word or value that is not a capitalised word, followed by a
+ * lower-case word, or after any word and followed by a determiner ("Amount Send a …") — a sentence starting,
+ * not a title ("Password Reset Request", "Packing List for …").
  */
 function directivePatterns(toolNames: readonly string[]): readonly [RegExp, RegExp] {
   const verbs = new Set(ACTION_VERBS)
