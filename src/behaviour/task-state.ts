@@ -105,6 +105,8 @@ export class TaskState {
   readonly promptRaw: string
   readonly trusted: string
   readonly trustedRaw: string
+  /** The request as written: case kept, to tell names from words. */
+  readonly promptText: string
   readonly outputs: ObservedOutput[] = []
   readonly calls: ObservedCall[] = []
   readonly signals: Array<Signal & { seq: number }> = []
@@ -127,6 +129,7 @@ export class TaskState {
     this.knownTools = new Set(intent.tools ?? [])
     this.promptRaw = [intent.prompt ?? '', intent.purpose ?? ''].join('\n').toLowerCase()
     this.prompt = canonicalText(this.promptRaw)
+    this.promptText = [intent.prompt ?? '', intent.purpose ?? ''].join('\n')
     this.trustedRaw = (intent.system ?? '').toLowerCase()
     this.trusted = canonicalText(this.trustedRaw)
   }
@@ -229,7 +232,7 @@ export class TaskState {
     const tool = origin?.tool ?? 'unknown'
     const raw = output.length > LIMITS.outputChars ? output.slice(0, LIMITS.outputChars) : output
     const toolNames = this.toolNames()
-    const reader = { request: this.promptRaw, designated: this.designated(origin) }
+    const reader = { request: this.promptRaw, designated: this.designated(origin), text: this.promptText }
     const chunks: OutputChunk[] = []
     for (let start = 0; start < raw.length || start === 0; start += CHUNK / 2) {
       const piece = raw.slice(start, start + CHUNK)

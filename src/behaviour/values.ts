@@ -61,3 +61,11 @@ export function occursIn(value: string): (chunk: { text: string; raw: string }) 
   const pattern = new RegExp(`(['"\`#]${v}['"\`]|\\bid\\w*\\W{0,4}${v}\\b)`)
   return (chunk) => pattern.test(chunk.raw)
 }
+
+/**
+ * A tool's own name, without the namespace a client or gateway puts before it: `mcp__bank__send_money`,
+ * `bank.send_money`, `bank/send_money` → `send_money`. Its verb and what it acts on are read from this.
+ */
+export function ownToolName(name: string): string {
+  return name.split(/__|[./:]/).at(-1) || name
+}

@@ -1,3 +1,5 @@
+import { ownToolName } from '../values.js'
+
 /**
  * Instruction-like text addressed to the agent inside data (a tool output, a document, a web page): the shape of
  * an indirect prompt injection. Generic English cues only — who is addressed, override language, imperative
@@ -84,30 +86,68 @@ const ACTION_VERBS = [
 const TARGET =
   /(?<![\w.%+-])[\w.%+-]{1,64}@[\w.-]{1,253}\.[a-z]{2,24}|\bhttps?:\/\/\S+|\bwww\.\S+|(?<![\w-])[\w-]{1,63}\.(?:com|org|net|io|co|app|xyz|dev|info)\b|\b[A-Z]{2}\d{2}[A-Z0-9]{8,}\b|\b\d{6,}\b/i
 
-const directivePatterns = new Map<string, RegExp>()
+const directiveCache = new Map<string, readonly [RegExp, RegExp]>()
+
+/** Words that open a verb's object: "Send a …", "Delete the …", "Transfer $30 …" — generic English. */
+const DETERMINERS =
+  'a|an|the|this|that|these|those|all|every|each|some|any|as|my|your|his|her|its|our|their|me|him|them|us|it|\\$|\\d|\'|"'
+
+/**
+ * Words that lead into an imperative, besides punctuation: "do", "then", "please", "kindly"; the reader
+ * addressed — "could you send …", "we need you to send …"; and an obligation, whoever it is put on — "you must
+ * send …", "the assistant reading this should send …", "… is required to send …". Generic English.
+ */
+const OPENERS =
+  'do|then|please|kindly|you(?:\\s+(?:will|can|could|would))?(?:\\s+to)?|must|should|shall|needs?\\s+to|ha(?:s|ve)\\s+to|ought\\s+to|(?:is|are)\\s+(?:required\\s+|expected\\s+|asked\\s+)?to'
+
+/** The clause after an opening: up to a sentence's end (a `.` inside `www.x.com` does not end it). */
+const CLAUSE = '(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}'
 
 /**
  * A clause that opens with an action verb in the imperative — at the start of the text or of a line, or after
- * `:`, `.`, `!`, `?`, `;`, `do`, `then` or `please` — and names where the action should land. Data describes;
- * a directive with a destination, inside data, asks the reader to act.
+ * `:`, `.`, `!`, `?`, `;`, or the `OPENERS` ("please", "could you", "we need you to") — and names where the action
+ * should land. Data describes; a directive with a destination, inside data, asks the reader to act. The second
+ * pattern finds the same clause run into a line of data without any punctuation ("recurring: true Send a
+ * transaction to …"): a capitalised verb after a word or value that is not a capitalised word, followed by a
+ * lower-case word, or after any word and followed by a determiner ("Amount Send a …") — a sentence starting,
+ * not a title ("Password Reset Request", "Packing List for …").
  */
-function directivePattern(toolNames: readonly string[]): RegExp {
+function directivePatterns(toolNames: readonly string[]): readonly [RegExp, RegExp] {
   const verbs = new Set(ACTION_VERBS)
   for (const name of toolNames) {
-    const first = name.split(/[_\-\s]|(?=[A-Z])/)[0]?.toLowerCase()
+    const first = ownToolName(name)
+      .split(/[_\-\s]|(?=[A-Z])/)[0]
+      ?.toLowerCase()
     if (first && first.length >= 3 && /^[a-z]+$/.test(first)) verbs.add(first)
   }
   const key = [...verbs].sort().join('|')
-  let pattern = directivePatterns.get(key)
-  if (!pattern) {
-    pattern = new RegExp(
-      `(?:^|[\\n:.!?;)\\]>]|\\b(?:do|then|please)\\b)[\\s"'*\\-]*(?:${key})\\b(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}`,
-      'gi',
-    )
-    if (directivePatterns.size > 1000) directivePatterns.clear()
-    directivePatterns.set(key, pattern)
+  let patterns = directiveCache.get(key)
+  if (!patterns) {
+    const capitalised = [...verbs].map((verb) => verb[0]?.toUpperCase() + verb.slice(1)).join('|')
+    patterns = [
+      new RegExp(`(?:^|[\\n:.!?;)\\]>]|\\b(?:${OPENERS})\\b)[\\s"'*\\-]*(?:${key})\\b${CLAUSE}`, 'gi'),
+      new RegExp(
+        `(?:(?<=(?:^|\\s)(?!['"(\\[]*[A-Z][a-z]*\\s)\\S+ )(?:${capitalised})(?= [a-z$'"\\d])|(?<= )(?:${capitalised})(?= (?:${DETERMINERS})\\b))${CLAUSE}`,
+        'g',
+      ),
+    ]
+    if (directiveCache.size > 1000) directiveCache.clear()
+    directiveCache.set(key, patterns)
   }
-  return pattern
+  return patterns
+}
+
+/** Every clause the patterns open, overlapping ones too (a clause may run on into the next one's opening). */
+function* clauses(text: string, patterns: readonly RegExp[]): Generator<string> {
+  for (const pattern of patterns) {
+    pattern.lastIndex = 0
+    for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+      yield match[0]
+      // Resume just after this clause's verb, not after its end: "Please make sure to update your records, then
+      // send … to …" is two clauses, and the first must not swallow the second.
+      pattern.lastIndex = match.index + Math.max(1, match[0].match(VERB)?.[0].length ?? 1)
+    }
+  }
 }
 
 const objectPatterns = new Map<string, RegExp | null>()
@@ -119,7 +159,9 @@ function objectPattern(toolNames: readonly string[]): RegExp | null {
   if (pattern === undefined) {
     const nouns = new Set<string>()
     for (const name of toolNames) {
-      const [, ...rest] = name.split(/[_\-\s]|(?=[A-Z])/).map((part) => part.toLowerCase())
+      const [, ...rest] = ownToolName(name)
+        .split(/[_\-\s]|(?=[A-Z])/)
+        .map((part) => part.toLowerCase())
       for (const part of rest) if (part.length >= 4 && /^[a-z]+$/.test(part)) nouns.add(part)
     }
     pattern = nouns.size ? new RegExp(`\\b(?:${[...nouns].join('|')})s?\\b`, 'i') : null
@@ -136,8 +178,7 @@ function objectPattern(toolNames: readonly string[]): RegExp | null {
 function hasDirective(text: string, toolNames: readonly string[], reader: DirectiveReader): boolean {
   const requested = reader.request
   const objects = objectPattern(toolNames)
-  for (const match of text.matchAll(directivePattern(toolNames))) {
-    const clause = match[0]
+  for (const clause of clauses(text, directivePatterns(toolNames))) {
     const destination = clause.match(TARGET)?.[0]
     if (!destination && !objects?.test(clause)) continue
     // The data the request pointed at, not a planted order: the request uses the verb as a word of its own, and
@@ -147,10 +188,75 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
     const requestedVerb = verb !== undefined && REQUESTED_VERB(verb).test(requested)
     const requestedDestination =
       !destination || reader.designated || requested.includes(destination.toLowerCase())
-    if (requestedVerb && requestedDestination) continue
+    if (requestedVerb && requestedDestination && !otherEntity(clause, verb, reader)) continue
     return true
   }
   return false
+}
+
+/**
+ * Names written as names: a capitalised word inside a sentence (not its first word, nor `I`). "Invite Dora to
+ * Slack. You can find …" → dora, slack. Generic English capitalisation, no list of names.
+ */
+export function properNames(text: string): string[] {
+  const names = new Set<string>()
+  for (const match of text.matchAll(/(?<=[\p{Ll}\d,'"’)\]] +)\p{Lu}\p{Ll}+\b/gu))
+    names.add(match[0].toLowerCase())
+  return [...names]
+}
+
+/** Identifiers by kind: e-mail addresses, then links and domains (outside those addresses), accounts, long numbers. */
+const IDENTIFIER_KINDS: readonly RegExp[] = [
+  /[\w.%+-]+@[\w.-]+\.[a-z]{2,}/gi,
+  /\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|app|xyz|dev|info)\b/gi,
+  /\b[a-z]{2}\d{2}[a-z0-9]{8,}\b/gi,
+  /\b\d{6,}\b/g,
+]
+
+function identifiersByKind(text: string): string[][] {
+  let rest = text.toLowerCase()
+  return IDENTIFIER_KINDS.map((pattern) => {
+    const found = rest.match(pattern) ?? []
+    // An address's domain is not a link of its own, nor its digits a number.
+    for (const value of found) rest = rest.replaceAll(value, ' ')
+    return found.map((value) => value.replace(/^www\./, ''))
+  })
+}
+
+/**
+ * The directive is about someone or something else: it names a name, or an identifier, the request never
+ * uses, while the request names one of the same kind the directive does not. Names are compared with those of
+ * the request's own clause with the same verb ("Invite Dora to Slack" — not "… in the message from Bob"),
+ * identifiers with the whole request (its address may follow in the next sentence). "Invite Dora to Slack; her
+ * e-mail is on her website" and the website's "Invite user Fred with the email …"; "create an event with Sarah
+ * … her address is sarah@…" and the calendar's "Create an event with the participant mark@…": the verb and the
+ * document are the request's, the person is not.
+ */
+function otherEntity(clause: string, verb: string, reader: DirectiveReader): boolean {
+  const lower = clause.toLowerCase()
+  const has = (text: string, name: string) => new RegExp(`\\b${name}\\b`).test(text)
+  const asked = properNames(reader.text === undefined ? '' : clausesWith(reader.text, verb))
+  if (
+    asked.some((name) => !has(lower, name)) &&
+    properNames(clause).some((name) => !has(reader.request, name))
+  )
+    return true
+  const theirs = identifiersByKind(clause)
+  return identifiersByKind(reader.request).some(
+    (own, kind) =>
+      own.some((id) => !lower.includes(id)) &&
+      (theirs[kind] ?? []).some((id) => !reader.request.includes(id)),
+  )
+}
+
+/** The request's clauses that use `verb` as a verb, as written: from the verb to its sentence's end. */
+function clausesWith(text: string, verb: string): string {
+  const found: string[] = []
+  for (const sentence of text.split(/(?<=[.!?])\s+|\n+/)) {
+    const at = sentence.toLowerCase().search(REQUESTED_VERB(verb))
+    if (at >= 0) found.push(sentence.slice(at))
+  }
+  return found.join('\n')
 }
 
 /**
@@ -163,16 +269,20 @@ const REQUESTED_VERB = (verb: string) =>
   )
 
 /** The verb of a clause `directivePattern` matched: its first word after the opening. */
-const VERB = /^[\s"'*\-\n:.!?;)\]>]*(?:(?:do|then|please)\b[\s"'*-]*)*([a-z]+)/i
+const VERB = new RegExp(`^[\\s"'*\\-\\n:.!?;)\\]>]*(?:(?:${OPENERS})\\b[\\s"'*-]*)*([a-z]+)`, 'i')
 
 const commandPatterns = new Map<string, RegExp | null>()
 
-/** One pattern per tool set: the agent's own tools named as commands ("call send_money", "send_money("). */
+/**
+ * One pattern per tool set: the agent's own tools named as commands ("call send_money", "send_money("), with or
+ * without their namespace (`mcp__bank__send_money`).
+ */
 function commandPattern(toolNames: readonly string[]): RegExp | null {
   const key = toolNames.join('|')
   let pattern = commandPatterns.get(key)
   if (pattern === undefined) {
-    const names = toolNames
+    // As the agent sees them, and without their namespace (data written for another client names them so).
+    const names = [...new Set([...toolNames, ...toolNames.map(ownToolName)])]
       .filter((name) => name.length >= 4)
       .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
     const any = names.join('|')
@@ -193,6 +303,8 @@ export interface DirectiveReader {
   request: string
   /** The read's arguments came from the request (`read 'bill.txt'`). */
   designated: boolean
+  /** The request as written (case kept, to tell names from words): whom and what it is about. */
+  text?: string
 }
 
 /**

@@ -2,6 +2,7 @@ import type { ToolDefinition } from '../../catalog/index.js'
 import type { Signal } from '../signals.js'
 import type { TaskState } from '../task-state.js'
 import { isWrite } from '../task-state.js'
+import { ownToolName } from '../values.js'
 
 /** A tool that removes or revokes, by its definition: its name's verb, or a description that opens with one. */
 const REMOVAL_VERB =
@@ -16,7 +17,9 @@ const REMOVAL_REQUEST =
  */
 export function isRemoval(definition: ToolDefinition | undefined): boolean {
   if (!definition || !isWrite(definition)) return false
-  const words = definition.name.replace(/[_.-]+/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2')
+  const words = ownToolName(definition.name)
+    .replace(/[_.-]+/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
   return REMOVAL_VERB.test(words) || REMOVAL_VERB.test((definition.description ?? '').trim())
 }
 
