@@ -207,8 +207,8 @@ export function properNames(text: string): string[] {
 
 /** Identifiers by kind: e-mail addresses, then links and domains (outside those addresses), accounts, long numbers. */
 const IDENTIFIER_KINDS: readonly RegExp[] = [
-  /[\w.%+-]+@[\w.-]+\.[a-z]{2,}/gi,
-  /\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|app|xyz|dev|info)\b/gi,
+  /(?<![\w.%+-])[\w.%+-]{1,64}@[\w.-]{1,253}\.[a-z]{2,24}/gi,
+  /(?<![\w.-])[\w-]{1,63}(?:\.[\w-]{1,63}){0,126}\.(?:com|org|net|io|co|app|xyz|dev|info)\b/gi,
   /\b[a-z]{2}\d{2}[a-z0-9]{8,}\b/gi,
   /\b\d{6,}\b/g,
 ]
