@@ -30,7 +30,10 @@ export class Fingerprinter {
 
   /** The fingerprint of a value as provenance compares it (`canonical`); short ids carry a `#` mark. */
   of(value: string): string {
-    const c = canonical(value)
+    return this.ofCanonical(canonical(value))
+  }
+
+  private ofCanonical(c: string): string {
     const marked = c.length < SHORT ? `#${c}` : c
     let print = this.memo.get(marked)
     if (print === undefined) {
@@ -45,11 +48,14 @@ export class Fingerprinter {
   ofText(raw: string): Set<string> {
     const prints = new Set<string>()
     const add = (value: string) => {
-      if (prints.size < MAX_PRINTS && canonical(value).length >= SHORT) prints.add(this.of(value))
+      if (prints.size >= MAX_PRINTS) return
+      const c = canonical(value)
+      if (c.length >= SHORT) prints.add(this.ofCanonical(c))
     }
     const tokens = raw
       .split(/[\s,;()[\]{}<>"'`|]+/)
-      .map((token) => token.replace(/^[.:!?*]+|[.:!?*]+$/g, ''))
+      // Trailing punctuation off; the lookbehind keeps a long run linear (values.ts).
+      .map((token) => token.replace(/^[.:!?*]+|(?<![.:!?*])[.:!?*]+$/g, ''))
       .filter(Boolean)
     for (const [i, token] of tokens.entries()) {
       add(token)

@@ -9,7 +9,7 @@ export function canonical(value: string): string {
     .replace(/^(mailto:|[a-z][a-z0-9+.-]*:\/\/)/, '')
     .replace(/^www\./, '')
     .replace(/[\s_-]+/g, '')
-    .replace(/\/+$/, '')
+    .replace(/(?<!\/)\/+$/, '')
 }
 
 /*

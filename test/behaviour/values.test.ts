@@ -29,9 +29,13 @@ describe('reading identifiers out of tool outputs', () => {
   // An attacker who writes a tool output must not be able to hold the event loop (every session's decisions)
   // with text built to make a backtracking pattern quadratic. 256 KB each: quadratic takes minutes, linear
   // milliseconds, so the test's own time limit is the check.
-  const hostile = ['.', 'a', 'a.', '1', 'ab-', 'a+', ' ', '\t', 'a-', 'x@', 'send ', 'a_'].map((unit) =>
-    unit.repeat(Math.ceil(262_144 / unit.length)),
-  )
+  const hostile = [
+    ...['.', 'a', 'a.', '1', 'ab-', 'a+', ' ', '\t', 'a-', 'x@', 'send ', 'a_'].map((unit) =>
+      unit.repeat(Math.ceil(262_144 / unit.length)),
+    ),
+    // A run inside one token, between two letters.
+    ...['.', '/', '-', '_', '\n', '@'].map((run) => `a${run.repeat(262_144)}b`),
+  ]
 
   it('reads hostile outputs in linear time', () => {
     const prints = new Fingerprinter()
