@@ -354,15 +354,10 @@ export class Gateway {
         await decided.onDisk
       }
     }
-    /** Decides a request; anything but allow is answered with the decision's error, once it is on disk. */
+    /** Decides a request and enforces the decision. */
     const allow = async (request: ToolRequest): Promise<Decided> => {
       const caller = await session.current()
-      const decided = this.onDisk(caller, await this.pipeline.decide(caller, request, { until: 'commit' }))
-      if (decided.decision.effect !== 'allow') {
-        await decided.onDisk
-        throw decisionError(decided.decision)
-      }
-      return decided
+      return this.enforce(caller, await this.pipeline.decide(caller, request, { until: 'commit' }))
     }
 
     server.setRequestHandler(ListToolsRequestSchema, async () => {
@@ -391,11 +386,7 @@ export class Gateway {
           decision = await this.pipeline.decide(current, call, { call: decision.call, until: 'commit' })
         }
       }
-      const decided = this.onDisk(caller, decision)
-      if (decision.effect !== 'allow') {
-        await decided.onDisk
-        throw decisionError(decision)
-      }
+      const decided = await this.enforce(caller, decision)
       let result: CallToolResult
       try {
         // Only the name and the decided arguments go upstream.
@@ -527,12 +518,17 @@ export class Gateway {
   }
 
   /**
-   * The decision with the flush of every record made so far (its own included): its handler is attached at
-   * once, so a failed flush cannot go unhandled while the upstream call runs; whoever answers awaits it.
+   * Enforces a committed decision. Allowed: the decision with the flush of every record made so far, its own
+   * included (its handler attached at once, so a failed flush cannot go unhandled while the upstream call runs;
+   * whoever answers awaits it). Anything else: the decision's error, once its record is on disk.
    */
-  private onDisk(caller: AuthenticatedTask, decision: Decision): Decided {
+  private async enforce(caller: AuthenticatedTask, decision: Decision): Promise<Decided> {
     const onDisk = this.chain.onDisk()
     onDisk.catch(() => undefined)
+    if (decision.effect !== 'allow') {
+      await onDisk
+      throw decisionError(decision)
+    }
     return { caller, decision, onDisk }
   }
 
