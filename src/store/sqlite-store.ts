@@ -171,7 +171,10 @@ export class SqliteStore implements Store {
       this.wal ??= open(`${this.file}-wal`, 'r')
       await (await this.wal).datasync()
     } catch (cause) {
+      // The next flush opens the file again (a handle that failed is not trusted twice).
+      const failed = this.wal
       this.wal = undefined
+      failed?.then((handle) => handle.close()).catch(() => undefined)
       throw new WardenError('STORE_UNAVAILABLE', 'the store could not flush its log to disk', { cause })
     }
   }
