@@ -294,7 +294,8 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     ),
   )
   chain.onAppend((events) => {
-    // Signals raised outside the detectors (credential reuse, …) weigh on the task's risk; closed tasks are forgotten.
+    // Signals raised outside the detectors (credential reuse, …) weigh on the task's risk; records of calls and
+    // results observed live give their evidence a place; closed tasks are forgotten.
     for (const event of events) {
       if (event.task === null) continue
       if (event.kind === 'signal') {
@@ -315,6 +316,11 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
             refs: body.refs ?? [],
           },
         })
+      } else if (event.kind === 'tool.call' || event.kind === 'tool.result') {
+        // Observed live before it had a place in the chain: evidence names its record from now on.
+        const call = (event.body as { call?: unknown }).call
+        if (typeof call === 'string')
+          behaviour.observe({ kind: 'recorded', seq: event.seq, task: event.task, call, event: event.kind })
       } else if (event.kind === 'task.close') {
         behaviour.forget(event.task)
       }

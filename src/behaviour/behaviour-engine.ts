@@ -91,6 +91,9 @@ export class BehaviourEngine implements BehaviourAnalyzer {
         return
       case 'signal':
         this.state(event.task)?.observeSignal(event.seq, event.signal)
+        return
+      case 'recorded':
+        this.state(event.task)?.locate(event.event, event.call, event.seq)
     }
   }
 

@@ -100,6 +100,11 @@ export type BehaviourEvent =
   /** A call's decision: an allowed call's targets join the agent's baseline. `agent`: the SPIFFE ID or name. */
   | { kind: 'decision'; seq: number; task: string; call: string; effect: string; agent: string }
   | { kind: 'signal'; seq: number; task: string; signal: Signal }
+  /**
+   * A call or its result observed live (before it had a place in the chain) was committed at `seq`: evidence
+   * that names it from now on names that record.
+   */
+  | { kind: 'recorded'; seq: number; task: string; call: string; event: 'tool.call' | 'tool.result' }
 
 /** An analyzer with no detectors: no signals, zero risk. */
 export const noBehaviour: BehaviourAnalyzer = {

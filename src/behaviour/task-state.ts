@@ -265,6 +265,13 @@ export class TaskState {
     })
   }
 
+  /** A call, or its output, observed before it was committed: its chain record is `seq`. */
+  locate(event: 'tool.call' | 'tool.result', call: string, seq: number): void {
+    const observed =
+      event === 'tool.call' ? this.callOf(call) : this.outputs.findLast((output) => output.call === call)
+    if (observed && observed.seq === 0) observed.seq = seq
+  }
+
   /** Records a signal raised outside the detectors (credential reuse, delegation). */
   observeSignal(seq: number, signal: Signal): void {
     // Bounded like the rest of the state: the oldest signal goes first (its weight has decayed the most).

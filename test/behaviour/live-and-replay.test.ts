@@ -98,6 +98,21 @@ describe('behaviour in live decisions, and replay agreeing with them', () => {
     expect(send?.effect).toBe('deny')
     expect(send?.signals.map((s) => s.kind)).toContain('untrusted_provenance')
     expect(send?.reasons).toContain('baseline.cedar#deny-critical-signal')
+
+    // The evidence names the chain record of the output that planted the recipient, not a placeholder.
+    const events = async (kind: string) =>
+      (
+        (await (await t.request('GET', `/v1/events?kind=${kind}`)).json()) as {
+          events: Array<{ seq: number; body: Record<string, unknown> }>
+        }
+      ).events
+    const [output] = await events('tool.result')
+    const denied = (await events('decision')).find((e) => e.body.call === send?.call)
+    const signal = ((denied?.body.signals ?? []) as Array<{ kind: string; evidence: number[] }>).find(
+      (s) => s.kind === 'untrusted_provenance',
+    )
+    expect(output?.seq).toBeGreaterThan(0)
+    expect(signal?.evidence).toEqual([output?.seq])
   })
 
   it('allows the twin whose principal asked for that recipient', async () => {
