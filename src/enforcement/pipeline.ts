@@ -267,18 +267,20 @@ export class Pipeline {
       tool: tool?.digest ?? request.action,
       args,
     })
-    const approved =
-      options.approved !== true && tool ? await this.approvals.findApproved(callDigest) : undefined
-    let policy: PolicyDecision = judge(
-      this.engine,
-      this.validator,
-      approved ? { ...facts, approved: true } : facts,
-    )
+    let policy: PolicyDecision = judge(this.engine, this.validator, facts)
     let approval: string | undefined
-    if (approved && policy.effect === 'allow') {
+    // A human's approval of this exact call is looked for only where the call is not allowed without one.
+    const approved =
+      policy.effect !== 'allow' && options.approved !== true && tool
+        ? await this.approvals.findApproved(callDigest)
+        : undefined
+    if (approved) {
+      const withApproval = judge(this.engine, this.validator, { ...facts, approved: true })
       // INVARIANT: single use — a concurrent identical call that loses the race is decided without it.
-      if (await this.approvals.consume(callDigest)) approval = approved.id
-      else policy = judge(this.engine, this.validator, facts)
+      if (withApproval.effect === 'allow' && (await this.approvals.consume(callDigest))) {
+        policy = withApproval
+        approval = approved.id
+      }
     }
     const refused = policy.effect === 'escalate' ? await this.approvals.findDenied(callDigest) : undefined
     if (refused) {

@@ -1,4 +1,4 @@
-import { type FileHandle, open } from 'node:fs/promises'
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { WardenError } from '../kernel/index.js'
 import type { SqlValue, Store, TransactionOptions, WriteOptions } from './store.js'
@@ -8,6 +8,12 @@ type Statement = Database.Statement<unknown[], unknown>
 /**
  * The embedded default: one SQLite file in WAL mode. better-sqlite3 is synchronous, so every call completes
  * before it returns; transactions hold a queue so that other callers' statements never land inside them.
+ *
+ * Durability has one mechanism. SQLite runs `synchronous=NORMAL`: a commit reaches the WAL file (it survives a
+ * crash of the process) and checkpoints sync what they copy. In WAL mode the per-commit sync of the WAL file is
+ * all that separates FULL from NORMAL, so with durability `full` the store makes that sync itself: an
+ * fdatasync of the WAL file after each commit — on the event loop for a plain write or transaction, from the
+ * thread pool for a transaction whose flush is deferred (`flush()`).
  */
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const
@@ -18,22 +24,23 @@ export class SqliteStore implements Store {
   private inTransaction = false
   private closed = false
 
-  private readonly synchronous: 'FULL' | 'NORMAL'
+  /** `full`: an acknowledged write survives power loss, not only a process crash. */
+  private readonly durable: boolean
   /** The flush running now, and the one queued behind it (it covers commits the running one may not). */
   private flushing: Promise<void> | undefined
   private flushNext: Promise<void> | undefined
-  private wal: Promise<FileHandle> | undefined
+  /** The WAL file, opened for its syncs (SQLite never deletes it while this connection is open). */
+  private wal: number | undefined
 
   constructor(
     private readonly file: string,
     options: { durability?: 'full' | 'normal' } = {},
   ) {
-    this.synchronous = options.durability === 'normal' ? 'NORMAL' : 'FULL'
+    this.durable = options.durability !== 'normal' && file !== ':memory:'
     try {
       this.db = new Database(file)
       this.db.pragma('journal_mode = WAL')
-      // FULL: an acknowledged write survives power loss, not only a process crash (NORMAL: only the latter).
-      this.db.pragma(`synchronous = ${this.synchronous}`)
+      this.db.pragma('synchronous = NORMAL')
       this.db.pragma('foreign_keys = ON')
       this.db.pragma('busy_timeout = 5000')
     } catch (cause) {
@@ -78,15 +85,10 @@ export class SqliteStore implements Store {
   }
 
   run(sql: string, params: readonly SqlValue[] = [], options: WriteOptions = {}): Promise<number> {
-    if (!options.relaxed) return this.outside(() => this.prepare(sql).run(...params).changes)
     return this.outside(() => {
-      // Synchronous, so no other statement runs between the two pragmas.
-      this.db.pragma('synchronous = NORMAL')
-      try {
-        return this.prepare(sql).run(...params).changes
-      } finally {
-        this.db.pragma(`synchronous = ${this.synchronous}`)
-      }
+      const changes = this.prepare(sql).run(...params).changes
+      if (!options.relaxed) this.syncNow()
+      return changes
     })
   }
 
@@ -103,8 +105,6 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(work: (tx: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    // A deferred flush: the commit only reaches the WAL file (as NORMAL does); `flush()` makes it durable.
-    const deferred = options.flush === 'later' && this.synchronous === 'FULL'
     const run = async (): Promise<T> => {
       this.inTransaction = true
       const tx: Store = {
@@ -120,18 +120,17 @@ export class SqliteStore implements Store {
         flush: () => this.flush(),
         close: async () => {},
       }
-      // Synchronous up to BEGIN, and no other statement runs until the transaction ends: the setting is its own.
-      if (deferred) this.db.pragma('synchronous = NORMAL')
       this.exec(() => this.db.exec('BEGIN IMMEDIATE'))
       try {
         const result = await work(tx)
         this.exec(() => this.db.exec('COMMIT'))
+        // A deferred flush: the commit has reached the WAL file only; `flush()` makes it durable.
+        if (options.flush !== 'later') this.syncNow()
         return result
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK')
         throw error
       } finally {
-        if (deferred) this.db.pragma(`synchronous = ${this.synchronous}`)
         this.inTransaction = false
       }
     }
@@ -140,16 +139,11 @@ export class SqliteStore implements Store {
     return next
   }
 
-  /**
-   * In WAL mode a commit is durable once its WAL frames are: FULL syncs the WAL file at every commit, which is
-   * all that separates it from NORMAL. A deferred commit gets that same sync here, from the thread pool: an
-   * fdatasync of the WAL file (the inode SQLite writes; it is never deleted while this connection is open).
-   * Checkpoints sync the WAL and the database file themselves in both modes.
-   */
+  /** Syncs the WAL file from the thread pool; flushes are coalesced and complete in order. */
   flush(): Promise<void> {
-    if (this.synchronous === 'NORMAL' || this.file === ':memory:') return Promise.resolve()
+    if (!this.durable) return Promise.resolve()
     if (!this.flushing) {
-      const running = this.syncWal().finally(() => {
+      const running = this.syncLater().finally(() => {
         if (this.flushing === running) this.flushing = undefined
       })
       this.flushing = running
@@ -166,17 +160,46 @@ export class SqliteStore implements Store {
     return this.flushNext
   }
 
-  private async syncWal(): Promise<void> {
+  /** Syncs the WAL file before returning: the last commit is on disk (durability `full`). */
+  private syncNow(): void {
+    if (!this.durable) return
     try {
-      this.wal ??= open(`${this.file}-wal`, 'r')
-      await (await this.wal).datasync()
+      fdatasyncSync(this.walFile())
     } catch (cause) {
-      // The next flush opens the file again (a handle that failed is not trusted twice).
-      const failed = this.wal
-      this.wal = undefined
-      failed?.then((handle) => handle.close()).catch(() => undefined)
-      throw new WardenError('STORE_UNAVAILABLE', 'the store could not flush its log to disk', { cause })
+      throw this.syncFailed(cause)
     }
+  }
+
+  private syncLater(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let fd: number
+      try {
+        fd = this.walFile()
+      } catch (cause) {
+        reject(this.syncFailed(cause))
+        return
+      }
+      fdatasync(fd, (cause) => (cause ? reject(this.syncFailed(cause)) : resolve()))
+    })
+  }
+
+  private walFile(): number {
+    this.wal ??= openSync(`${this.file}-wal`, 'r')
+    return this.wal
+  }
+
+  /** A WAL handle whose sync failed is closed: the next sync opens the file again (it is not trusted twice). */
+  private syncFailed(cause: unknown): WardenError {
+    const failed = this.wal
+    this.wal = undefined
+    if (failed !== undefined) {
+      try {
+        closeSync(failed)
+      } catch {
+        // Already unusable; the error that matters is the sync's.
+      }
+    }
+    return new WardenError('STORE_UNAVAILABLE', 'the store could not flush its log to disk', { cause })
   }
 
   async close(): Promise<void> {
@@ -184,7 +207,8 @@ export class SqliteStore implements Store {
     await this.queue.catch(() => undefined)
     await this.flushing?.catch(() => undefined)
     await this.flushNext?.catch(() => undefined)
-    await (await this.wal?.catch(() => undefined))?.close().catch(() => undefined)
+    if (this.wal !== undefined) closeSync(this.wal)
+    this.wal = undefined
     this.closed = true
     this.db.pragma('wal_checkpoint(TRUNCATE)')
     this.db.close()

@@ -5,7 +5,7 @@ export type SqlValue = string | number | bigint | null | Uint8Array
 export interface WriteOptions {
   /**
    * Acknowledge once the write survives a process crash, without waiting for the disk flush (it may be lost
-   * on power loss): SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`. For short-lived,
+   * on power loss): SQLite skips its WAL sync, PostgreSQL runs `synchronous_commit=off`. For short-lived,
    * high-rate records such as proof `jti`s; never for the activity chain.
    */
   relaxed?: boolean
