@@ -3,7 +3,7 @@ import { detectFlows } from './detectors/flows.js'
 import { detectIntentDrift } from './detectors/intent.js'
 import { detectNovelty, habitsOf } from './detectors/novelty.js'
 import { detectProvenance } from './detectors/provenance.js'
-import { Fingerprinter, type OutputPrints } from './fingerprints.js'
+import { Fingerprinter, MAX_PRINTS, type OutputPrints } from './fingerprints.js'
 import type {
   BehaviourAnalyzer,
   BehaviourAssessment,
@@ -13,7 +13,7 @@ import type {
   Signal,
   TaskIntent,
 } from './signals.js'
-import { TaskState } from './task-state.js'
+import { plantedAt, TaskState } from './task-state.js'
 
 const WEIGHT: Record<Severity, number> = { low: 5, medium: 20, high: 50, critical: 90 }
 
@@ -161,9 +161,15 @@ export class BehaviourEngine implements BehaviourAnalyzer {
     if (!output) return undefined
     const clean = new Set<string>()
     const planted = new Set<string>()
-    for (const chunk of output.chunks)
-      for (const p of this.fingerprints.ofText(chunk.raw)) (chunk.tainted ? planted : clean).add(p)
-    for (const p of clean) planted.delete(p)
+    // Each value once, placed by the chunks that hold it whole: planted only if every one of them is tainted.
+    this.fingerprints.visit(output.raw, (print, start, end) => {
+      if (clean.has(print) || (!planted.has(print) && clean.size + planted.size >= MAX_PRINTS)) return
+      if (plantedAt(output.chunks, start, end)) planted.add(print)
+      else {
+        clean.add(print)
+        planted.delete(print)
+      }
+    })
     const labels: string[] = []
     if (output.tainted) labels.push('instructions-in-data')
     if (output.secret) labels.push('credential')

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto'
-import { canonical, embeddedIdentifiers, SHORT } from './values.js'
+import { canonical, identifierSpans, SHORT } from './values.js'
 
 /** What a tool output leaves in the chain for provenance: keyed fingerprints of the values it held, never text. */
 export interface OutputPrints {
@@ -12,7 +12,7 @@ export interface OutputPrints {
 }
 
 /** Most fingerprints kept per output (a 64 KB output would otherwise leave tens of thousands). */
-const MAX_PRINTS = 4_000
+export const MAX_PRINTS = 4_000
 
 /**
  * Keyed fingerprints (HMAC-SHA-256, 80 bits) of normalised values: a node that did not see a task can still
@@ -47,28 +47,38 @@ export class Fingerprinter {
   /** Every value a text holds, as provenance would find it: tokens, adjacent pairs, identifiers, path tails, ids. */
   ofText(raw: string): Set<string> {
     const prints = new Set<string>()
-    const add = (value: string) => {
-      if (prints.size >= MAX_PRINTS) return
+    this.visit(raw, (print) => prints.size < MAX_PRINTS && prints.add(print))
+    return prints
+  }
+
+  /**
+   * Calls `found` with the fingerprint of every value the text holds (as `ofText` lists them) and where it sits,
+   * once per occurrence: the text is read once, however long.
+   */
+  visit(raw: string, found: (print: string, start: number, end: number) => void): void {
+    const add = (value: string, start: number, end: number) => {
       const c = canonical(value)
-      if (c.length >= SHORT) prints.add(this.ofCanonical(c))
+      if (c.length >= SHORT) found(this.ofCanonical(c), start, end)
     }
-    const tokens = raw
-      .split(/[\s,;()[\]{}<>"'`|]+/)
+    const tokens: Array<{ value: string; start: number; end: number }> = []
+    for (const match of raw.matchAll(/[^\s,;()[\]{}<>"'`|]+/g)) {
       // Trailing punctuation off; the lookbehind keeps a long run linear (values.ts).
-      .map((token) => token.replace(/^[.:!?*]+|(?<![.:!?*])[.:!?*]+$/g, ''))
-      .filter(Boolean)
-    for (const [i, token] of tokens.entries()) {
-      add(token)
-      const next = tokens[i + 1]
-      if (next) add(`${token}${next}`)
-      if (token.includes('/')) add(token.split('/').filter(Boolean).slice(-2).join('/'))
+      const value = match[0].replace(/^[.:!?*]+|(?<![.:!?*])[.:!?*]+$/g, '')
+      if (value) tokens.push({ value, start: match.index, end: match.index + match[0].length })
     }
-    for (const id of embeddedIdentifiers(raw)) add(id)
+    for (const [i, token] of tokens.entries()) {
+      add(token.value, token.start, token.end)
+      const next = tokens[i + 1]
+      if (next) add(`${token.value}${next.value}`, token.start, next.end)
+      if (token.value.includes('/')) {
+        add(token.value.split('/').filter(Boolean).slice(-2).join('/'), token.start, token.end)
+      }
+    }
+    for (const id of identifierSpans(raw)) add(id.value, id.start, id.end)
     // Short ids count only where written as identifiers (values.ts `occursIn`): quoted, or after `id`.
     for (const match of raw.matchAll(/['"`#](\w{1,4})['"`]|\bid\w*\W{0,4}(\w{1,4})\b/gi)) {
       const id = match[1] ?? match[2]
-      if (id && prints.size < MAX_PRINTS) prints.add(this.of(id))
+      if (id) found(this.of(id), match.index, match.index + match[0].length)
     }
-    return prints
   }
 }

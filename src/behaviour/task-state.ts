@@ -5,8 +5,9 @@ import type { OutputPrints } from './fingerprints.js'
 import type { CallTraits, Signal } from './signals.js'
 import { canonical, canonicalText } from './values.js'
 
-/** Characters per chunk of an output (chunks overlap by half). */
-const CHUNK = 600
+/** Characters per chunk of an output (chunks overlap by half: one starts every `STRIDE` characters). */
+export const CHUNK = 600
+export const STRIDE = CHUNK / 2
 /** How many chunks on each side of one that reads as instructions are tainted with it (~±600 characters each). */
 const REACH = 2
 
@@ -15,6 +16,8 @@ export const LIMITS = { outputs: 200, outputChars: 64_000, calls: 500 } as const
 
 /** A stretch of an output, normalised, and whether it reads like instructions to the agent. */
 export interface OutputChunk {
+  /** Where the chunk starts in the output. */
+  start: number
   text: string
   /** The chunk lowercased but otherwise as written, for short values that need their delimiters. */
   raw: string
@@ -23,12 +26,30 @@ export interface OutputChunk {
   prints?: ReadonlySet<string>
 }
 
+/**
+ * Whether a value at `start`..`end` of an output sat next to planted instructions: every chunk that holds it whole
+ * is tainted (for a value longer than half a chunk, which no chunk may hold whole: every chunk it overlaps).
+ */
+export function plantedAt(chunks: readonly OutputChunk[], start: number, end: number): boolean {
+  const last = chunks.length - 1
+  let from = Math.max(0, Math.ceil((end - CHUNK) / STRIDE))
+  let to = Math.min(last, Math.floor(start / STRIDE))
+  if (from > to) {
+    from = Math.max(0, Math.floor(start / STRIDE) - 1)
+    to = Math.min(last, Math.floor((end - 1) / STRIDE))
+  }
+  for (let i = from; i <= to; i++) if (!chunks[i]?.tainted) return false
+  return true
+}
+
 /** A tool output as the detectors remember it: normalised text in overlapping chunks, each judged for instructions. */
 export interface ObservedOutput {
   seq: number
   call: string
   tool: string
   text: string
+  /** The output as written (up to `LIMITS.outputChars`); empty when only its chain record was seen. */
+  raw: string
   /** Overlapping windows of the output, so a value can be placed inside or outside planted instructions. */
   chunks: OutputChunk[]
   tainted: boolean
@@ -206,6 +227,7 @@ export class TaskState {
   observePrints(seq: number, call: string, prints: OutputPrints, labels: readonly string[]): void {
     const origin = this.callOf(call)
     const chunk = (list: string[], tainted: boolean): OutputChunk => ({
+      start: 0,
       text: '',
       raw: '',
       tainted,
@@ -217,6 +239,7 @@ export class TaskState {
       call,
       tool: origin?.tool ?? 'unknown',
       text: '',
+      raw: '',
       chunks: [chunk(prints.clean, false), chunk(prints.planted, true)],
       tainted: labels.includes('instructions-in-data') || prints.planted.length > 0,
       designated: this.designated(origin),
@@ -234,9 +257,10 @@ export class TaskState {
     const toolNames = this.toolNames()
     const reader = { request: this.promptRaw, designated: this.designated(origin), text: this.promptText }
     const chunks: OutputChunk[] = []
-    for (let start = 0; start < raw.length || start === 0; start += CHUNK / 2) {
+    for (let start = 0; start < raw.length || start === 0; start += STRIDE) {
       const piece = raw.slice(start, start + CHUNK)
       chunks.push({
+        start,
         text: canonicalText(piece),
         raw: piece.toLowerCase(),
         tainted: instructionScore(piece, toolNames, reader) >= INSTRUCTION_THRESHOLD,
@@ -256,6 +280,7 @@ export class TaskState {
       call,
       tool,
       text: canonicalText(raw),
+      raw,
       chunks,
       tainted,
       designated: this.designated(origin),

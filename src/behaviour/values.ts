@@ -30,15 +30,25 @@ export function canonicalText(text: string): string {
 
 /** Identifiers embedded in free text: e-mail addresses, URLs and domains, IBAN-like and long digit strings. */
 export function embeddedIdentifiers(text: string): string[] {
-  const found = new Set<string>()
-  const patterns = [
-    /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}/g,
-    /(?<![A-Za-z0-9._-])(?:https?:\/\/)?(?:www\.)?[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,126}\.(?:com|org|net|io|co|gov|edu|info|biz|dev|app|xyz|me|ai|[a-z]{2})(?:\/[^\s"'<>)]{0,2048})?/gi,
-    /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{2,4}){3,8}\b/g,
-    /\b\d{9,}\b/g,
-  ]
-  for (const pattern of patterns) for (const match of text.matchAll(pattern)) found.add(match[0])
-  return [...found]
+  return [...new Set(identifierSpans(text).map((id) => id.value))]
+}
+
+const IDENTIFIER_PATTERNS = [
+  /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}/g,
+  /(?<![A-Za-z0-9._-])(?:https?:\/\/)?(?:www\.)?[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,126}\.(?:com|org|net|io|co|gov|edu|info|biz|dev|app|xyz|me|ai|[a-z]{2})(?:\/[^\s"'<>)]{0,2048})?/gi,
+  /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{2,4}){3,8}\b/g,
+  /\b\d{9,}\b/g,
+]
+
+/** Each identifier occurrence in free text (`embeddedIdentifiers`), with where it sits. */
+export function identifierSpans(text: string): Array<{ value: string; start: number; end: number }> {
+  const spans: Array<{ value: string; start: number; end: number }> = []
+  for (const pattern of IDENTIFIER_PATTERNS) {
+    for (const match of text.matchAll(pattern)) {
+      spans.push({ value: match[0], start: match.index, end: match.index + match[0].length })
+    }
+  }
+  return spans
 }
 
 /** Too generic to say where it came from. */
