@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto'
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto'
 import { canonical, identifierSpans, SHORT } from './values.js'
 
 /** What a tool output leaves in the chain for provenance: keyed fingerprints of the values it held, never text. */
@@ -14,18 +14,23 @@ export interface OutputPrints {
 /** Most fingerprints kept per output (a 64 KB output would otherwise leave tens of thousands). */
 export const MAX_PRINTS = 4_000
 
+/** Memos hold values up to this length (10,000 entries of 64 KB values would hold 640 MB). */
+const MEMO_VALUE_CHARS = 256
+
 /**
  * Keyed fingerprints (HMAC-SHA-256, 80 bits) of normalised values: a node that did not see a task can still
  * tell whether an argument came from a tool output, without the chain holding the output. The key is the
  * deployment's; without it a fingerprint cannot be tested against guessed values.
  */
 export class Fingerprinter {
-  private readonly key: Uint8Array
+  private readonly key: KeyObject
   /** Recent fingerprints: the same targets recur call after call (bounded, cleared when full). */
   private readonly memo = new Map<string, string>()
+  /** Recent values as written, with their fingerprint (null: too short to count): words recur in every output. */
+  private readonly written = new Map<string, string | null>()
 
   constructor(key?: Uint8Array) {
-    this.key = key ?? randomBytes(32)
+    this.key = createSecretKey(key ?? randomBytes(32))
   }
 
   /** The fingerprint of a value as provenance compares it (`canonical`); short ids carry a `#` mark. */
@@ -38,8 +43,10 @@ export class Fingerprinter {
     let print = this.memo.get(marked)
     if (print === undefined) {
       print = createHmac('sha256', this.key).update(marked).digest('base64url').slice(0, 14)
-      if (this.memo.size >= 10_000) this.memo.clear()
-      this.memo.set(marked, print)
+      if (marked.length <= MEMO_VALUE_CHARS) {
+        if (this.memo.size >= 10_000) this.memo.clear()
+        this.memo.set(marked, print)
+      }
     }
     return print
   }
@@ -57,8 +64,16 @@ export class Fingerprinter {
    */
   visit(raw: string, found: (print: string, start: number, end: number) => void): void {
     const add = (value: string, start: number, end: number) => {
-      const c = canonical(value)
-      if (c.length >= SHORT) found(this.ofCanonical(c), start, end)
+      let print = this.written.get(value)
+      if (print === undefined) {
+        const c = canonical(value)
+        print = c.length >= SHORT ? this.ofCanonical(c) : null
+        if (value.length <= MEMO_VALUE_CHARS) {
+          if (this.written.size >= 10_000) this.written.clear()
+          this.written.set(value, print)
+        }
+      }
+      if (print !== null) found(print, start, end)
     }
     const tokens: Array<{ value: string; start: number; end: number }> = []
     for (const match of raw.matchAll(/[^\s,;()[\]{}<>"'`|]+/g)) {
