@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { WardenError } from '../kernel/index.js'
-import type { SqlValue, Store } from './store.js'
+import { coalescedFlush } from './coalesced-flush.js'
+import type { SqlValue, Store, TransactionOptions } from './store.js'
 
 const INT8_OID = 20
 
@@ -20,7 +21,12 @@ const types = {
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 
-function storeOver(client: Queryable, transaction: Store['transaction'], close: Store['close']): Store {
+function storeOver(
+  client: Queryable,
+  transaction: Store['transaction'],
+  flush: Store['flush'],
+  close: Store['close'],
+): Store {
   const query = async <T>(sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult> => {
     try {
       return await client.query<T & pg.QueryResultRow>(toPositional(sql), params as unknown[])
@@ -54,8 +60,7 @@ function storeOver(client: Queryable, transaction: Store['transaction'], close: 
       }
     },
     transaction,
-    // A PostgreSQL commit returns once durable (`synchronous_commit`): there is never a deferred flush to wait for.
-    flush: async () => {},
+    flush,
     close,
   }
 }
@@ -71,7 +76,10 @@ export function createPostgresStore(options: { url: string; schema?: string; max
   pool.on('error', () => {
     // An idle client lost its connection; the next query gets a fresh one or reports STORE_UNAVAILABLE.
   })
-  const transaction: Store['transaction'] = async (work) => {
+  const transaction = async <T>(
+    work: (tx: Store) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> => {
     let client: pg.PoolClient
     try {
       client = await pool.connect()
@@ -81,10 +89,13 @@ export function createPostgresStore(options: { url: string; schema?: string; max
     const tx: Store = storeOver(
       client,
       (inner) => inner(tx),
+      flush,
       async () => {},
     )
     try {
-      await client.query('BEGIN')
+      // A deferred flush: the commit returns before its WAL is flushed (it survives a crash of Warden, not of
+      // PostgreSQL's host); `flush()` makes it durable. One round trip either way.
+      await client.query(options.flush === 'later' ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN')
       const result = await work(tx)
       await client.query('COMMIT')
       return result
@@ -95,8 +106,19 @@ export function createPostgresStore(options: { url: string; schema?: string; max
       client.release()
     }
   }
+  /**
+   * A durable commit flushes the WAL up to its own commit record, so every commit before it too: a transaction
+   * that only takes a transaction id (`pg_current_xact_id`) is the cheapest such commit.
+   */
+  const flush = coalescedFlush(async () => {
+    try {
+      await pool.query('SELECT pg_current_xact_id()')
+    } catch (cause) {
+      throw new WardenError('STORE_UNAVAILABLE', 'postgres could not flush its log to disk', { cause })
+    }
+  })
   let closed = false
-  return storeOver(pool, transaction, async () => {
+  return storeOver(pool, transaction, flush, async () => {
     if (closed) return
     closed = true
     await pool.end()

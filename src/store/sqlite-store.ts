@@ -1,6 +1,7 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { WardenError } from '../kernel/index.js'
+import { coalescedFlush } from './coalesced-flush.js'
 import type { SqlValue, Store, TransactionOptions, WriteOptions } from './store.js'
 
 type Statement = Database.Statement<unknown[], unknown>
@@ -26,9 +27,6 @@ export class SqliteStore implements Store {
 
   /** `full`: an acknowledged write survives power loss, not only a process crash. */
   private readonly durable: boolean
-  /** The flush running now, and the one queued behind it (it covers commits the running one may not). */
-  private flushing: Promise<void> | undefined
-  private flushNext: Promise<void> | undefined
   /** The WAL file, opened for its syncs (SQLite never deletes it while this connection is open). */
   private wal: number | undefined
 
@@ -140,25 +138,7 @@ export class SqliteStore implements Store {
   }
 
   /** Syncs the WAL file from the thread pool; flushes are coalesced and complete in order. */
-  flush(): Promise<void> {
-    if (!this.durable) return Promise.resolve()
-    if (!this.flushing) {
-      const running = this.syncLater().finally(() => {
-        if (this.flushing === running) this.flushing = undefined
-      })
-      this.flushing = running
-      return running
-    }
-    // The running sync may have started before this caller's commit: queue one more, shared by every caller
-    // that arrives meanwhile.
-    this.flushNext ??= this.flushing
-      .catch(() => undefined)
-      .then(() => {
-        this.flushNext = undefined
-        return this.flush()
-      })
-    return this.flushNext
-  }
+  readonly flush = coalescedFlush(() => (this.durable ? this.syncLater() : Promise.resolve()))
 
   /** Syncs the WAL file before returning: the last commit is on disk (durability `full`). */
   private syncNow(): void {
@@ -205,8 +185,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return
     await this.queue.catch(() => undefined)
-    await this.flushing?.catch(() => undefined)
-    await this.flushNext?.catch(() => undefined)
+    await this.flush().catch(() => undefined)
     if (this.wal !== undefined) closeSync(this.wal)
     this.wal = undefined
     this.closed = true

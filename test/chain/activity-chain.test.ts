@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { canonicalJson, parsePublicKey, REDACTED, verifyChain } from '../../src/chain/index.js'
 import { isWardenError } from '../../src/kernel/index.js'
+import { createPostgresStore } from '../../src/store/index.js'
+import { openPostgresTestStore, TEST_PG_URL } from '../fakes/postgres.js'
 import { controlledStore, type FlushControl } from '../fakes/store.js'
 import { startTestWarden, type TestWarden } from '../fakes/warden.js'
 
@@ -58,6 +60,30 @@ describe('activity chain', () => {
     expect(new Set(seqs).size).toBe(500)
     const verdict = await verify()
     expect(verdict.ok).toBe(true)
+  })
+
+  it('on PostgreSQL, extends one gap-free chain from two nodes, each append committed before its flush', async () => {
+    const pg = await openPostgresTestStore()
+    const second = createPostgresStore({ url: TEST_PG_URL, schema: pg.schema, max: 4 })
+    const a = await startTestWarden({}, { store: () => pg.store })
+    const b = await startTestWarden({}, { dataDir: a.dataDir, store: () => second })
+    try {
+      const append = (node: TestWarden, i: number) =>
+        node.warden.chain.append({ kind: 'tool.call', task: `t${i % 3}`, body: { i } }, { until: 'commit' })
+      const events = await Promise.all(Array.from({ length: 200 }, (_, i) => append(i % 2 ? a : b, i)))
+      await Promise.all([a.warden.chain.onDisk(), b.warden.chain.onDisk()])
+      const seqs = events.map((e) => e.seq).sort((x, y) => x - y)
+      expect(new Set(seqs).size).toBe(200)
+      const verdict = await verifyChain(
+        a.warden.chain,
+        parsePublicKey(readFileSync(join(a.dataDir, 'keys', 'chain-public.pem'), 'utf8')),
+      )
+      expect(verdict.ok, JSON.stringify(verdict)).toBe(true)
+    } finally {
+      await b.dispose()
+      await a.dispose()
+      await pg.dispose()
+    }
   })
 
   it('answers queries by task, agent (with its instances), kind and time, paginated by seq', async () => {

@@ -51,11 +51,24 @@ export function runStoreContract(
     })
 
     it('commits a transaction whose disk flush is deferred, and flushes it on demand', async () => {
-      await store.transaction((tx) => tx.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['d', 1]), {
-        flush: 'later',
-      })
+      const inside = await store.transaction(
+        async (tx) => {
+          await tx.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['d', 1])
+          return store.dialect === 'postgres'
+            ? tx.get(`SELECT current_setting('synchronous_commit') AS s`)
+            : undefined
+        },
+        { flush: 'later' },
+      )
       expect(await store.get('SELECT v FROM kv WHERE k = ?', ['d'])).toEqual({ v: 1 })
-      await store.flush()
+      await Promise.all([store.flush(), store.flush()])
+      if (store.dialect === 'postgres') {
+        // The commit returned before its WAL flush; the next transaction is synchronous again.
+        expect(inside).toEqual({ s: 'off' })
+        expect(
+          await store.transaction((tx) => tx.get(`SELECT current_setting('synchronous_commit') AS s`)),
+        ).toEqual({ s: 'on' })
+      }
     })
 
     it('reports zero changes for a conflicting insert with ON CONFLICT DO NOTHING', async () => {
