@@ -37,6 +37,9 @@ describe('reading identifiers out of tool outputs', () => {
     ...['.', '/', '-', '_', '\n', '@'].map((run) => `a${run.repeat(262_144)}b`),
   ]
 
+  // With a request too: the directives in an output are read only for one.
+  const reader = { request: 'summarise my week.', designated: false, text: 'Summarise my week.' }
+
   it('reads hostile outputs in linear time', () => {
     const prints = new Fingerprinter()
     for (const text of hostile) {
@@ -44,6 +47,7 @@ describe('reading identifiers out of tool outputs', () => {
       canonicalText(text)
       prints.ofText(text)
       instructionScore(text)
+      instructionScore(text, ['send_money', 'post_webpage'], reader)
       credentialsIn(text)
     }
   })

@@ -125,7 +125,12 @@ function directivePatterns(toolNames: readonly string[]): readonly [RegExp, RegE
   if (!patterns) {
     const capitalised = [...verbs].map((verb) => verb[0]?.toUpperCase() + verb.slice(1)).join('|')
     patterns = [
-      new RegExp(`(?:^|[\\n:.!?;)\\]>]|\\b(?:${OPENERS})\\b)[\\s"'*\\-]*(?:${key})\\b${CLAUSE}`, 'gi'),
+      // The lead-in after an opening does not cross a line break: each break of a run of blank lines would
+      // read the whole run again (quadratic); the last break opens the clause itself.
+      new RegExp(
+        `(?:^|[\\n:.!?;)\\]>]|\\b(?:${OPENERS})\\b)(?:[^\\S\\n]|["'*\\-])*(?:${key})\\b${CLAUSE}`,
+        'gi',
+      ),
       new RegExp(
         `(?:(?<=(?:^|\\s)(?!['"(\\[]*[A-Z][a-z]*\\s)\\S+ )(?:${capitalised})(?= [a-z$'"\\d])|(?<= )(?:${capitalised})(?= (?:${DETERMINERS})\\b))${CLAUSE}`,
         'g',
