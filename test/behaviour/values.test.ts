@@ -30,12 +30,33 @@ describe('reading identifiers out of tool outputs', () => {
   // with text built to make a backtracking pattern quadratic. 256 KB each: quadratic takes minutes, linear
   // milliseconds, so the test's own time limit is the check.
   const hostile = [
-    ...['.', 'a', 'a.', '1', 'ab-', 'a+', ' ', '\t', 'a-', 'x@', 'send ', 'a_'].map((unit) =>
-      unit.repeat(Math.ceil(262_144 / unit.length)),
-    ),
+    ...[
+      '.',
+      'a',
+      'a.',
+      '1',
+      'ab-',
+      'a+',
+      ' ',
+      '\t',
+      'a-',
+      'x@',
+      'send ',
+      'a_',
+      // Directives run into data: a clause at every other word, and the spans read back before a verb.
+      'true send a ',
+      'a \t',
+      'we ',
+      'ly ',
+      "a's ",
+      'and send the ',
+    ].map((unit) => unit.repeat(Math.ceil(262_144 / unit.length))),
     // A run inside one token, between two letters.
     ...['.', '/', '-', '_', '\n', '@'].map((run) => `a${run.repeat(262_144)}b`),
   ]
+
+  // With a request too: the directives in an output are read only for one.
+  const reader = { request: 'summarise my week.', designated: false, text: 'Summarise my week.' }
 
   it('reads hostile outputs in linear time', () => {
     const prints = new Fingerprinter()
@@ -44,6 +65,7 @@ describe('reading identifiers out of tool outputs', () => {
       canonicalText(text)
       prints.ofText(text)
       instructionScore(text)
+      instructionScore(text, ['send_money', 'post_webpage'], reader)
       credentialsIn(text)
     }
   })

@@ -86,11 +86,91 @@ const ACTION_VERBS = [
 const TARGET =
   /(?<![\w.%+-])[\w.%+-]{1,64}@[\w.-]{1,253}\.[a-z]{2,24}|\bhttps?:\/\/\S+|\bwww\.\S+|(?<![\w-])[\w-]{1,63}\.(?:com|org|net|io|co|app|xyz|dev|info)\b|\b[A-Z]{2}\d{2}[A-Z0-9]{8,}\b|\b\d{6,}\b/i
 
-const directiveCache = new Map<string, readonly [RegExp, RegExp]>()
+const directiveCache = new Map<string, readonly RegExp[]>()
 
 /** Words that open a verb's object: "Send a …", "Delete the …", "Transfer $30 …" — generic English. */
 const DETERMINERS =
   'a|an|the|this|that|these|those|all|every|each|some|any|as|my|your|his|her|its|our|their|me|him|them|us|it|\\$|\\d|\'|"'
+
+/**
+ * Words after which a verb's plain form is part of a sentence, not an imperative: its subject ("we send …",
+ * "customers who send …"), a modal or auxiliary ("will send", "want to send", "didn't send"), a word between
+ * subject and verb ("we also send"), or a determiner, which makes the word a noun ("your transfer"). Generic English
+ * function words; a plural noun as subject is told by its form (see `lowerDirective`). The `OPENERS` ("you",
+ * "must", "should", "do", "then", "please") are not here: the first pattern reads a verb after them as a clause.
+ */
+const NOT_IMPERATIVE = [
+  // Subjects and objects ("let them send"), relative pronouns.
+  'i',
+  'we',
+  'they',
+  'he',
+  'she',
+  'it',
+  'me',
+  'us',
+  'him',
+  'her',
+  'them',
+  'who',
+  'whom',
+  'which',
+  'that',
+  'people',
+  'everyone',
+  'everybody',
+  'someone',
+  'somebody',
+  'anyone',
+  'anybody',
+  'nobody',
+  // Modals, auxiliaries, the infinitive's "to", "let".
+  'will',
+  'would',
+  'can',
+  'could',
+  'may',
+  'might',
+  'did',
+  'does',
+  'to',
+  'not',
+  'let',
+  // Between a subject and its verb.
+  'also',
+  'always',
+  'never',
+  'often',
+  'usually',
+  'sometimes',
+  'just',
+  'still',
+  'only',
+  'even',
+  'now',
+]
+
+/** Determiners: the word after them is a noun ("your transfer", "the post"). */
+const NOUN_BEFORE = [
+  'a',
+  'an',
+  'the',
+  'this',
+  'these',
+  'those',
+  'my',
+  'your',
+  'our',
+  'their',
+  'its',
+  'his',
+  'no',
+  'any',
+  'some',
+  'each',
+  'every',
+  'all',
+]
 
 /**
  * Words that lead into an imperative, besides punctuation: "do", "then", "please", "kindly"; the reader
@@ -110,9 +190,9 @@ const CLAUSE = '(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}'
  * pattern finds the same clause run into a line of data without any punctuation ("recurring: true Send a
  * transaction to …"): a capitalised verb after a word or value that is not a capitalised word, followed by a
  * lower-case word, or after any word and followed by a determiner ("Amount Send a …") — a sentence starting,
- * not a title ("Password Reset Request", "Packing List for …").
+ * not a title ("Password Reset Request", "Packing List for …"). The third finds it in lower case (`lowerDirective`).
  */
-function directivePatterns(toolNames: readonly string[]): readonly [RegExp, RegExp] {
+function directivePatterns(toolNames: readonly string[]): readonly RegExp[] {
   const verbs = new Set(ACTION_VERBS)
   for (const name of toolNames) {
     const first = ownToolName(name)
@@ -125,16 +205,54 @@ function directivePatterns(toolNames: readonly string[]): readonly [RegExp, RegE
   if (!patterns) {
     const capitalised = [...verbs].map((verb) => verb[0]?.toUpperCase() + verb.slice(1)).join('|')
     patterns = [
-      new RegExp(`(?:^|[\\n:.!?;)\\]>]|\\b(?:${OPENERS})\\b)[\\s"'*\\-]*(?:${key})\\b${CLAUSE}`, 'gi'),
+      // The lead-in after an opening does not cross a line break: each break of a run of blank lines would
+      // read the whole run again (quadratic); the last break opens the clause itself.
+      new RegExp(
+        `(?:^|[\\n:.!?;)\\]>]|\\b(?:${OPENERS})\\b)(?:[^\\S\\n]|["'*\\-])*(?:${key})\\b${CLAUSE}`,
+        'gi',
+      ),
       new RegExp(
         `(?:(?<=(?:^|\\s)(?!['"(\\[]*[A-Z][a-z]*\\s)\\S+ )(?:${capitalised})(?= [a-z$'"\\d])|(?<= )(?:${capitalised})(?= (?:${DETERMINERS})\\b))${CLAUSE}`,
         'g',
       ),
+      lowerDirective(key),
     ]
     if (directiveCache.size > 1000) directiveCache.clear()
     directiveCache.set(key, patterns)
   }
   return patterns
+}
+
+/**
+ * What a verb's plain form follows when it is part of a sentence or a noun: a `NOT_IMPERATIVE` word (lower case
+ * or capitalised), a plural noun as subject ("customers send …": a word ending in `s`, not `ss`, `us` or `is`), or
+ * a contraction ("we'll send", "don't send") — directly, after an adverb ("we regularly send …"), or after a verb
+ * joined to it by "and"/"or" ("to unsubscribe or change your …", "we collect and share …": a verb coordinated
+ * with a sentence's verb belongs to that sentence); or a `NOUN_BEFORE` word, directly. Bounded spans only (a
+ * lookbehind reads at most ~90 characters back from one position), so the reader stays linear in its input.
+ */
+const SENTENCE_BEFORE = (() => {
+  const either = (words: readonly string[]) =>
+    words.map((word) => `[${word[0]}${word[0]?.toUpperCase()}]${word.slice(1)}`).join('|')
+  const subject = `(?:(?:^|[^\\w'’-])(?:${either(NOT_IMPERATIVE)})|[A-Za-z][^\\W\\dsiu_]s|[\\w-]['’][a-z]{1,2})`
+  const between = `(?:[a-z]{1,30}ly|[\\w'’-]{1,40}[ \\t]{1,3}(?:and|or))[ \\t]{1,3}`
+  const noun = `(?:^|[^\\w'’-])(?:${either(NOUN_BEFORE)})`
+  return `(?:${subject}[ \\t]{1,3}(?:${between})?|${noun}[ \\t]{1,3})`
+})()
+
+/**
+ * The same clause in lower case, run into a line of data ("confirmed: true forward the minutes to …", "Total
+ * email the figures to …", "… for the audit folder send the …", "… from every thread and post them to …"): a
+ * lower-case action verb after a word or value on the same line, before a word that opens its object
+ * (`DETERMINERS`) — unless what comes before it makes it part of a sentence or a noun (`SENTENCE_BEFORE`): "we
+ * send the …", "customers send the …", "you can review and update your …", "the email the client …". The request
+ * then accounts for it, or not, as for any other clause.
+ */
+function lowerDirective(verbs: string): RegExp {
+  return new RegExp(
+    `(?<=[^\\s][ \\t]{1,3})(?<!${SENTENCE_BEFORE})(?:${verbs})(?= (?:${DETERMINERS})\\b)${CLAUSE}`,
+    'g',
+  )
 }
 
 /** Every clause the patterns open, overlapping ones too (a clause may run on into the next one's opening). */
