@@ -21,8 +21,22 @@ const SECRET_KEYS = new Set([
   'connectionstring',
 ])
 
+/** Member names already judged: the same few recur in every record (bounded, cleared when full). */
+const judgedKeys = new Map<string, boolean>()
+
 function isSecretKey(key: string): boolean {
-  return SECRET_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''))
+  let secret = judgedKeys.get(key)
+  if (secret === undefined) {
+    secret = SECRET_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''))
+    if (judgedKeys.size >= 1_000) judgedKeys.clear()
+    judgedKeys.set(key, secret)
+  }
+  return secret
+}
+
+/** The JSON pointer of member `key` under `parent` (RFC 6901). */
+function pointerOf(parent: string, key: string): string {
+  return `${parent}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`
 }
 
 /** Values that look like credentials wherever they appear: JWTs, bearer headers, PEM keys, common API keys. */
@@ -38,31 +52,33 @@ export const REDACTED = '[redacted]'
  */
 export function redact(body: Record<string, unknown>): { body: Record<string, unknown>; redacted: string[] } {
   const redacted: string[] = []
-  const walk = (value: unknown, pointer: string): unknown => {
+  // A member's pointer is built only where something is redacted, or for a container (its members need it).
+  const walk = (value: unknown, parent: string, key: string): unknown => {
     if (typeof value === 'string') {
-      if (SECRET_VALUE.test(value)) {
-        redacted.push(pointer)
-        return REDACTED
-      }
-      return value
+      if (!SECRET_VALUE.test(value)) return value
+      redacted.push(pointerOf(parent, key))
+      return REDACTED
     }
-    if (Array.isArray(value)) return value.map((item, i) => walk(item, `${pointer}/${i}`))
+    if (Array.isArray(value)) {
+      const pointer = pointerOf(parent, key)
+      return value.map((item, i) => walk(item, pointer, String(i)))
+    }
     if (value !== null && typeof value === 'object') {
+      const pointer = pointerOf(parent, key)
       const out: Record<string, unknown> = {}
-      for (const [key, member] of Object.entries(value as Record<string, unknown>)) {
-        const path = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`
-        if (isSecretKey(key) && member !== null && member !== undefined) {
-          redacted.push(path)
-          out[key] = REDACTED
+      for (const [name, member] of Object.entries(value as Record<string, unknown>)) {
+        if (isSecretKey(name) && member !== null && member !== undefined) {
+          redacted.push(pointerOf(pointer, name))
+          out[name] = REDACTED
         } else {
-          out[key] = walk(member, path)
+          out[name] = walk(member, pointer, name)
         }
       }
       return out
     }
     return value
   }
-  const clean = walk(body, '/body') as Record<string, unknown>
+  const clean = walk(body, '', 'body') as Record<string, unknown>
   return { body: clean, redacted }
 }
 

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest'
+import { canonicalJson, redact } from '../../src/chain/index.js'
+
+/** The definition, written plainly: sorted members by UTF-16 code units, `undefined` members dropped. */
+function reference(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  if (Array.isArray(value)) return `[${value.map((item) => reference(item ?? null)).join(',')}]`
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, member]) => member !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${reference(member)}`).join(',')}}`
+}
+
+/** A deterministic pseudo-random value of nested objects, arrays and scalars. */
+function randomValue(seed: { n: number }, depth: number): unknown {
+  const next = () => {
+    seed.n = (seed.n * 1_103_515_245 + 12_345) % 2 ** 31
+    return seed.n
+  }
+  const keys = ['a', 'B', 'é', 'z', '€', '😀', 'a b', '', 'call', 'args', '10', '9', 'ab', 'aa']
+  const kind = next() % (depth > 0 ? 7 : 5)
+  if (kind === 0) return null
+  if (kind === 1) return next() % 2 === 0
+  if (kind === 2) return (next() % 20_000) / 7 - 1000
+  if (kind === 3) return `s${next() % 100}"\\\n\u2028é`
+  if (kind === 4) return undefined
+  if (kind === 5) return Array.from({ length: next() % 4 }, () => randomValue(seed, depth - 1))
+  const object: Record<string, unknown> = {}
+  for (let i = next() % 6; i > 0; i--)
+    object[keys[next() % keys.length] as string] = randomValue(seed, depth - 1)
+  return object
+}
+
+describe('canonical JSON (RFC 8785 for the values Warden stores)', () => {
+  it('orders members by UTF-16 code units and drops undefined ones', () => {
+    expect(
+      canonicalJson({ b: 1, a: [undefined, { d: undefined, c: 'x' }], é: true, '€': null, '😀': 0, Z: 2 }),
+    ).toBe('{"Z":2,"a":[null,{"c":"x"}],"b":1,"é":true,"€":null,"😀":0}')
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow(TypeError)
+  })
+
+  it('agrees with the plain definition on 2,000 random values', () => {
+    const seed = { n: 42 }
+    for (let i = 0; i < 2_000; i++) {
+      const value = randomValue(seed, 4)
+      expect(canonicalJson(value)).toBe(reference(value))
+    }
+  })
+})
+
+describe('redaction pointers', () => {
+  it('names each redacted member by its JSON pointer, escaping `~` and `/`', () => {
+    const { body, redacted } = redact({
+      'a/b': { password: 'p', list: ['ok', 'Bearer abcdefghijklmnopqrstuvwx'] },
+      'x~y': { apiKey: 'k', note: 'plain' },
+      token: null,
+    })
+    expect(redacted.sort()).toEqual(['/body/a~1b/list/1', '/body/a~1b/password', '/body/x~0y/apiKey'])
+    expect(body).toEqual({
+      'a/b': { password: '[redacted]', list: ['ok', '[redacted]'] },
+      'x~y': { apiKey: '[redacted]', note: 'plain' },
+      token: null,
+    })
+  })
+})
