@@ -211,13 +211,30 @@ export class TaskLifecycle {
     if (this.clock.now() >= caller.claims.exp * 1000) {
       throw new WardenError('TOKEN_EXPIRED', 'the task token has expired')
     }
-    const task = await this.tasks.require(caller.task.id)
+    // One read of what can have changed since (the rest of a task, instance and agent is fixed once created).
+    const now = await this.tasks.standing(caller.task.id)
+    if (!now) throw new WardenError('TASK_NOT_FOUND', `no task \`${caller.task.id}\``)
+    const task: Task = {
+      ...caller.task,
+      status: now.status,
+      closeReason: now.closeReason,
+      closedAt: now.closedAt,
+    }
     if (task.status !== 'open') throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
     if (this.clock.now() >= task.expiresAt) {
       await this.close(task, 'maximum duration reached')
       throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
     }
-    return this.standing(caller.claims, task, caller.proven)
+    if (now.instanceStatus !== 'active')
+      throw new WardenError('INSTANCE_QUARANTINED', `instance \`${caller.instance.id}\` is quarantined`)
+    if (now.agentStatus !== 'active')
+      throw new WardenError('AGENT_DISABLED', `agent \`${caller.agent.name}\` is disabled`)
+    return {
+      ...caller,
+      task,
+      instance: { ...caller.instance, status: now.instanceStatus },
+      agent: { ...caller.agent, status: now.agentStatus },
+    }
   }
 
   private async standing(claims: TaskTokenClaims, task: Task, proven: boolean): Promise<AuthenticatedTask> {

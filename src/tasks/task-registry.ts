@@ -90,6 +90,15 @@ function toTask(row: TaskRow): Task {
   }
 }
 
+/** A task's standing as of now: the only fields of a task, its instance and its agent that change. */
+export interface TaskStanding {
+  status: Task['status']
+  closeReason: string | null
+  closedAt: number | null
+  instanceStatus: 'active' | 'quarantined'
+  agentStatus: 'active' | 'disabled'
+}
+
 export type NewTask = Omit<Task, 'status' | 'closeReason' | 'closedAt' | 'openedAt'>
 
 /** Durable task state: open, closed (with the reason), and the delegation tree. */
@@ -127,6 +136,33 @@ export class TaskRegistry {
   async get(id: string): Promise<Task | undefined> {
     const row = await this.store.get<TaskRow>(`SELECT * FROM tasks WHERE id = ?`, [id])
     return row && toTask(row)
+  }
+
+  /**
+   * What can change about a task after it opened, with its instance's and agent's standing: one indexed read,
+   * for a caller that holds the rest (a re-check on every request of a session). Undefined for no such task.
+   */
+  async standing(id: string): Promise<TaskStanding | undefined> {
+    const row = await this.store.get<{
+      status: Task['status']
+      close_reason: string | null
+      closed_at: number | null
+      instance_status: 'active' | 'quarantined'
+      agent_status: 'active' | 'disabled'
+    }>(
+      `SELECT t.status, t.close_reason, t.closed_at, i.status AS instance_status, a.status AS agent_status
+         FROM tasks t JOIN instances i ON i.id = t.instance_id JOIN agents a ON a.name = t.agent WHERE t.id = ?`,
+      [id],
+    )
+    return (
+      row && {
+        status: row.status,
+        closeReason: row.close_reason,
+        closedAt: row.closed_at,
+        instanceStatus: row.instance_status,
+        agentStatus: row.agent_status,
+      }
+    )
   }
 
   /** The task; throws `TASK_NOT_FOUND`. */

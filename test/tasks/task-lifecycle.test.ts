@@ -53,6 +53,34 @@ describe('tasks and task tokens', () => {
     expect((await useToken(t, planner, task)).status).toBe(201)
   })
 
+  it("re-checks a session's caller with one read: a closed task, a quarantined instance, a disabled agent each stop it", async () => {
+    const lifecycle = t.warden.tasks.lifecycle
+    const caller = async (who: Attested, tools: string[]) => {
+      const task = await opened(await openTask(t, who, { purpose: 'session', tools }))
+      const url = `${BASE}/mcp/files`
+      const proof = await who.key.proof('POST', url, { accessToken: task.token })
+      return { task, caller: await lifecycle.authenticate(task.token, { proof, method: 'POST', url }) }
+    }
+    const first = await caller(planner, ['read_file'])
+    const again = await lifecycle.recheck(first.caller)
+    expect(again.task).toEqual(first.caller.task)
+    expect(again.instance.status).toBe('active')
+
+    await lifecycle.close(first.caller.task, 'done')
+    await expect(lifecycle.recheck(first.caller)).rejects.toMatchObject({ code: 'TASK_CLOSED' })
+
+    const second = await caller(planner, ['read_file'])
+    await t.request('POST', `/v1/instances/${planner.instanceId}/quarantine`, { body: { reason: 'test' } })
+    await expect(lifecycle.recheck(second.caller)).rejects.toMatchObject({ code: 'INSTANCE_QUARANTINED' })
+
+    const helper = await attestWithJoinToken(t, 'helper')
+    const third = await caller(helper, ['search'])
+    await t.request('POST', '/v1/agents/helper/disable')
+    await expect(lifecycle.recheck(third.caller)).rejects.toMatchObject({ code: 'AGENT_DISABLED' })
+    await t.request('POST', '/v1/agents/helper/enable')
+    expect((await lifecycle.recheck(third.caller)).agent.status).toBe('active')
+  })
+
   it('refuses an intent that declares a tool the agent is not entitled to', async () => {
     const res = await openTask(t, planner, { purpose: 'x', tools: ['read_file', 'delete_database'] })
     expect(await codeOf(res)).toBe('TOOL_NOT_ENTITLED')
