@@ -107,12 +107,13 @@ export function createPostgresStore(options: { url: string; schema?: string; max
     }
   }
   /**
-   * A durable commit flushes the WAL up to its own commit record, so every commit before it too: a transaction
-   * that only takes a transaction id (`pg_current_xact_id`) is the cheapest such commit.
+   * A durable commit flushes the WAL up to its own commit record, so every commit before it too. Only a
+   * transaction that wrote WAL before its commit waits for that flush (a bare transaction id does not: its commit
+   * is asynchronous): a transactional logical message is the smallest such write, and needs no table.
    */
   const flush = coalescedFlush(async () => {
     try {
-      await pool.query('SELECT pg_current_xact_id()')
+      await pool.query(`SELECT pg_logical_emit_message(true, 'warden.flush', '')`)
     } catch (cause) {
       throw new WardenError('STORE_UNAVAILABLE', 'postgres could not flush its log to disk', { cause })
     }

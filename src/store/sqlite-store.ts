@@ -29,6 +29,12 @@ export class SqliteStore implements Store {
   private readonly durable: boolean
   /** The WAL file, opened for its syncs (SQLite never deletes it while this connection is open). */
   private wal: number | undefined
+  /**
+   * Set once a sync failed. Linux may drop the pages a failed fdatasync could not write and report the next one as
+   * a success, so nothing written after it can be acknowledged as durable: every write is refused until Warden
+   * restarts and SQLite recovers from what is on disk (as PostgreSQL stops on a failed fsync). Reads go on.
+   */
+  private lost: WardenError | undefined
 
   constructor(
     private readonly file: string,
@@ -84,6 +90,7 @@ export class SqliteStore implements Store {
 
   run(sql: string, params: readonly SqlValue[] = [], options: WriteOptions = {}): Promise<number> {
     return this.outside(() => {
+      if (this.lost) throw this.lost
       const changes = this.prepare(sql).run(...params).changes
       if (!options.relaxed) this.syncNow()
       return changes
@@ -104,6 +111,7 @@ export class SqliteStore implements Store {
 
   transaction<T>(work: (tx: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const run = async (): Promise<T> => {
+      if (this.lost) throw this.lost
       this.inTransaction = true
       const tx: Store = {
         dialect: 'sqlite',
@@ -118,11 +126,13 @@ export class SqliteStore implements Store {
         flush: () => this.flush(),
         close: async () => {},
       }
-      this.exec(() => this.db.exec('BEGIN IMMEDIATE'))
       try {
+        // Inside the try: a BEGIN that fails (busy, closed) must still end the transaction's hold on the queue.
+        this.exec(() => this.db.exec('BEGIN IMMEDIATE'))
         const result = await work(tx)
         this.exec(() => this.db.exec('COMMIT'))
-        // A deferred flush: the commit has reached the WAL file only; `flush()` makes it durable.
+        // A deferred flush: the commit has reached the WAL file only; `flush()` makes it durable. A failed sync
+        // throws after the commit: the caller hears the write may not survive a power loss (it is visible now).
         if (options.flush !== 'later') this.syncNow()
         return result
       } catch (error) {
@@ -138,11 +148,15 @@ export class SqliteStore implements Store {
   }
 
   /** Syncs the WAL file from the thread pool; flushes are coalesced and complete in order. */
-  readonly flush = coalescedFlush(() => (this.durable ? this.syncLater() : Promise.resolve()))
+  readonly flush = coalescedFlush(() => {
+    if (this.closed) return Promise.reject(new WardenError('STORE_UNAVAILABLE', 'the store is closed'))
+    return this.durable ? this.syncLater() : Promise.resolve()
+  })
 
   /** Syncs the WAL file before returning: the last commit is on disk (durability `full`). */
   private syncNow(): void {
     if (!this.durable) return
+    if (this.lost) throw this.lost
     try {
       fdatasyncSync(this.walFile())
     } catch (cause) {
@@ -152,12 +166,12 @@ export class SqliteStore implements Store {
 
   private syncLater(): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (this.lost) return reject(this.lost)
       let fd: number
       try {
         fd = this.walFile()
       } catch (cause) {
-        reject(this.syncFailed(cause))
-        return
+        return reject(this.syncFailed(cause))
       }
       fdatasync(fd, (cause) => (cause ? reject(this.syncFailed(cause)) : resolve()))
     })
@@ -168,18 +182,13 @@ export class SqliteStore implements Store {
     return this.wal
   }
 
-  /** A WAL handle whose sync failed is closed: the next sync opens the file again (it is not trusted twice). */
   private syncFailed(cause: unknown): WardenError {
-    const failed = this.wal
-    this.wal = undefined
-    if (failed !== undefined) {
-      try {
-        closeSync(failed)
-      } catch {
-        // Already unusable; the error that matters is the sync's.
-      }
-    }
-    return new WardenError('STORE_UNAVAILABLE', 'the store could not flush its log to disk', { cause })
+    this.lost ??= new WardenError(
+      'STORE_UNAVAILABLE',
+      'the store could not flush its log to disk: writes are refused until Warden restarts',
+      { cause },
+    )
+    return this.lost
   }
 
   async close(): Promise<void> {

@@ -65,6 +65,19 @@ export function runStoreContract(
       if (store.dialect === 'postgres') {
         // The commit returned before its WAL flush; the next transaction is synchronous again.
         expect(inside).toEqual({ s: 'off' })
+        // And the flush reaches past it: the WAL is on disk up to where the deferred commit was written.
+        for (let i = 0; i < 5; i++) {
+          await store.transaction((tx) => tx.run('INSERT INTO kv (k, v) VALUES (?, ?)', [`f${i}`, i]), {
+            flush: 'later',
+          })
+          const written = await store.get<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')
+          await store.flush()
+          expect(
+            await store.get('SELECT pg_current_wal_flush_lsn() >= ?::pg_lsn AS flushed', [
+              written?.lsn ?? '',
+            ]),
+          ).toEqual({ flushed: true })
+        }
         expect(
           await store.transaction((tx) => tx.get(`SELECT current_setting('synchronous_commit') AS s`)),
         ).toEqual({ s: 'on' })
