@@ -162,10 +162,12 @@ export class BehaviourEngine implements BehaviourAnalyzer {
     const clean = new Set<string>()
     const planted = new Set<string>()
     // Each value once, placed by the chunks that hold it whole: planted only if every one of them is tainted.
+    // Clean values are capped (a 64 KB output holds tens of thousands); planted ones never are — junk written
+    // before the instructions would otherwise push out the very values whose provenance the record must keep.
     this.fingerprints.visit(output.raw, (print, start, end) => {
-      if (clean.has(print) || (!planted.has(print) && clean.size + planted.size >= MAX_PRINTS)) return
+      if (clean.has(print)) return
       if (plantedAt(output.chunks, start, end)) planted.add(print)
-      else {
+      else if (clean.size < MAX_PRINTS) {
         clean.add(print)
         planted.delete(print)
       }

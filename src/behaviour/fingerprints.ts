@@ -11,7 +11,7 @@ export interface OutputPrints {
   labels: string[]
 }
 
-/** Most fingerprints kept per output (a 64 KB output would otherwise leave tens of thousands). */
+/** Most fingerprints of plain data kept per output (a 64 KB output would otherwise leave tens of thousands). */
 export const MAX_PRINTS = 4_000
 
 /** Memos hold values up to this length (10,000 entries of 64 KB values would hold 640 MB). */

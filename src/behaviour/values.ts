@@ -36,7 +36,8 @@ export function embeddedIdentifiers(text: string): string[] {
 const IDENTIFIER_PATTERNS = [
   /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}/g,
   /(?<![A-Za-z0-9._-])(?:https?:\/\/)?(?:www\.)?[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,126}\.(?:com|org|net|io|co|gov|edu|info|biz|dev|app|xyz|me|ai|[a-z]{2})(?:\/[^\s"'<>)]{0,2048})?/gi,
-  /\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{2,4}){3,8}\b/g,
+  // IBANs, grouped by four or not: one way to read a run (groups of 2–4 gave thousands, ~0.4 s per 64 KB).
+  /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
   /\b\d{9,}\b/g,
 ]
 

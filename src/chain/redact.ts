@@ -21,15 +21,20 @@ const SECRET_KEYS = new Set([
   'connectionstring',
 ])
 
-/** Member names already judged: the same few recur in every record (bounded, cleared when full). */
+/**
+ * Member names already judged: the same few recur in every record. Bounded in entries and in length (an agent
+ * chooses its arguments' names: 1,000 names of a megabyte each would otherwise stay in memory).
+ */
 const judgedKeys = new Map<string, boolean>()
 
 function isSecretKey(key: string): boolean {
   let secret = judgedKeys.get(key)
   if (secret === undefined) {
     secret = SECRET_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''))
-    if (judgedKeys.size >= 1_000) judgedKeys.clear()
-    judgedKeys.set(key, secret)
+    if (key.length <= 64) {
+      if (judgedKeys.size >= 1_000) judgedKeys.clear()
+      judgedKeys.set(key, secret)
+    }
   }
   return secret
 }

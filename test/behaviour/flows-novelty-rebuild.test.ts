@@ -463,6 +463,26 @@ describe('output fingerprints', () => {
     expect(prints.clean).not.toContain(of('billing-desk@unknown-host.example'))
   })
 
+  it('keeps every value next to planted instructions, however many distinct values come before them', () => {
+    let junk = ''
+    for (let i = 0; junk.length < 30_000; i++) junk += `r${(i * 7919).toString(36)}q `
+    const engine = new BehaviourEngine({ fingerprintKey: key })
+    engine.observe({ kind: 'task.open', seq: 0, task: 't', intent: { prompt: 'Summarise my records' } })
+    engine.observe({
+      kind: 'tool.call',
+      seq: 1,
+      task: 't',
+      call: 'c0',
+      tool: 'read_records',
+      args: {},
+      definition: READ,
+    })
+    engine.observe({ kind: 'tool.result', seq: 2, task: 't', call: 'c0', output: `${junk}\n${PLANTED}` })
+    const prints = engine.prints('t', 'c0')
+    expect(prints?.clean.length).toBe(4_000)
+    expect(prints?.planted).toContain(new Fingerprinter(key).of('billing-desk@unknown-host.example'))
+  })
+
   it('leaves no fragments of a value cut by a chunk boundary', () => {
     const { prints, of } = printsOf()
     const all = new Set([...prints.clean, ...prints.planted])

@@ -50,6 +50,9 @@ describe('reading identifiers out of tool outputs', () => {
       'ly ',
       "a's ",
       'and send the ',
+      // Runs an IBAN reader could split many ways.
+      `AB12${'C'.repeat(33)} `,
+      `AB12${'C'.repeat(28)}-`,
     ].map((unit) => unit.repeat(Math.ceil(262_144 / unit.length))),
     // A run inside one token, between two letters.
     ...['.', '/', '-', '_', '\n', '@'].map((run) => `a${run.repeat(262_144)}b`),
