@@ -136,7 +136,13 @@ const NOT_IMPERATIVE = [
   'to',
   'not',
   'let',
-  // Between a subject and its verb.
+]
+
+/**
+ * Words that stand between a subject and its verb ("we also send …"). Only after a subject: on their own they
+ * lead into an imperative as well ("now email all the figures to …").
+ */
+const BETWEEN = [
   'also',
   'always',
   'never',
@@ -234,8 +240,10 @@ function directivePatterns(toolNames: readonly string[]): readonly RegExp[] {
 const SENTENCE_BEFORE = (() => {
   const either = (words: readonly string[]) =>
     words.map((word) => `[${word[0]}${word[0]?.toUpperCase()}]${word.slice(1)}`).join('|')
-  const subject = `(?:(?:^|[^\\w'’-])(?:${either(NOT_IMPERATIVE)})|[A-Za-z][^\\W\\dsiu_]s|[\\w-]['’][a-z]{1,2})`
-  const between = `(?:[a-z]{1,30}ly|[\\w'’-]{1,40}[ \\t]{1,3}(?:and|or))[ \\t]{1,3}`
+  // A plural noun as subject, by its form — not "yes", "was", "has", "goes", whose `s` makes no plural.
+  const plural = `(?<![A-Za-z'’-])(?!(?:${either(['yes', 'was', 'has', 'goes'])})[ \\t])[A-Za-z]{0,40}[A-Za-z][^\\W\\dsiu_]s`
+  const subject = `(?:(?:^|[^\\w'’-])(?:${either(NOT_IMPERATIVE)})|${plural}|[\\w-]['’][a-z]{1,2})`
+  const between = `(?:[a-z]{1,30}ly|(?:${either(BETWEEN)})|[\\w'’-]{1,40}[ \\t]{1,3}(?:and|or))[ \\t]{1,3}`
   const noun = `(?:^|[^\\w'’-])(?:${either(NOUN_BEFORE)})`
   return `(?:${subject}[ \\t]{1,3}(?:${between})?|${noun}[ \\t]{1,3})`
 })()
