@@ -47,7 +47,6 @@ export interface ObservedOutput {
   seq: number
   call: string
   tool: string
-  text: string
   /** The output as written (up to `LIMITS.outputChars`); empty when only its chain record was seen. */
   raw: string
   /** Overlapping windows of the output, so a value can be placed inside or outside planted instructions. */
@@ -238,7 +237,6 @@ export class TaskState {
       seq,
       call,
       tool: origin?.tool ?? 'unknown',
-      text: '',
       raw: '',
       chunks: [chunk(prints.clean, false), chunk(prints.planted, true)],
       tainted: labels.includes('instructions-in-data') || prints.planted.length > 0,
@@ -279,7 +277,6 @@ export class TaskState {
       seq,
       call,
       tool,
-      text: canonicalText(raw),
       raw,
       chunks,
       tainted,
