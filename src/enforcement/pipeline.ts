@@ -91,6 +91,17 @@ const LISTINGS: ReadonlySet<string> = new Set([
   'prompts/list',
 ])
 
+/**
+ * Signals as a decision records them: evidence names chain records that exist before the decision. The call being
+ * decided is observed live before it has a place in the chain (its evidence reads 0); the decision names it by
+ * `call` already.
+ */
+function recordedSignals(signals: readonly Signal[]): Signal[] {
+  return signals.map((signal) =>
+    signal.evidence.includes(0) ? { ...signal, evidence: signal.evidence.filter((seq) => seq > 0) } : signal,
+  )
+}
+
 function digest(value: unknown): string {
   return `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`
 }
@@ -300,7 +311,11 @@ export class Pipeline {
         callDigest,
         decisionId,
         reasons: policy.reasons,
-        signals: behaviour.signals.map((s) => ({ kind: s.kind, severity: s.severity, evidence: s.evidence })),
+        signals: recordedSignals(behaviour.signals).map((s) => ({
+          kind: s.kind,
+          severity: s.severity,
+          evidence: s.evidence,
+        })),
       })
       approval = requested.id
     }
@@ -321,7 +336,7 @@ export class Pipeline {
       effect: policy.effect,
       reasons: policy.reasons,
       errors: policy.errors,
-      signals: behaviour.signals,
+      signals: recordedSignals(behaviour.signals),
       policyVersion: policy.policyVersion,
       task: task.id,
       call,

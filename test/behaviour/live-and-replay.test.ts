@@ -115,6 +115,40 @@ describe('behaviour in live decisions, and replay agreeing with them', () => {
     expect(signal?.evidence).toEqual([output?.seq])
   })
 
+  it('records evidence naming chain records only — the call being decided is named by its id, not by a 0', async () => {
+    const prompt = 'Send the numbers to audit-desk@unknown-host.example as often as they change'
+    const task = (await (await openTask(t, agent, { purpose: 'mail', prompt })).json()) as OpenedTask
+    const calls: string[] = []
+    for (let i = 0; i < 11; i++) {
+      const sent = (await (
+        await withToken(task, '/v1/authorize', {
+          action: 'tools/call',
+          tool: 'send_email',
+          args: { recipients: ['audit-desk@unknown-host.example'], body: `numbers ${i}` },
+        })
+      ).json()) as Decided & { signals: Array<{ kind: string; evidence: number[] }> }
+      calls.push(sent.call)
+      if (i === 10) expect(sent.signals.find((s) => s.kind === 'write_volume')?.evidence).not.toContain(0)
+    }
+    const records = (
+      (await (await t.request('GET', `/v1/events?task=${task.taskId}&limit=1000`)).json()) as {
+        events: Array<{
+          seq: number
+          kind: string
+          body: { call?: string; signals?: Array<{ kind: string; evidence: number[] }> }
+        }>
+      }
+    ).events
+    const last = records.find((e) => e.kind === 'decision' && e.body.call === calls[10])
+    const volume = last?.body.signals?.find((s) => s.kind === 'write_volume')
+    // The ten calls before it, by their records; not a 0 for the call itself.
+    const earlier = records.filter(
+      (e) => e.kind === 'tool.call' && calls.slice(1, 10).includes(e.body.call ?? ''),
+    )
+    expect(volume?.evidence).toEqual(expect.arrayContaining(earlier.map((e) => e.seq)))
+    expect(volume?.evidence.every((seq) => seq > 0)).toBe(true)
+  })
+
   it('allows the twin whose principal asked for that recipient', async () => {
     const [, send] = await live(
       'Send the quarterly numbers to audit-desk@unknown-host.example',
