@@ -126,7 +126,7 @@ describe('behaviour in live decisions, and replay agreeing with them', () => {
           tool: 'send_email',
           args: { recipients: ['audit-desk@unknown-host.example'], body: `numbers ${i}` },
         })
-      ).json()) as Decided & { signals: Array<{ kind: string; evidence: number[] }> }
+      ).json()) as Omit<Decided, 'signals'> & { signals: Array<{ kind: string; evidence: number[] }> }
       calls.push(sent.call)
       if (i === 10) expect(sent.signals.find((s) => s.kind === 'write_volume')?.evidence).not.toContain(0)
     }
