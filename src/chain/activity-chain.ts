@@ -27,6 +27,9 @@ export interface ChainRow {
 }
 
 const ROW_COLUMNS = 'v, seq, id, ts, task, agent, kind, prev, hash, body, redacted'
+const ROW_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+/** Rows per INSERT statement (11 values each; SQLite allows 32,766 and PostgreSQL 65,535 per statement). */
+const INSERT_ROWS = 64
 
 /** Builds rows from positional values (the store's bulk-read path; 2x cheaper than driver-built objects). */
 function toRow(values: unknown[]): ChainRow {
@@ -329,28 +332,28 @@ export class ActivityChain extends ChainReader {
     const head = await this.lockHead(tx)
     let { seq, hash } = head
     const events: ActivityEventV1[] = []
+    const values: SqlValue[][] = []
     for (const item of batch) {
       const prev = hash
       seq += 1
       const r = item.row
       hash = eventHash({ ...r, seq, prev })
-      await tx.run(`INSERT INTO chain_events (${ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-        r.v,
-        seq,
-        r.id,
-        r.ts,
-        r.task,
-        r.agent,
-        r.kind,
-        prev,
-        hash,
-        r.body,
-        r.redacted,
-      ])
+      values.push([r.v, seq, r.id, r.ts, r.task, r.agent, r.kind, prev, hash, r.body, r.redacted])
       events.push({ ...item.event, seq, prev, hash })
     }
-    await tx.run(`UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1`, [seq, hash])
-    const last = await tx.get<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM chain_checkpoints`)
+    // Several rows per statement: one round trip to PostgreSQL for up to INSERT_ROWS records, not one each.
+    for (let i = 0; i < values.length; i += INSERT_ROWS) {
+      const rows = values.slice(i, i + INSERT_ROWS)
+      await tx.run(
+        `INSERT INTO chain_events (${ROW_COLUMNS}) VALUES ${rows.map(() => ROW_PLACEHOLDERS).join(', ')}`,
+        rows.flat(),
+      )
+    }
+    // The head moves, and says in the same round trip where the last checkpoint is.
+    const last = await tx.get<{ seq: number | null }>(
+      `UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1 RETURNING (SELECT MAX(seq) FROM chain_checkpoints) AS seq`,
+      [seq, hash],
+    )
     if (seq - (last?.seq ?? 0) >= this.options.checkpointEvery) await this.insertCheckpoint(tx, seq, hash)
     return events
   }
