@@ -254,14 +254,28 @@ export class TaskState {
     const raw = output.length > LIMITS.outputChars ? output.slice(0, LIMITS.outputChars) : output
     const toolNames = this.toolNames()
     const reader = { request: this.promptRaw, designated: this.designated(origin), text: this.promptText }
+    // A chunk is two halves, and normalising is local: each half is normalised once and joined into the two
+    // chunks it belongs to (a URL scheme cut in two keeps a fragment, which containment still looks past).
+    const normalised: string[] = []
+    const lowered: string[] = []
+    const half = (k: number) => {
+      if (normalised[k] === undefined) {
+        const text = raw.slice(k * STRIDE, (k + 1) * STRIDE)
+        normalised[k] = canonicalText(text)
+        lowered[k] = text.toLowerCase()
+      }
+    }
     const chunks: OutputChunk[] = []
     for (let start = 0; start < raw.length || start === 0; start += STRIDE) {
-      const piece = raw.slice(start, start + CHUNK)
+      const k = start / STRIDE
+      half(k)
+      half(k + 1)
       chunks.push({
         start,
-        text: canonicalText(piece),
-        raw: piece.toLowerCase(),
-        tainted: instructionScore(piece, toolNames, reader) >= INSTRUCTION_THRESHOLD,
+        text: `${normalised[k]}${normalised[k + 1]}`,
+        raw: `${lowered[k]}${lowered[k + 1]}`,
+        tainted:
+          instructionScore(raw.slice(start, start + CHUNK), toolNames, reader) >= INSTRUCTION_THRESHOLD,
       })
       if (start + CHUNK >= raw.length) break
     }
