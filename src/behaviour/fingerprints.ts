@@ -51,16 +51,9 @@ export class Fingerprinter {
     return print
   }
 
-  /** Every value a text holds, as provenance would find it: tokens, adjacent pairs, identifiers, path tails, ids. */
-  ofText(raw: string): Set<string> {
-    const prints = new Set<string>()
-    this.visit(raw, (print) => prints.size < MAX_PRINTS && prints.add(print))
-    return prints
-  }
-
   /**
-   * Calls `found` with the fingerprint of every value the text holds (as `ofText` lists them) and where it sits,
-   * once per occurrence: the text is read once, however long.
+   * Calls `found` with the fingerprint of every value a text holds, as provenance would find it (tokens, adjacent
+   * pairs, identifiers, path tails, ids), and where it sits, once per occurrence: the text is read once.
    */
   visit(raw: string, found: (print: string, start: number, end: number) => void): void {
     const add = (value: string, start: number, end: number) => {

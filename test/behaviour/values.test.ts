@@ -66,7 +66,7 @@ describe('reading identifiers out of tool outputs', () => {
     for (const text of hostile) {
       expect(embeddedIdentifiers(text).length).toBeLessThan(10)
       canonicalText(text)
-      prints.ofText(text)
+      prints.visit(text, () => undefined)
       instructionScore(text)
       instructionScore(text, ['send_money', 'post_webpage'], reader)
       credentialsIn(text)
