@@ -21,11 +21,11 @@ export function canonical(value: string): string {
 
 /** The same normalisation over a whole text, so `canonical(value)` can be searched in it. */
 export function canonicalText(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/(mailto:|(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/)(www\.)?/g, '')
-    .replace(/\bwww\./g, '')
-    .replace(/[\s_-]+/g, '')
+  let lower = text.toLowerCase()
+  // Most outputs hold no link: the scheme pattern, tried at every letter, runs only where one may be.
+  if (lower.includes('://') || lower.includes('mailto:'))
+    lower = lower.replace(/(mailto:|(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/)(www\.)?/g, '')
+  return lower.replace(/\bwww\./g, '').replace(/[\s_-]+/g, '')
 }
 
 /** Identifiers embedded in free text: e-mail addresses, URLs and domains, IBAN-like and long digit strings. */

@@ -222,8 +222,10 @@ function directivePatterns(toolNames: readonly string[]): readonly RegExp[] {
         `(?:^|[\\n:.!?;)\\]>]|\\b(?:${OPENERS})\\b)(?:[^\\S\\n]|["'*\\-])*(?:${key})\\b${CLAUSE}`,
         'gi',
       ),
+      // The verb first, then what stands before it (a lookbehind that reads the verb again): a lookbehind at
+      // the head of a pattern is tried at every position of the text, the verb fails at almost all of them.
       new RegExp(
-        `(?:(?<=(?:^|\\s)(?!['"(\\[]*[A-Z][a-z]*\\s)\\S+ )(?:${capitalised})(?= [a-z$'"\\d])|(?<= )(?:${capitalised})(?= (?:${DETERMINERS})\\b))${CLAUSE}`,
+        `(?:${capitalised})(?:(?<=(?:^|\\s)(?!['"(\\[]*[A-Z][a-z]*\\s)\\S+ (?:${capitalised}))(?= [a-z$'"\\d])|(?<= (?:${capitalised}))(?= (?:${DETERMINERS})\\b))${CLAUSE}`,
         'g',
       ),
       lowerDirective(key),
@@ -264,7 +266,7 @@ const SENTENCE_BEFORE = (() => {
  */
 function lowerDirective(verbs: string): RegExp {
   return new RegExp(
-    `(?<=[^\\s][ \\t]{1,3})(?<!${SENTENCE_BEFORE})(?:${verbs})(?= (?:${DETERMINERS})\\b)${CLAUSE}`,
+    `\\b(?:${verbs})(?<=[^\\s][ \\t]{1,3}(?:${verbs}))(?<!${SENTENCE_BEFORE}(?:${verbs}))(?= (?:${DETERMINERS})\\b)${CLAUSE}`,
     'g',
   )
 }
