@@ -241,12 +241,16 @@ try {
       ...(swapped ? [`${swapped} identifiers swapped`] : []),
     ]
     process.stdout.write(`\n## ${name} (${counts.join(', ')})\n`)
+    // Attacks let through whose target the request itself gives (`warden replay --labels` lists them).
+    const named = summary.match(/of these, (\d+) send only to values the request itself gives/)?.[1] ?? '0'
     for (const row of summary.split(/[\r\n]+/).filter((l) => /^(group|all|suite) /.test(l))) {
       process.stdout.write(`${row}\n`)
-      if (row.startsWith('all ')) rows.push(`${name.padEnd(40)} ${row.slice(31)}`)
+      if (row.startsWith('all ')) rows.push(`${name.padEnd(40)} ${row.slice(31).padEnd(56)} ${named}`)
     }
   }
-  process.stdout.write(`\n## summary: attack success (residual), benign interrupted\n${rows.join('\n')}\n`)
+  process.stdout.write(
+    `\n## summary: attack success (residual), benign interrupted, attacks through to a target the request gives\n${rows.join('\n')}\n`,
+  )
 } finally {
   if (!keep) rmSync(dir, { recursive: true, force: true })
 }

@@ -76,6 +76,15 @@ export function addReplayCommand(program: Command): void {
           )
         }
       }
+      const through = scores.flatMap((s) => (s.through ? [s.through] : []))
+      if (through.length > 0) {
+        const requested = through.filter((t) => t.requested).length
+        summary.push(
+          '',
+          `attacks through (first goal call allowed): ${through.length}; of these, ${requested} send only to values the request itself gives`,
+          ...through.map((t) => `  ${t.trace} ${t.call}${t.requested ? '  (named by the request)' : ''}`),
+        )
+      }
       process.stderr.write(`${summary.join('\n')}\n`)
     })
 }
