@@ -86,6 +86,13 @@ const ACTION_VERBS = [
 const TARGET =
   /(?<![\w.%+-])[\w.%+-]{1,64}@[\w.-]{1,253}\.[a-z]{2,24}|\bhttps?:\/\/\S+|\bwww\.\S+|(?<![\w-])[\w-]{1,63}\.(?:com|org|net|io|co|app|xyz|dev|info)\b|\b[A-Z]{2}\d{2}[A-Z0-9]{8,}\b|\b\d{6,}\b/i
 
+/** An object named by its id, with a digit in it: "the file with ID '13'", "event id: 7", "#42". */
+const NAMED_ID = /(?:\bids?\b|#)\W{0,4}?['"`]?(?=[\w-]{0,23}\d)([\w-]{1,24})/i
+
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').toLowerCase()
+}
+
 const directiveCache = new Map<string, readonly RegExp[]>()
 const patternsOfList = new WeakMap<readonly string[], readonly RegExp[]>()
 
@@ -314,7 +321,8 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
   const objects = objectPattern(toolNames)
   for (const clause of clauses(text, directivePatterns(toolNames))) {
     const destination = clause.match(TARGET)?.[0]
-    if (!destination && !objects?.test(clause)) continue
+    const named = clause.match(NAMED_ID)?.[1]
+    if (!destination && !named && !objects?.test(clause)) continue
     // The data the request pointed at, not a planted order: the request uses the verb as a word of its own, and
     // the destination is the request's too — or comes from the very document the request named ("pay the bill
     // 'bill.txt'" → the bill's "please pay the amount … to IBAN …").
@@ -322,7 +330,11 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
     const requestedVerb = verb !== undefined && REQUESTED_VERB(verb).test(requested)
     const requestedDestination =
       !destination || reader.designated || requested.includes(destination.toLowerCase())
-    if (requestedVerb && requestedDestination && !otherEntity(clause, verb, reader)) continue
+    // A directive that picks its target by id ("Delete the file with ID '13'") where the request only describes
+    // one ("the largest file") chooses for the agent — unless the request named what it reads.
+    const requestedId =
+      !named || reader.designated || new RegExp(`(?<![\\w-])${escaped(named)}(?![\\w-])`).test(requested)
+    if (requestedVerb && requestedDestination && requestedId && !otherEntity(clause, verb, reader)) continue
     return true
   }
   return false
