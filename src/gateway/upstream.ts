@@ -22,6 +22,7 @@ import {
 import type { ToolCatalog, ToolDefinition } from '../catalog/index.js'
 import type { UpstreamConfig } from '../config/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
+import { fetchWithOwnSignals } from '../sdk/index.js'
 import { RPC } from './rpc.js'
 
 /**
@@ -87,7 +88,9 @@ export class Upstream {
         stderr: 'pipe',
       })
     }
-    return new StreamableHTTPClientTransport(new URL(this.config.url as string))
+    return new StreamableHTTPClientTransport(new URL(this.config.url as string), {
+      fetch: fetchWithOwnSignals(),
+    })
   }
 
   /** Connects (once; concurrent callers share the attempt) and syncs the tool list into the catalog. */

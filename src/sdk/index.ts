@@ -1,2 +1,3 @@
+export { fetchWithOwnSignals } from './fetch.js'
 export type { AgentCredential, TaskHandle } from './warden-agent.js'
 export { WardenAgent, WardenApiError } from './warden-agent.js'

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose'
+import { fetchWithOwnSignals } from './fetch.js'
 
 /** An error answered by Warden: its stable code and message. */
 export class WardenApiError extends Error {
@@ -105,11 +106,12 @@ export class WardenAgent {
    * carries the task token and a fresh DPoP proof for `url`.
    */
   gatewayFetch(task: Pick<TaskHandle, 'token'>, url: string): typeof fetch {
+    const send = fetchWithOwnSignals()
     return async (input, init) => {
       const headers = new Headers(init?.headers)
       headers.set('authorization', `DPoP ${task.token}`)
       headers.set('dpop', await this.proof(init?.method ?? 'GET', url, task.token))
-      return fetch(input, { ...init, headers })
+      return send(input, { ...init, headers })
     }
   }
 
