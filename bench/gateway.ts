@@ -13,12 +13,14 @@ import { composeWarden } from '../src/compose.js'
 import { configSchema } from '../src/config/index.js'
 import { WardenAgent } from '../src/sdk/index.js'
 import { type Figure, measure, round, type Suite } from './harness.js'
+import { httpRelay } from './sdk-relay.js'
 
 const EVERYTHING = new URL(
   '../../node_modules/@modelcontextprotocol/server-everything/dist/index.js',
   import.meta.url,
 ).pathname
 const CLI = new URL('../src/cli/main.js', import.meta.url).pathname
+const RELAY = new URL('./sdk-relay.js', import.meta.url).pathname
 const ADMIN = 'bench-admin'
 const RUNS = { warmup: 200, iterations: 1000 }
 
@@ -72,7 +74,8 @@ export async function benchGateway(): Promise<Suite> {
   const normal = await benchGatewayWith('normal')
   const figures: Record<string, number> = { ...full.figures }
   for (const [name, value] of Object.entries(normal.figures)) {
-    if (name.includes('overhead')) figures[name.replace('overhead', 'overhead_normal_durability')] = value
+    if (name.startsWith('gateway_') && name.includes('overhead'))
+      figures[name.replace('overhead', 'overhead_normal_durability')] = value
   }
   return { rows: [...full.rows, ...normal.rows], figures }
 }
@@ -103,6 +106,7 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
   await new Promise<void>((resolve) => server.once('listening', () => resolve()))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const clients: Client[] = []
+  let relay: Awaited<ReturnType<typeof httpRelay>> | undefined
   const connect = async (transport: StdioClientTransport | StreamableHTTPClientTransport) => {
     const client = new Client({ name: 'bench', version: '1' })
     await client.connect(transport)
@@ -141,7 +145,16 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
         stderr: 'pipe',
       }),
     )
+    const stdioRelay = await connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [RELAY, process.execPath, EVERYTHING, 'stdio'],
+        stderr: 'pipe',
+      }),
+    )
     const httpDirect = await connect(new StreamableHTTPClientTransport(new URL(http.url)))
+    relay = await httpRelay(http.url)
+    const httpRelayClient = await connect(new StreamableHTTPClientTransport(new URL(relay.url)))
     const gatewayUrl = `${base}/mcp/everything-http`
     const httpGateway = await connect(
       new StreamableHTTPClientTransport(new URL(gatewayUrl), { fetch: agent.gatewayFetch(task, gatewayUrl) }),
@@ -149,11 +162,22 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
 
     const rows: Suite['rows'] = []
     const figures: Record<string, number> = {}
-    const compare = async (transport: string, direct: Client, viaWarden: Client, message = 'ping') => {
+    const compare = async (
+      transport: string,
+      direct: Client,
+      viaWarden: Client,
+      viaRelay: Client,
+      message = 'ping',
+    ) => {
       const size = message.length > 100 ? ', 4 KB output' : ''
       const baseline: Figure = await measure(
         `direct ${transport} tools/call${size}`,
         echo(direct, message),
+        RUNS,
+      )
+      const relayed = await measure(
+        `through a bare SDK relay, ${transport}${size}`,
+        echo(viaRelay, message),
         RUNS,
       )
       const gateway = await measure(
@@ -161,16 +185,19 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
         echo(viaWarden, message),
         RUNS,
       )
-      rows.push({ figure: baseline }, { figure: gateway, baseline })
+      rows.push({ figure: baseline }, { figure: relayed, baseline }, { figure: gateway, baseline })
       figures[`gateway_${transport}_overhead_p50_ms`] = round((gateway.medianUs - baseline.medianUs) / 1000)
       figures[`gateway_${transport}_overhead_p99_ms`] = round((gateway.p99Us - baseline.p99Us) / 1000)
+      // The floor under it: what the same SDK parts add with nothing between them (`sdk-relay.ts`).
+      figures[`sdk_relay_${transport}_overhead_p50_ms`] = round((relayed.medianUs - baseline.medianUs) / 1000)
+      figures[`sdk_relay_${transport}_overhead_p99_ms`] = round((relayed.p99Us - baseline.p99Us) / 1000)
       figures[`gateway_${transport}_call_p50_ms`] = round(gateway.medianUs / 1000)
       figures[`direct_${transport}_call_p50_ms`] = round(baseline.medianUs / 1000)
     }
-    await compare('stdio', stdioDirect, stdioGateway)
-    await compare('http', httpDirect, httpGateway)
+    await compare('stdio', stdioDirect, stdioGateway, stdioRelay)
+    await compare('http', httpDirect, httpGateway, httpRelayClient)
     // Not part of the headline figures: what a realistic output adds (its reading happens after the answer).
-    await compare('stdio_4kb', stdioDirect, stdioGateway, FOUR_KB)
+    await compare('stdio_4kb', stdioDirect, stdioGateway, stdioRelay, FOUR_KB)
     figures.gateway_overhead_p50_ms = Math.max(
       figures.gateway_stdio_overhead_p50_ms as number,
       figures.gateway_http_overhead_p50_ms as number,
@@ -182,6 +209,7 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
     return { rows, figures }
   } finally {
     for (const client of clients) await client.close().catch(() => undefined)
+    await relay?.close()
     await new Promise<void>((resolve) => {
       server.close(() => resolve())
       ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
