@@ -240,10 +240,12 @@ export class Gateway {
   async handle(name: string, request: Request, token: string, proof: ProofContext): Promise<Response> {
     const upstream = this.upstreams.get(name)
     if (!upstream) throw new WardenError('UPSTREAM_NOT_FOUND', `no upstream \`${name}\``)
-    const caller = await this.lifecycle.authenticate(token, proof)
     const sessionId = request.headers.get('mcp-session-id')
+    const existing = sessionId ? this.sessions.get(sessionId) : undefined
+    // The session's caller spares re-reading what cannot have changed; the token and its proof are checked in full.
+    const caller = await this.lifecycle.authenticate(token, proof, existing?.caller)
     if (sessionId) {
-      const session = this.sessions.get(sessionId)
+      const session = existing
       if (!session || session.upstream !== upstream) throw new WardenError('NOT_FOUND', 'no such MCP session')
       // INVARIANT: a session answers only the task that opened it (MCP security best practices, session binding).
       if (session.caller.task.id !== caller.task.id) {

@@ -181,9 +181,18 @@ export class TaskLifecycle {
    * (`ath`) by the key in `cnf`. A proof by another key is credential reuse: refused, recorded as a signal,
    * and for the tiers in `revokeOnReuse` the task is revoked.
    */
-  async authenticate(token: string, context: ProofContext): Promise<AuthenticatedTask> {
+  async authenticate(
+    token: string,
+    context: ProofContext,
+    /**
+     * This task's caller as authenticated earlier in this process (an MCP session's): only what can have changed
+     * since is read again (`recheck`), not the task, instance and agent in full. Ignored for another task.
+     */
+    known?: AuthenticatedTask,
+  ): Promise<AuthenticatedTask> {
     const claims = await this.tokens.verify(token)
-    const task = await this.tasks.require(claims.task)
+    const again = known?.task.id === claims.task ? await this.recheck({ ...known, claims }) : undefined
+    const task = again?.task ?? (await this.tasks.require(claims.task))
     if (task.status !== 'open') throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
     if (this.clock.now() >= task.expiresAt) {
       await this.close(task, 'maximum duration reached')
@@ -199,7 +208,7 @@ export class TaskLifecycle {
       if (proof.jkt !== claims.cnf.jkt) await this.refuseReuse(task, claims, proof.jkt)
       proven = true
     }
-    return this.standing(claims, task, proven)
+    return again ? { ...again, proven } : this.standing(claims, task, proven)
   }
 
   /**

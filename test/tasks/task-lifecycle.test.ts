@@ -81,6 +81,35 @@ describe('tasks and task tokens', () => {
     expect((await lifecycle.recheck(third.caller)).agent.status).toBe('active')
   })
 
+  it("authenticates a session's later requests against its caller: token and proof in full, the standing read again", async () => {
+    const lifecycle = t.warden.tasks.lifecycle
+    const url = `${BASE}/mcp/files`
+    const task = await opened(await openTask(t, planner, { purpose: 'session', tools: ['read_file'] }))
+    const context = async (token = task.token) => ({
+      proof: await planner.key.proof('POST', url, { accessToken: token }),
+      method: 'POST',
+      url,
+    })
+    const first = await lifecycle.authenticate(task.token, await context())
+    const proof = await context()
+    const again = await lifecycle.authenticate(task.token, proof, first)
+    expect(again.task).toEqual(first.task)
+    expect(again.proven).toBe(true)
+    // The proof is checked as for any request: a replayed one is refused, the caller known or not.
+    await expect(lifecycle.authenticate(task.token, proof, first)).rejects.toMatchObject({
+      code: 'PROOF_REPLAYED',
+    })
+    // A caller of another task is no shortcut: the token's own task is read.
+    const other = await opened(await openTask(t, planner, { purpose: 'other', tools: ['read_file'] }))
+    const otherCaller = await lifecycle.authenticate(other.token, await context(other.token))
+    expect((await lifecycle.authenticate(task.token, await context(), otherCaller)).task.id).toBe(task.taskId)
+    // What can change is read again.
+    await t.request('POST', `/v1/instances/${planner.instanceId}/quarantine`, { body: { reason: 'test' } })
+    await expect(lifecycle.authenticate(task.token, await context(), first)).rejects.toMatchObject({
+      code: 'INSTANCE_QUARANTINED',
+    })
+  })
+
   it('refuses an intent that declares a tool the agent is not entitled to', async () => {
     const res = await openTask(t, planner, { purpose: 'x', tools: ['read_file', 'delete_database'] })
     expect(await codeOf(res)).toBe('TOOL_NOT_ENTITLED')
