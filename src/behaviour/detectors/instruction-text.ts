@@ -232,7 +232,7 @@ function directivePatterns(toolNames: readonly string[]): readonly RegExp[] {
       // The verb first, then what stands before it (a lookbehind that reads the verb again): a lookbehind at
       // the head of a pattern is tried at every position of the text, the verb fails at almost all of them.
       new RegExp(
-        `(?:${capitalised})(?:(?<=(?:^|\\s)(?!['"(\\[]*[A-Z][a-z]*\\s)\\S+ (?:${capitalised}))(?= [a-z$'"\\d])|(?<= (?:${capitalised}))(?= (?:${DETERMINERS})\\b))${CLAUSE}`,
+        `(?:${capitalised})(?:(?= [a-z$'"\\d])(?<=(?:^|\\s)(?!['"(\\[]*[A-Z][a-z]*\\s)\\S+ (?:${capitalised}))|(?= (?:${DETERMINERS})\\b)(?<= (?:${capitalised})))${CLAUSE}`,
         'g',
       ),
       lowerDirective(key),
@@ -273,7 +273,7 @@ const SENTENCE_BEFORE = (() => {
  */
 function lowerDirective(verbs: string): RegExp {
   return new RegExp(
-    `\\b(?:${verbs})(?<=[^\\s][ \\t]{1,3}(?:${verbs}))(?<!${SENTENCE_BEFORE}(?:${verbs}))(?= (?:${DETERMINERS})\\b)${CLAUSE}`,
+    `\\b(?:${verbs})(?= (?:${DETERMINERS})\\b)(?<=[^\\s][ \\t]{1,3}(?:${verbs}))(?<!${SENTENCE_BEFORE}(?:${verbs}))${CLAUSE}`,
     'g',
   )
 }
