@@ -11,7 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { createApp } from '../src/api/index.js'
 import { composeWarden } from '../src/compose.js'
 import { configSchema } from '../src/config/index.js'
-import { WardenAgent } from '../src/sdk/index.js'
+import { fetchWithOwnSignals, WardenAgent } from '../src/sdk/index.js'
 import { type Figure, measure, round, type Suite } from './harness.js'
 import { httpRelay } from './sdk-relay.js'
 
@@ -152,9 +152,14 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
         stderr: 'pipe',
       }),
     )
-    const httpDirect = await connect(new StreamableHTTPClientTransport(new URL(http.url)))
+    // Every HTTP client with the same fetch as the gateway's own (`fetchWithOwnSignals`): like for like.
+    const httpDirect = await connect(
+      new StreamableHTTPClientTransport(new URL(http.url), { fetch: fetchWithOwnSignals() }),
+    )
     relay = await httpRelay(http.url)
-    const httpRelayClient = await connect(new StreamableHTTPClientTransport(new URL(relay.url)))
+    const httpRelayClient = await connect(
+      new StreamableHTTPClientTransport(new URL(relay.url), { fetch: fetchWithOwnSignals() }),
+    )
     const gatewayUrl = `${base}/mcp/everything-http`
     const httpGateway = await connect(
       new StreamableHTTPClientTransport(new URL(gatewayUrl), { fetch: agent.gatewayFetch(task, gatewayUrl) }),

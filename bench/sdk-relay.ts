@@ -45,7 +45,10 @@ export async function httpRelay(upstreamUrl: string): Promise<{ url: string; clo
         onsessioninitialized: (sid) => void sessions.set(sid, transport),
       })
       await relayServer(upstream).connect(transport)
-      return transport.handleRequest(request)
+      const response = await transport.handleRequest(request)
+      // As the gateway does: a request that opened no session leaves nothing behind.
+      if (!transport.sessionId) await transport.close()
+      return response
     },
   })
   await new Promise<void>((resolve) => http.once('listening', () => resolve()))
@@ -68,4 +71,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const upstream = new Client({ name: 'sdk-relay', version: '1' })
   await upstream.connect(new StdioClientTransport({ command: command as string, args, stderr: 'pipe' }))
   await relayServer(upstream).connect(new StdioServerTransport())
+  // Ends with its client, as `warden gateway stdio` does (the upstream ends on its own stdin's end).
+  process.stdin.once('end', () => process.exit(0))
 }

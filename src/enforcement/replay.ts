@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto'
-import {
-  BehaviourEngine,
-  canonical,
-  canonicalText,
-  embeddedIdentifiers,
-  type Signal,
-} from '../behaviour/index.js'
+import { BehaviourEngine, canonical, embeddedIdentifiers, type Signal } from '../behaviour/index.js'
 import { type CatalogTool, type ToolDefinition, unstoredTool } from '../catalog/index.js'
 import { silentLogger } from '../kernel/index.js'
 import { ArgumentValidator, type Effect, PolicyEngine, type PolicySource } from '../policy/index.js'
@@ -202,9 +196,15 @@ function requestedByPrompt(trace: Trace, call: string): boolean {
   const event = trace.events.find((e) => e.kind === 'tool.call' && e.call === call) as
     | { args?: Record<string, unknown> }
     | undefined
-  const ids = embeddedIdentifiers(JSON.stringify(event?.args ?? {}))
-  const prompt = canonicalText(trace.intent.prompt ?? '')
-  return ids.length > 0 && ids.every((id) => prompt.includes(canonical(id)))
+  const strings: string[] = []
+  const collect = (value: unknown): void => {
+    if (typeof value === 'string') strings.push(value)
+    else if (value && typeof value === 'object') for (const inner of Object.values(value)) collect(inner)
+  }
+  collect(event?.args ?? {})
+  const ids = strings.flatMap(embeddedIdentifiers).map(canonical)
+  const given = new Set(embeddedIdentifiers(trace.intent.prompt ?? '').map(canonical))
+  return ids.length > 0 && ids.every((id) => given.has(id))
 }
 
 export function scoreTrace(trace: Trace, decisions: readonly ReplayDecision[]): TraceScore {

@@ -241,11 +241,12 @@ export class Gateway {
     const upstream = this.upstreams.get(name)
     if (!upstream) throw new WardenError('UPSTREAM_NOT_FOUND', `no upstream \`${name}\``)
     const sessionId = request.headers.get('mcp-session-id')
-    const existing = sessionId ? this.sessions.get(sessionId) : undefined
     // The session's caller spares re-reading what cannot have changed; the token and its proof are checked in full.
-    const caller = await this.lifecycle.authenticate(token, proof, existing?.caller)
+    const known = sessionId ? this.sessions.get(sessionId)?.caller : undefined
+    const caller = await this.lifecycle.authenticate(token, proof, known)
     if (sessionId) {
-      const session = existing
+      // Looked up after authenticating: the session may have ended meanwhile (closed, swept, its task closed).
+      const session = this.sessions.get(sessionId)
       if (!session || session.upstream !== upstream) throw new WardenError('NOT_FOUND', 'no such MCP session')
       // INVARIANT: a session answers only the task that opened it (MCP security best practices, session binding).
       if (session.caller.task.id !== caller.task.id) {

@@ -186,19 +186,18 @@ export class TaskLifecycle {
     context: ProofContext,
     /**
      * This task's caller as authenticated earlier in this process (an MCP session's): only what can have changed
-     * since is read again (`recheck`), not the task, instance and agent in full. Ignored for another task.
+     * since is read again (`reread`), not the task, instance and agent in full. Ignored for another task.
      */
     known?: AuthenticatedTask,
   ): Promise<AuthenticatedTask> {
     const claims = await this.tokens.verify(token)
-    const again = known?.task.id === claims.task ? await this.recheck({ ...known, claims }) : undefined
+    const again = known?.task.id === claims.task ? await this.reread({ ...known, claims }) : undefined
     const task = again?.task ?? (await this.tasks.require(claims.task))
-    if (task.status !== 'open') throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
-    if (this.clock.now() >= task.expiresAt) {
-      await this.close(task, 'maximum duration reached')
-      throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
-    }
+    await this.ensureOpen(task)
     let proven = false
+    // INVARIANT: the proof before the instance's and agent's standing — a token presented with another key is
+    // credential reuse (recorded, and the task revoked) whatever their standing, and a caller without the key
+    // learns nothing of it.
     if (context.proof !== undefined || this.policy.proofRequired.includes(task.tier)) {
       const proof = await this.proofs.verify(context.proof, {
         method: context.method,
@@ -208,7 +207,15 @@ export class TaskLifecycle {
       if (proof.jkt !== claims.cnf.jkt) await this.refuseReuse(task, claims, proof.jkt)
       proven = true
     }
-    return again ? { ...again, proven } : this.standing(claims, task, proven)
+    const caller = again ?? {
+      claims,
+      task,
+      instance: await this.instances.require(task.instanceId),
+      agent: await this.agents.require(task.agent),
+      proven,
+    }
+    this.ensureStanding(caller)
+    return { ...caller, proven }
   }
 
   /**
@@ -220,40 +227,38 @@ export class TaskLifecycle {
     if (this.clock.now() >= caller.claims.exp * 1000) {
       throw new WardenError('TOKEN_EXPIRED', 'the task token has expired')
     }
-    // One read of what can have changed since (the rest of a task, instance and agent is fixed once created).
+    const current = await this.reread(caller)
+    await this.ensureOpen(current.task)
+    this.ensureStanding(current)
+    return current
+  }
+
+  /** The caller with what can have changed since read again: one indexed read (the rest is fixed at creation). */
+  private async reread(caller: AuthenticatedTask): Promise<AuthenticatedTask> {
     const now = await this.tasks.standing(caller.task.id)
     if (!now) throw new WardenError('TASK_NOT_FOUND', `no task \`${caller.task.id}\``)
-    const task: Task = {
-      ...caller.task,
-      status: now.status,
-      closeReason: now.closeReason,
-      closedAt: now.closedAt,
-    }
-    if (task.status !== 'open') throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
-    if (this.clock.now() >= task.expiresAt) {
-      await this.close(task, 'maximum duration reached')
-      throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
-    }
-    if (now.instanceStatus !== 'active')
-      throw new WardenError('INSTANCE_QUARANTINED', `instance \`${caller.instance.id}\` is quarantined`)
-    if (now.agentStatus !== 'active')
-      throw new WardenError('AGENT_DISABLED', `agent \`${caller.agent.name}\` is disabled`)
     return {
       ...caller,
-      task,
+      task: { ...caller.task, status: now.status, closeReason: now.closeReason, closedAt: now.closedAt },
       instance: { ...caller.instance, status: now.instanceStatus },
       agent: { ...caller.agent, status: now.agentStatus },
     }
   }
 
-  private async standing(claims: TaskTokenClaims, task: Task, proven: boolean): Promise<AuthenticatedTask> {
-    const instance = await this.instances.require(task.instanceId)
+  /** Throws unless the task is open; closes it when its maximum duration has passed. */
+  private async ensureOpen(task: Task): Promise<void> {
+    if (task.status !== 'open') throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
+    if (this.clock.now() >= task.expiresAt) {
+      await this.close(task, 'maximum duration reached')
+      throw new WardenError('TASK_CLOSED', `task \`${task.id}\` has ended`)
+    }
+  }
+
+  private ensureStanding({ instance, agent }: Pick<AuthenticatedTask, 'instance' | 'agent'>): void {
     if (instance.status !== 'active')
       throw new WardenError('INSTANCE_QUARANTINED', `instance \`${instance.id}\` is quarantined`)
-    const agent = await this.agents.require(task.agent)
     if (agent.status !== 'active')
       throw new WardenError('AGENT_DISABLED', `agent \`${agent.name}\` is disabled`)
-    return { claims, task, instance, agent, proven }
   }
 
   private async refuseReuse(task: Task, claims: TaskTokenClaims, presentedJkt: string): Promise<never> {

@@ -103,11 +103,33 @@ describe('tasks and task tokens', () => {
     const other = await opened(await openTask(t, planner, { purpose: 'other', tools: ['read_file'] }))
     const otherCaller = await lifecycle.authenticate(other.token, await context(other.token))
     expect((await lifecycle.authenticate(task.token, await context(), otherCaller)).task.id).toBe(task.taskId)
-    // What can change is read again.
-    await t.request('POST', `/v1/instances/${planner.instanceId}/quarantine`, { body: { reason: 'test' } })
-    await expect(lifecycle.authenticate(task.token, await context(), first)).rejects.toMatchObject({
-      code: 'INSTANCE_QUARANTINED',
+    // The proof comes before the standing: without the instance's key, a disabled agent is not revealed, and a
+    // proof by another key is credential reuse whatever the standing.
+    const thief = await attestWithJoinToken(t, 'planner')
+    await t.request('POST', '/v1/agents/planner/disable')
+    await expect(
+      lifecycle.authenticate(task.token, { proof: undefined, method: 'POST', url }, first),
+    ).rejects.toMatchObject({ code: 'PROOF_MISSING' })
+    const stolen = {
+      proof: await thief.key.proof('POST', url, { accessToken: task.token }),
+      method: 'POST',
+      url,
+    }
+    await expect(lifecycle.authenticate(task.token, stolen, first)).rejects.toMatchObject({
+      code: 'CREDENTIAL_REUSE',
     })
+    await t.request('POST', '/v1/agents/planner/enable')
+    // The reuse revoked the task.
+    await expect(lifecycle.authenticate(task.token, await context(), first)).rejects.toMatchObject({
+      code: 'TASK_CLOSED',
+    })
+    // What can change is read again.
+    const later = await opened(await openTask(t, planner, { purpose: 'later', tools: ['read_file'] }))
+    const laterCaller = await lifecycle.authenticate(later.token, await context(later.token))
+    await t.request('POST', `/v1/instances/${planner.instanceId}/quarantine`, { body: { reason: 'test' } })
+    await expect(
+      lifecycle.authenticate(later.token, await context(later.token), laterCaller),
+    ).rejects.toMatchObject({ code: 'INSTANCE_QUARANTINED' })
   })
 
   it('refuses an intent that declares a tool the agent is not entitled to', async () => {

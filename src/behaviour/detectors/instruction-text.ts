@@ -86,8 +86,11 @@ const ACTION_VERBS = [
 const TARGET =
   /(?<![\w.%+-])[\w.%+-]{1,64}@[\w.-]{1,253}\.[a-z]{2,24}|\bhttps?:\/\/\S+|\bwww\.\S+|(?<![\w-])[\w-]{1,63}\.(?:com|org|net|io|co|app|xyz|dev|info)\b|\b[A-Z]{2}\d{2}[A-Z0-9]{8,}\b|\b\d{6,}\b/i
 
-/** An object named by its id, with a digit in it: "the file with ID '13'", "event id: 7", "#42". */
-const NAMED_ID = /(?:\bids?\b|#)\W{0,4}?['"`]?(?=[\w-]{0,23}\d)([\w-]{1,24})/i
+/**
+ * An object named by its id, with a digit in it: "the file with ID '13'", "file_id: 7", "identifier 42". Not `#`:
+ * it numbers issues in changelogs ("Add retries (#1234)") and characters in HTML (`&#39;`).
+ */
+const NAMED_ID = /(?<![a-z])(?:ids?|identifiers?)(?![a-z])\W{0,4}?['"`]?(?=[\w-]{0,23}\d)(\w[\w-]{0,23})/i
 
 function escaped(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').toLowerCase()
@@ -333,7 +336,7 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
     // A directive that picks its target by id ("Delete the file with ID '13'") where the request only describes
     // one ("the largest file") chooses for the agent — unless the request named what it reads.
     const requestedId =
-      !named || reader.designated || new RegExp(`(?<![\\w-])${escaped(named)}(?![\\w-])`).test(requested)
+      !named || reader.designated || new RegExp(`(?<![a-z\\d])${escaped(named)}(?![a-z\\d])`).test(requested)
     if (requestedVerb && requestedDestination && requestedId && !otherEntity(clause, verb, reader)) continue
     return true
   }
