@@ -103,7 +103,7 @@ export class WardenAgent {
 
   /**
    * A `fetch` for an MCP client on Warden's gateway (e.g. the MCP SDK's Streamable HTTP transport): every request
-   * carries the task token and a fresh DPoP proof for `url`.
+   * carries the task token and a fresh DPoP proof for `url`, and an abort signal of its own (`fetchWithOwnSignals`).
    */
   gatewayFetch(task: Pick<TaskHandle, 'token'>, url: string): typeof fetch {
     const send = fetchWithOwnSignals()

@@ -92,8 +92,9 @@ const TARGET =
  */
 const NAMED_ID = /(?<![a-z])(?:ids?|identifiers?)(?![a-z])\W{0,4}?['"`]?(?=[\w-]{0,23}\d)(\w[\w-]{0,23})/i
 
+/** `text` as a pattern that matches it literally. */
 function escaped(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').toLowerCase()
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 const directiveCache = new Map<string, readonly RegExp[]>()
@@ -336,7 +337,9 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
     // A directive that picks its target by id ("Delete the file with ID '13'") where the request only describes
     // one ("the largest file") chooses for the agent — unless the request named what it reads.
     const requestedId =
-      !named || reader.designated || new RegExp(`(?<![a-z\\d])${escaped(named)}(?![a-z\\d])`).test(requested)
+      !named ||
+      reader.designated ||
+      new RegExp(`(?<![a-z\\d])${escaped(named.toLowerCase())}(?![a-z\\d])`).test(requested)
     if (requestedVerb && requestedDestination && requestedId && !otherEntity(clause, verb, reader)) continue
     return true
   }
@@ -433,7 +436,7 @@ function commandPattern(toolNames: readonly string[]): RegExp | null {
     // As the agent sees them, and without their namespace (data written for another client names them so).
     const names = [...new Set([...toolNames, ...toolNames.map(ownToolName)])]
       .filter((name) => name.length >= 4)
-      .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .map(escaped)
     const any = names.join('|')
     pattern = names.length
       ? new RegExp(
