@@ -271,29 +271,32 @@ export class Pipeline {
       approved: options.approved ?? false,
       behaviour,
     }
-    // An approval binds to exactly this call: the task, the pinned tool definition and the arguments.
-    const callDigest = digest({
-      task: task.id,
-      server: tool?.server ?? null,
-      tool: tool?.digest ?? request.action,
-      args,
-    })
     let policy: PolicyDecision = judge(this.engine, this.validator, facts)
     let approval: string | undefined
+    // An approval binds to exactly this call: the task, the pinned tool definition and the arguments. Only a
+    // call not allowed without one needs it.
+    let digestOfCall: string | undefined
+    const callDigest = () =>
+      (digestOfCall ??= digest({
+        task: task.id,
+        server: tool?.server ?? null,
+        tool: tool?.digest ?? request.action,
+        args,
+      }))
     // A human's approval of this exact call is looked for only where the call is not allowed without one.
     const approved =
       policy.effect !== 'allow' && options.approved !== true && tool
-        ? await this.approvals.findApproved(callDigest)
+        ? await this.approvals.findApproved(callDigest())
         : undefined
     if (approved) {
       const withApproval = judge(this.engine, this.validator, { ...facts, approved: true })
       // INVARIANT: single use — a concurrent identical call that loses the race is decided without it.
-      if (withApproval.effect === 'allow' && (await this.approvals.consume(callDigest))) {
+      if (withApproval.effect === 'allow' && (await this.approvals.consume(callDigest()))) {
         policy = withApproval
         approval = approved.id
       }
     }
-    const refused = policy.effect === 'escalate' ? await this.approvals.findDenied(callDigest) : undefined
+    const refused = policy.effect === 'escalate' ? await this.approvals.findDenied(callDigest()) : undefined
     if (refused) {
       policy = {
         ...policy,
@@ -308,7 +311,7 @@ export class Pipeline {
         owner: agent.owner,
         server: tool?.server ?? null,
         tool: tool?.name ?? null,
-        callDigest,
+        callDigest: callDigest(),
         decisionId,
         reasons: policy.reasons,
         signals: recordedSignals(behaviour.signals).map((s) => ({
