@@ -4,16 +4,11 @@ import type { AddressInfo } from 'node:net'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { serve } from '@hono/node-server'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { createApp } from '../src/api/index.js'
-import { composeWarden } from '../src/compose.js'
-import { configSchema } from '../src/config/index.js'
 import { fetchWithOwnSignals, WardenAgent } from '../src/sdk/index.js'
 import { type Figure, measure, round, type Suite } from './harness.js'
-import { httpRelay } from './sdk-relay.js'
 
 const EVERYTHING = new URL(
   '../../node_modules/@modelcontextprotocol/server-everything/dist/index.js',
@@ -32,18 +27,46 @@ async function freePort(): Promise<number> {
   return port
 }
 
+/** Spawns `node ARGS…` and resolves with the first URL it prints on `stream` once `ready` matches. */
+async function started(
+  args: string[],
+  ready: RegExp,
+  options: { env?: NodeJS.ProcessEnv; stream?: 'stdout' | 'stderr' } = {},
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = ''
+    child[options.stream ?? 'stdout']?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString()
+      const match = seen.match(ready)
+      if (match) resolve(match[1] as string)
+    })
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${seen}`)))
+  })
+  // Drained, so a chatty child never blocks on a full pipe.
+  child.stdout?.resume()
+  child.stderr?.resume()
+  return { url, child }
+}
+
+/** Ends a child process and waits for it. */
+async function stopped(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve())
+    child.kill('SIGTERM')
+  })
+}
+
 /** server-everything over Streamable HTTP, as a child process; resolves once it accepts connections. */
 async function everythingOverHttp(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort()
-  const child = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
-    env: { ...process.env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  await new Promise<void>((resolve, reject) => {
-    child.stderr?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('listening')) resolve()
-    })
-    child.once('exit', (code) => reject(new Error(`server-everything exited with ${code}`)))
+  const { child } = await started([EVERYTHING, 'streamableHttp'], /(listening)/, {
+    env: { PORT: String(port) },
+    stream: 'stderr',
   })
   return { url: `http://127.0.0.1:${port}/mcp`, child }
 }
@@ -64,10 +87,12 @@ const FOUR_KB = Array.from(
 
 /**
  * A `tools/call` (server-everything's `echo`) through the gateway against the same call made directly to the same
- * server over the same transport, in one process: stdio (`warden gateway stdio`, a child process, as a local
- * agent launches it) and Streamable HTTP. The gateway adds: the token check (with a DPoP proof on every HTTP
- * request: the agent is `high` tier), behaviour and Cedar, the durable record of the call and its decision before
- * the call goes upstream, and one more hop. Run with the store's default durability (`full`) and with `normal`.
+ * server over the same transport, from one client process (the agent): stdio (`warden gateway stdio`, a child
+ * process, as a local agent launches it) and Streamable HTTP (`warden serve`, a process of its own). The gateway
+ * adds: the token check (with a DPoP proof on every HTTP request: the agent is `high` tier), behaviour and Cedar,
+ * the durable record of the call and its decision before the call goes upstream, and one more hop — which a bare
+ * SDK relay in a process of its own measures alone. Run with the store's default durability (`full`) and with
+ * `normal`.
  */
 export async function benchGateway(): Promise<Suite> {
   const full = await benchGatewayWith('full')
@@ -88,25 +113,21 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
     everything: { command: ['node', EVERYTHING, 'stdio'] },
     'everything-http': { url: http.url },
   }
-  // The stdio gateway is another Warden process on the same data directory (SQLite in WAL mode).
+  // Warden runs as deployed: `warden serve` (the HTTP gateway) and `warden gateway stdio` are processes of their own
+  // on one data directory (SQLite in WAL mode), apart from the agent's (this one).
+  const config = join(root, 'warden.yaml')
   writeFileSync(
-    join(root, 'warden.yaml'),
-    JSON.stringify({ dataDir, store: { kind: 'sqlite', durability }, upstreams }),
-  )
-  const warden = await composeWarden(
-    configSchema.parse({
+    config,
+    JSON.stringify({
       dataDir,
       store: { kind: 'sqlite', durability },
+      server: { port: 0 },
       policy: { watch: false },
       upstreams,
     }),
-    { adminToken: ADMIN },
   )
-  const server = serve({ fetch: createApp(warden).fetch, hostname: '127.0.0.1', port: 0 })
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()))
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const children: ChildProcess[] = [http.child]
   const clients: Client[] = []
-  let relay: Awaited<ReturnType<typeof httpRelay>> | undefined
   const connect = async (transport: StdioClientTransport | StreamableHTTPClientTransport) => {
     const client = new Client({ name: 'bench', version: '1' })
     await client.connect(transport)
@@ -114,7 +135,11 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
     return client
   }
   try {
-    await warden.gateway.start()
+    const serving = await started([CLI, 'serve', '--config', config], /Warden listening on (\S+)/, {
+      env: { WARDEN_ADMIN_TOKEN: ADMIN },
+    })
+    children.push(serving.child)
+    const base = serving.url
     const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }
     await fetch(`${base}/v1/agents`, {
       method: 'POST',
@@ -140,7 +165,7 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
     const stdioGateway = await connect(
       new StdioClientTransport({
         command: process.execPath,
-        args: [CLI, 'gateway', 'stdio', '--upstream', 'everything', '--config', join(root, 'warden.yaml')],
+        args: [CLI, 'gateway', 'stdio', '--upstream', 'everything', '--config', config],
         env: { PATH: process.env.PATH ?? '', WARDEN_TASK_TOKEN: task.token, WARDEN_CREDENTIAL: credential },
         stderr: 'pipe',
       }),
@@ -156,7 +181,8 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
     const httpDirect = await connect(
       new StreamableHTTPClientTransport(new URL(http.url), { fetch: fetchWithOwnSignals() }),
     )
-    relay = await httpRelay(http.url)
+    const relay = await started([RELAY, '--http', http.url], /relay listening on (\S+)/)
+    children.push(relay.child)
     const httpRelayClient = await connect(
       new StreamableHTTPClientTransport(new URL(relay.url), { fetch: fetchWithOwnSignals() }),
     )
@@ -214,13 +240,7 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
     return { rows, figures }
   } finally {
     for (const client of clients) await client.close().catch(() => undefined)
-    await relay?.close()
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
-    })
-    await warden.close()
-    http.child.kill()
+    for (const child of children.reverse()) await stopped(child)
     rmSync(root, { recursive: true, force: true })
   }
 }

@@ -25,8 +25,8 @@ function relayServer(upstream: Client): Server {
   return server
 }
 
-/** The relay over Streamable HTTP in this process, as the gateway runs in the bench: its URL and a close. */
-export async function httpRelay(upstreamUrl: string): Promise<{ url: string; close: () => Promise<void> }> {
+/** The relay over Streamable HTTP: its URL and a close. */
+async function httpRelay(upstreamUrl: string): Promise<{ url: string; close: () => Promise<void> }> {
   const upstream = new Client({ name: 'sdk-relay', version: '1' })
   await upstream.connect(
     new StreamableHTTPClientTransport(new URL(upstreamUrl), { fetch: fetchWithOwnSignals() }),
@@ -65,8 +65,16 @@ export async function httpRelay(upstreamUrl: string): Promise<{ url: string; clo
   }
 }
 
-/** `node dist/bench/sdk-relay.js COMMAND [ARGS…]`: the relay over stdio, in front of a stdio server. */
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/**
+ * `node dist/bench/sdk-relay.js --http URL`: the relay over Streamable HTTP in front of the server at URL, in a
+ * process of its own as the gateway is (prints `relay listening on <url>`); `node dist/bench/sdk-relay.js COMMAND
+ * [ARGS…]`: the relay over stdio, in front of a stdio server.
+ */
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--http') {
+  const relay = await httpRelay(process.argv[3] as string)
+  process.stdout.write(`relay listening on ${relay.url}\n`)
+  process.once('SIGTERM', () => relay.close().then(() => process.exit(0)))
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [command, ...args] = process.argv.slice(2)
   const upstream = new Client({ name: 'sdk-relay', version: '1' })
   await upstream.connect(new StdioClientTransport({ command: command as string, args, stderr: 'pipe' }))
