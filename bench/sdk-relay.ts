@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
@@ -70,12 +69,13 @@ async function httpRelay(upstreamUrl: string): Promise<{ url: string; close: () 
  * process of its own as the gateway is (prints `relay listening on <url>`); `node dist/bench/sdk-relay.js COMMAND
  * [ARGS…]`: the relay over stdio, in front of a stdio server.
  */
-if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--http') {
-  const relay = await httpRelay(process.argv[3] as string)
+const [mode, ...rest] = process.argv.slice(2)
+if (mode === '--http') {
+  const relay = await httpRelay(rest[0] as string)
   process.stdout.write(`relay listening on ${relay.url}\n`)
   process.once('SIGTERM', () => relay.close().then(() => process.exit(0)))
-} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [command, ...args] = process.argv.slice(2)
+} else {
+  const [command, ...args] = [mode, ...rest]
   const upstream = new Client({ name: 'sdk-relay', version: '1' })
   await upstream.connect(new StdioClientTransport({ command: command as string, args, stderr: 'pipe' }))
   await relayServer(upstream).connect(new StdioServerTransport())
