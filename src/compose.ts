@@ -7,7 +7,7 @@ import { type AdminCredential, ensureAdminCredential } from './api/index.js'
 import { Approvals, WebhookNotifier } from './approvals/index.js'
 import { BehaviourEngine, behaviourEventsFrom, type ToolLookup } from './behaviour/index.js'
 import { ToolCatalog } from './catalog/index.js'
-import { ActivityChain, type ActivityEventV1, CheckpointSigner } from './chain/index.js'
+import { ActivityChain, type ActivityEventV1, CheckpointSigner, parsePublicKey } from './chain/index.js'
 import type { Config } from './config/index.js'
 import { Pipeline } from './enforcement/index.js'
 import { Gateway } from './gateway/index.js'
@@ -35,6 +35,7 @@ import {
   silentLogger,
   systemClock,
 } from './kernel/index.js'
+import { currentRequest, Health, WardenMetrics } from './operations/index.js'
 import {
   ArgumentValidator,
   formatProblem,
@@ -78,6 +79,8 @@ export interface Warden {
   readonly pipeline: Pipeline
   readonly gateway: Gateway
   readonly approvals: Approvals
+  /** Probes and Prometheus metrics (`/healthz`, `/readyz`, `/metrics`). */
+  readonly operations: { readonly health: Health; readonly metrics: WardenMetrics }
   readonly identity: {
     readonly events: IdentityEvents
     readonly agents: AgentRegistry
@@ -351,6 +354,24 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     logger,
   )
 
+  const metrics = new WardenMetrics({ store, clock, chain, pipeline, lifecycle, gateway })
+  metrics.instrument()
+  const health = new Health({
+    store,
+    engine,
+    gateway,
+    chain,
+    publicKey: parsePublicKey(signer.publicKeyPem),
+    logger,
+  })
+  // The record of a call and of its decision name the HTTP request that carried it (`X-Request-Id`).
+  chain.annotateWith((input) => {
+    const request = currentRequest()
+    return request && (input.kind === 'tool.call' || input.kind === 'decision')
+      ? { requestId: request.requestId }
+      : undefined
+  })
+
   let closing: Promise<void> | undefined
   return {
     config,
@@ -365,6 +386,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     tasks: { registry, tokens, lifecycle, leases, staticSecrets },
     gateway,
     approvals,
+    operations: { health, metrics },
     catalog,
     policy: { engine, dir: policyDir, reload: reloadPolicies },
     pipeline,
@@ -372,6 +394,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
       closing ??= (async () => {
         clearInterval(checkpointTimer)
         clearInterval(sweepTimer)
+        health.stop()
         stopWatching()
         await gateway.close()
         // The last checkpoint vouches for everything appended before shutdown.

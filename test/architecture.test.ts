@@ -97,6 +97,7 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   ],
   gateway: ['cli'],
   api: ['cli'],
+  operations: ['api', 'cli'],
 }
 
 function files(dir: string): string[] {

@@ -1,7 +1,9 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
 import type { Warden } from '../compose.js'
 import { isWardenError, WardenError } from '../kernel/index.js'
+import { accessLog } from './access-log.js'
 import type { ErrorBody } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
 import { checkHost } from './host-check.js'
@@ -12,6 +14,7 @@ import { chainRoutes } from './routes/chain.js'
 import { decisionRoutes } from './routes/decisions.js'
 import { instanceRoutes } from './routes/instances.js'
 import { mcpRoutes } from './routes/mcp.js'
+import { probeRoutes } from './routes/probes.js'
 import { taskRoutes } from './routes/tasks.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 
@@ -20,7 +23,28 @@ export function createApp(warden: Warden): Hono {
   const app = new Hono()
   const { server } = warden.config
 
+  app.use('*', accessLog(warden))
+  app.route('/', probeRoutes(warden))
   app.use('*', checkHost(server))
+  if (server.allowedOrigins.length > 0)
+    app.use(
+      '*',
+      cors({
+        origin: server.allowedOrigins,
+        allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+        allowHeaders: [
+          'authorization',
+          'content-type',
+          'dpop',
+          'mcp-session-id',
+          'mcp-protocol-version',
+          'last-event-id',
+          'x-request-id',
+        ],
+        exposeHeaders: ['mcp-session-id', 'www-authenticate', 'x-request-id'],
+        maxAge: 600,
+      }),
+    )
   app.use(
     '*',
     bodyLimit({
@@ -31,7 +55,6 @@ export function createApp(warden: Warden): Hono {
     }),
   )
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.route('/', wellKnownRoutes(warden))
   app.route('/v1', agentRoutes(warden))
   app.route('/v1', attestRoutes(warden))

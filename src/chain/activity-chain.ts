@@ -197,6 +197,7 @@ export class ActivityChain extends ChainReader {
   /** The most recent append, for `settled` and `onDisk`. */
   private last: Pending | undefined
   private readonly listeners: Array<(events: readonly ActivityEventV1[]) => void> = []
+  private annotator: ((input: ActivityInput) => Record<string, unknown> | undefined) | undefined
 
   constructor(
     store: Store,
@@ -214,7 +215,8 @@ export class ActivityChain extends ChainReader {
    * `until: 'commit'`). Credentials are redacted first.
    */
   append(input: ActivityInput, options: AppendOptions = {}): Promise<ActivityEventV1> {
-    const { body, redacted } = redact(input.body)
+    const extra = this.annotator?.(input)
+    const { body, redacted } = redact(extra ? { ...input.body, ...extra } : input.body)
     const event = {
       v: 1 as const,
       id: this.ids.id(),
@@ -273,6 +275,14 @@ export class ActivityChain extends ChainReader {
   override async rows(fromSeq: number, limit: number): Promise<ChainRow[]> {
     await this.settled()
     return super.rows(fromSeq, limit)
+  }
+
+  /**
+   * Fields added to the body of each record before it is hashed (the HTTP request id of a call); `annotate`
+   * returns undefined to add nothing.
+   */
+  annotateWith(annotate: (input: ActivityInput) => Record<string, unknown> | undefined): void {
+    this.annotator = annotate
   }
 
   /** Calls `listener` with each committed batch, in order (exporters, behaviour). */

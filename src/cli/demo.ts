@@ -3,15 +3,9 @@ import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { serve as serveHttp } from '@hono/node-server'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { McpError } from '@modelcontextprotocol/sdk/types.js'
 import type { Command } from 'commander'
-import { createApp } from '../api/index.js'
-import { parsePublicKey, verifyChain } from '../chain/index.js'
-import { composeWarden } from '../compose.js'
-import { configSchema } from '../config/index.js'
 import { type TaskHandle, WardenAgent, type WardenApiError } from '../sdk/index.js'
 
 const ADMIN = 'demo-admin-token'
@@ -25,6 +19,8 @@ const step = (n: number, title: string) => out(`\n\x1b[1m${n}. ${title}\x1b[0m`)
 
 /** A real MCP SDK client on the gateway, with the task token and a fresh DPoP proof per request. */
 async function connect(url: string, agent: WardenAgent, task: TaskHandle): Promise<Client> {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js')
+  const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js')
   const client = new Client({ name: 'demo-agent', version: '1.0.0' })
   await client.connect(
     new StreamableHTTPClientTransport(new URL(url), { fetch: agent.gatewayFetch(task, url) }),
@@ -40,6 +36,12 @@ export function addDemoCommand(program: Command): void {
       'a scripted agent against a real MCP filesystem server: identity, JIT tokens, a planted instruction stopped, the chain',
     )
     .action(async () => {
+      // Loaded on use, so that the demo's server does not slow every other command's start.
+      const { serve: serveHttp } = await import('@hono/node-server')
+      const { createApp } = await import('../api/index.js')
+      const { parsePublicKey, verifyChain } = await import('../chain/index.js')
+      const { composeWarden } = await import('../compose.js')
+      const { configSchema } = await import('../config/index.js')
       const root = mkdtempSync(join(tmpdir(), 'warden-demo-'))
       const sandbox = join(root, 'sandbox')
       mkdirSync(join(sandbox, 'docs'), { recursive: true })

@@ -1,11 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { type CatalogTool, type ToolDefinition, unstoredTool } from '../catalog/index.js'
+import type { CatalogTool, ToolDefinition } from '../catalog/index.js'
 import { silentLogger } from '../kernel/index.js'
-import { formatProblem, PolicyEngine, readPolicyDirectory, runPolicyTests } from '../policy/index.js'
 import { createApiClient } from './api-client.js'
-import { printJson } from './output.js'
+import { printJson, printTable } from './output.js'
 
 function readJsonFiles(dir: string): Array<{ file: string; content: unknown }> {
   let names: string[]
@@ -34,7 +33,10 @@ export function addPolicyCommands(program: Command): void {
       '--tools <file>',
       'a JSON file `{ "<server>": [tool definitions] }` whose tools the policies may name',
     )
-    .action((dir: string, o) => {
+    .action(async (dir: string, o) => {
+      // Loaded on use: Cedar's WebAssembly would slow every other command's start.
+      const { unstoredTool } = await import('../catalog/index.js')
+      const { formatProblem, PolicyEngine, readPolicyDirectory } = await import('../policy/index.js')
       const tools: CatalogTool[] = []
       if (o.tools) {
         const byServer = JSON.parse(readFileSync(o.tools, 'utf8')) as Record<string, ToolDefinition[]>
@@ -58,7 +60,8 @@ export function addPolicyCommands(program: Command): void {
     .description(
       'run the test cases in <dir>/tests/*.json against the policies in <dir>; exit 1 on any failure',
     )
-    .action((dir: string) => {
+    .action(async (dir: string) => {
+      const { readPolicyDirectory, runPolicyTests } = await import('../policy/index.js')
       const { loadErrors, results } = runPolicyTests(
         readPolicyDirectory(dir),
         readJsonFiles(join(dir, 'tests')),
@@ -80,17 +83,23 @@ export function addPolicyCommands(program: Command): void {
     .action(async (o) => printJson(await createApiClient(o).call('GET', '/v1/policies')))
   policy
     .command('reload')
+    .description('reload the policy directory now (an invalid set is refused; the last good one stays)')
     .option('--url <url>')
     .action(async (o) => printJson(await createApiClient(o).call('POST', '/v1/policies/reload')))
 
   const tools = program.command('tools').description('the tool catalog: pinned definitions')
   tools
     .command('list')
+    .description('list catalog tools with their pinned digest and status (-o json: full definitions)')
     .option('--server <name>')
     .option('--url <url>')
     .action(async (o) => {
       const query = o.server ? `?server=${encodeURIComponent(o.server)}` : ''
-      printJson(await createApiClient(o).call('GET', `/v1/tools${query}`))
+      const { tools: rows } = await createApiClient(o).call<{ tools: Array<Record<string, unknown>> }>(
+        'GET',
+        `/v1/tools${query}`,
+      )
+      printTable(rows, ['server', 'name', 'status', 'sensitivity', 'digest'])
     })
   tools
     .command('approve <server> <tool>')

@@ -74,6 +74,8 @@ export const configSchema = z
         /** Browser origins allowed to call the API. */
         allowedOrigins: z.array(z.string()).default([]),
         bodyLimitBytes: z.coerce.number().int().positive().default(1_048_576),
+        /** On SIGTERM/SIGINT, how long open requests and streams may finish before they are closed. */
+        shutdownTimeout: duration.default(10_000),
       })
       .strict()
       .prefault({}),
