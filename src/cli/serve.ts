@@ -44,11 +44,6 @@ export async function serve(flags: ConfigFlags): Promise<void> {
     server.once('listening', resolve)
     server.once('error', reject)
   })
-  const { port } = server.address() as AddressInfo
-  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`
-  logger.info('warden listening', { url, trustDomain: config.trustDomain, dataDir: config.dataDir })
-  process.stdout.write(`Warden listening on ${url}\n`)
-
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) {
@@ -84,4 +79,9 @@ export async function serve(flags: ConfigFlags): Promise<void> {
   }
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
+  // Announced only once the handlers are in place: a supervisor may signal as soon as it reads this line.
+  const { port } = server.address() as AddressInfo
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`
+  logger.info('warden listening', { url, trustDomain: config.trustDomain, dataDir: config.dataDir })
+  process.stdout.write(`Warden listening on ${url}\n`)
 }
