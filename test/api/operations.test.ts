@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WardenAgent } from '../../src/sdk/index.js'
+import { ShiftedClock } from '../fakes/clock.js'
 import { listen, mcpClient, rpcError } from '../fakes/gateway.js'
 import { joinToken } from '../fakes/identity.js'
-import { ShiftedClock } from '../fakes/clock.js'
 import { startTestWarden, type TestWarden } from '../fakes/warden.js'
 
 const FILESYSTEM = fileURLToPath(
@@ -204,8 +204,8 @@ describe('operations: metrics, probes, request ids, CORS', () => {
     const records = await t.warden.chain.query({ task: task.taskId })
     const call = records.find((r) => r.kind === 'tool.call')
     const decision = records.find((r) => r.kind === 'decision')
-    expect((call?.body as { requestId?: string }).requestId).toBe('req-20-one')
-    expect((decision?.body as { requestId?: string }).requestId).toBe('req-20-one')
+    expect((call?.body as { requestId?: string } | undefined)?.requestId).toBe('req-20-one')
+    expect((decision?.body as { requestId?: string } | undefined)?.requestId).toBe('req-20-one')
     // An id that could forge log lines is replaced by one of Warden's own.
     const forged = await t.request('GET', '/healthz', {
       headers: { 'x-request-id': 'forged entry" level=error' },
