@@ -19,7 +19,7 @@ const keySource = z.union([
   z.object({ url: z.url() }).strict(),
 ])
 
-/** A claim rule: every listed claim must equal the value (`*` matches any run of characters). */
+/** A claim rule: every listed claim must match its value (`*` matches within one `:`- or `/`-separated segment). */
 const claimRule = z
   .object({
     claims: z.record(z.string(), z.string()).refine((c) => Object.keys(c).length > 0, 'at least one claim'),
