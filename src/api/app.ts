@@ -2,11 +2,12 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import type { Warden } from '../compose.js'
-import { isWardenError, WardenError } from '../kernel/index.js'
+import { isWardenError, VERSION, WardenError } from '../kernel/index.js'
 import { accessLog } from './access-log.js'
 import type { ErrorBody } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
 import { checkHost } from './host-check.js'
+import { openApiDocument } from './openapi.js'
 import { agentRoutes } from './routes/agents.js'
 import { approvalRoutes } from './routes/approvals.js'
 import { attestRoutes } from './routes/attest.js'
@@ -64,6 +65,12 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', decisionRoutes(warden))
   app.route('/v1', approvalRoutes(warden))
   app.route('/', mcpRoutes(warden))
+
+  let openapi: Record<string, unknown> | undefined
+  app.get('/openapi.json', (c) => {
+    openapi ??= openApiDocument(app.routes, VERSION)
+    return c.json(openapi)
+  })
 
   app.notFound((c) =>
     c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404),
