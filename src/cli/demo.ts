@@ -39,7 +39,10 @@ export function addDemoCommand(program: Command): void {
     .description(
       'a scripted agent against a real MCP filesystem server: identity, JIT tokens, a planted instruction stopped, the chain',
     )
-    .action(async () => {
+    .option('--serve', 'keep the console up after the run, until Ctrl-C (the default in a terminal)')
+    .option('--no-serve', 'exit when the run ends')
+    .action(async (options: { serve?: boolean }) => {
+      const keepServing = options.serve ?? process.stdout.isTTY === true
       const root = mkdtempSync(join(tmpdir(), 'warden-demo-'))
       const sandbox = join(root, 'sandbox')
       mkdirSync(join(sandbox, 'docs'), { recursive: true })
@@ -193,6 +196,15 @@ export function addDemoCommand(program: Command): void {
             ? `   chain intact: ${verdict.records} records, ${verdict.checkpoints} signed checkpoints`
             : `   chain DAMAGED at ${verdict.seq}`,
         )
+        // The fragment carries the token to the sign-in page's script; it never reaches a server or a log.
+        out(`\nConsole: ${base}/console/sign-in#token=${ADMIN}`)
+        if (keepServing) {
+          out('   the demo keeps serving it; Ctrl-C to stop')
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve)
+            process.once('SIGTERM', resolve)
+          })
+        }
       } finally {
         await new Promise<void>((resolve) => server.close(() => resolve()))
         await warden.close()

@@ -42,6 +42,8 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px;
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
 ol.timeline { list-style: none; padding: 0; margin: 0; }
 ol.timeline li { border-left: 3px solid var(--line); padding: 4px 10px; margin: 0 0 4px; }
+/* A task can have thousands of records: the browser lays out only those on screen. */
+ol.timeline > li, table.activity tbody tr { content-visibility: auto; contain-intrinsic-size: auto 48px; }
 ol.timeline li.kind-decision { border-left-color: var(--accent); }
 ol.timeline .meta { color: var(--muted); font-size: 12px; }
 ul.signals { margin: 4px 0; padding-left: 18px; } .evidence { font-size: 13px; } .evidence span { color: var(--muted); }

@@ -226,7 +226,7 @@ ${(body.errors as string[] | undefined)?.length ? html`<div class="error">${(bod
 ${signalsOf(body)}${body.approval ? html`<div>approval <code>${String(body.approval)}</code></div>` : ''}`
         : event.kind === 'tool.result'
           ? html`result of call <code>${String(body.call)}</code>: ${String(body.size ?? '?')} bytes, digest <code>${String(body.digest ?? '')}</code> ${labelsOf(body)}${body.error ? html`<div class="error">${String(body.error)}</div>` : ''}`
-          : html`<pre>${JSON.stringify(body, null, 2)}</pre>`
+          : html`<details><summary>record</summary><pre>${JSON.stringify(body, null, 2)}</pre></details>`
   const effect = event.kind === 'decision' ? ` effect-${String(body.effect)}` : ''
   return html`<li id="seq-${event.seq}" class="kind-${event.kind.replace('.', '-')}${effect}"><div class="meta"><span>#${event.seq}</span> <time datetime="${iso(event.ts)}">${iso(event.ts)}</time> <span class="kind">${event.kind}</span></div>${detail}</li>`
 }
@@ -290,7 +290,7 @@ ${pending.length === 0 ? html`<p>No call is waiting.</p>` : ''}
 <dl class="facts"><dt>Task</dt><dd><a href="/console/tasks/${approval.task}">${approval.task}</a></dd>
 <dt>Why it is held</dt><dd>${approval.reasons.map((r) => html`<code>${r}</code> `)}</dd>
 <dt>Signals</dt><dd>${approval.signals.map((s) => html`<span class="label">${s.kind} (${s.severity})</span> `)}${approval.signals.length === 0 ? 'none' : ''}</dd>
-<dt>Arguments (this exact call)</dt><dd><pre>${JSON.stringify(args, null, 2)}</pre></dd>
+<dt>Arguments (this exact call)</dt><dd>${args === null ? html`<em>being recorded; reload in a moment</em>` : html`<pre>${JSON.stringify(args, null, 2)}</pre>`}</dd>
 <dt>Expires</dt><dd>${iso(approval.expiresAt)}</dd></dl>
 ${actionForm(`/console/approvals/${approval.id}/approve`, 'Approve', page.csrf)}
 ${actionForm(`/console/approvals/${approval.id}/deny`, 'Deny', page.csrf, { danger: true })}

@@ -53,7 +53,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
     const shot = async (name: string, on: Page = page) => {
       if (!SCREENSHOTS) return
       mkdirSync(SCREENSHOTS, { recursive: true })
-      await on.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false })
+      await on.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
     }
     /** Opens the console, is sent to sign in, pastes `token`: the page it lands on. */
     const submitToken = async (context: BrowserContext, token: string) => {
@@ -176,14 +176,17 @@ describe.skipIf(!existsSync(CHROMIUM))(
       // A high-tier write with the filesystem server's (absent) annotations: held for a human.
       const held = files.callTool({ name: 'write_file', arguments: { path: target, content: 'Q3: up' } })
       await page.goto(`${serve.url}/console/approvals`)
-      await expect
-        .poll(async () => {
-          await page.reload()
-          return page.locator('li.approval').count()
-        })
-        .toBe(1)
+      // The held call shows with its exact arguments once its records are committed (a few ms after it is held).
       const approval = page.locator('li.approval')
-      expect(await approval.textContent()).toContain(target)
+      await expect
+        .poll(
+          async () => {
+            await page.reload()
+            return (await approval.count()) === 1 ? approval.textContent() : ''
+          },
+          { timeout: 15_000 },
+        )
+        .toContain(target)
       expect(await approval.textContent()).toContain('write_file')
       await shot('approvals')
       await approval.getByRole('button', { name: 'Approve' }).click()
@@ -287,6 +290,11 @@ describe.skipIf(!existsSync(CHROMIUM))(
         }>
         return nav ? nav.loadEventEnd - nav.startTime : Number.NaN
       })
+      const started = performance.now()
+      const html = await page.request.get(`${serve.url}/console/tasks/${busy.taskId}`)
+      await html.text()
+      const server = performance.now() - started
+      process.stdout.write(`console: the server rendered it in ${server.toFixed(0)} ms\n`)
       process.stdout.write(
         `console: a task page with ${records} chain records loaded in ${ms.toFixed(0)} ms\n`,
       )
