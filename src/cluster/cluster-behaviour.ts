@@ -111,6 +111,11 @@ export class ClusterBehaviour implements BehaviourAnalyzer {
     await this.engine.open(task, intent)
   }
 
+  /** A call this node did not decide (its result reported here): the chain is folded in first. */
+  async adopt(task: string, call: string, intent: TaskIntent): Promise<void> {
+    if (!this.engine.holdsCall(task, call)) await this.open(task, intent)
+  }
+
   prints(task: string, call: string): OutputPrints | undefined {
     return this.engine.prints(task, call)
   }
