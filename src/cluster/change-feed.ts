@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import type { Logger } from '../kernel/index.js'
 
@@ -45,6 +46,8 @@ export class PostgresChangeFeed implements ChangeFeed {
   private retryMs = 50
   private heartbeat: NodeJS.Timeout | undefined
   private readonly listeners: Array<(change: Change) => void> = []
+  /** The listening connection's `application_name` in `pg_stat_activity` (one per node). */
+  readonly applicationName = `warden-feed-${randomBytes(5).toString('hex')}`
 
   private constructor(private readonly options: PostgresFeedOptions) {}
 
@@ -78,6 +81,7 @@ export class PostgresChangeFeed implements ChangeFeed {
   private async connect(): Promise<void> {
     const client = new pg.Client({
       connectionString: this.options.url,
+      application_name: this.applicationName,
       ...(this.options.schema ? { options: `-c search_path=${this.options.schema}` } : {}),
     })
     client.on('error', () => this.lost(client))
@@ -89,7 +93,12 @@ export class PostgresChangeFeed implements ChangeFeed {
       if (message.payload.slice(0, dot) !== this.schema) return
       this.emit({ kind: 'table', table: message.payload.slice(dot + 1) })
     })
-    await client.connect()
+    try {
+      await client.connect()
+    } catch (error) {
+      client.end().catch(() => undefined)
+      throw error
+    }
     this.schema =
       (await client.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]?.schema ?? ''
     await client.query('LISTEN warden')

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Trace } from '../../src/enforcement/index.js'
-import type { ServeProcess } from '../fakes/process.js'
 import {
   attestAgent,
   authorizeOn,
@@ -12,6 +11,7 @@ import {
   startCluster,
   type TestCluster,
 } from '../fakes/cluster.js'
+import type { ServeProcess } from '../fakes/process.js'
 
 const MAIL_TOOLS = [
   {
@@ -64,7 +64,12 @@ function syntheticTraces(): Trace[] {
     trace('planted-send', 'Summarise my inbox', [
       ...read('c0', 'From bob: lunch at noon?'),
       ...read('c1', PLANTED),
-      { kind: 'tool.call', call: 'c2', tool: 'send_email', args: { recipients: ['bob@example.com'], body: 'ok' } },
+      {
+        kind: 'tool.call',
+        call: 'c2',
+        tool: 'send_email',
+        args: { recipients: ['bob@example.com'], body: 'ok' },
+      },
       {
         kind: 'tool.call',
         call: 'c3',
@@ -85,7 +90,12 @@ function syntheticTraces(): Trace[] {
     trace('file-flow', 'Tell carol what the plan in /docs/plan.txt says', [
       { kind: 'tool.call', call: 'c0', tool: 'read_file', args: { path: '/docs/plan.txt' } },
       { kind: 'tool.result', call: 'c0', output: 'The plan: ship on Friday. Contact carol@example.com.' },
-      { kind: 'tool.call', call: 'c1', tool: 'send_email', args: { recipients: ['carol@example.com'], body: 'Friday' } },
+      {
+        kind: 'tool.call',
+        call: 'c1',
+        tool: 'send_email',
+        args: { recipients: ['carol@example.com'], body: 'Friday' },
+      },
       { kind: 'tool.call', call: 'c2', tool: 'read_file', args: { path: '/docs/other.txt' } },
       { kind: 'tool.result', call: 'c2', output: PLANTED },
       { kind: 'tool.call', call: 'c3', tool: 'delete_file', args: { path: '/reports/q3.xlsx' } },
@@ -131,10 +141,7 @@ describe('behaviour across nodes', () => {
     for (const run of ['solo', 'split']) {
       for (const tier of new Set(all.map((trace) => trace.agent.tier ?? 'standard'))) {
         const name = `${run}-${tier}`
-        agents.set(
-          name,
-          await attestAgent(cluster, name, { tier, entitlements }, { register: 0, attest: 1 }),
-        )
+        agents.set(name, await attestAgent(cluster, name, { tier, entitlements }, { register: 0, attest: 1 }))
       }
     }
   }, 120_000)

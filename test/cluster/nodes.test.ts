@@ -7,12 +7,13 @@ import {
   attestAgent,
   authorizeOn,
   type ClusterAgent,
+  type ClusterTask,
   openClusterTask,
   send,
   startCluster,
   type TestCluster,
 } from '../fakes/cluster.js'
-import { runCli } from '../fakes/process.js'
+import { runCli, type ServeProcess } from '../fakes/process.js'
 
 const TOOLS = [
   {
@@ -45,6 +46,7 @@ describe('three warden serve processes on one PostgreSQL', () => {
     )
   }, 60_000)
   afterAll(() => cluster?.dispose())
+  const node = (i: number) => cluster.nodes[i] as ServeProcess
 
   it('migrate once when started together, and share one set of keys, sealed in the store', async () => {
     const versions = await cluster.sql<{ version: number }>(
@@ -77,19 +79,19 @@ describe('three warden serve processes on one PostgreSQL', () => {
 
   it('takes an SVID from one node and a task token from another on a third', async () => {
     // SVID issued by node 1, task opened on node 2, used on node 0.
-    const task = await openClusterTask(cluster.nodes[2]!, agent, { purpose: 'triage mail' })
+    const task = await openClusterTask(node(2), agent, { purpose: 'triage mail' })
     for (const node of cluster.nodes) {
       expect(await authorizeOn(node, agent, task, READ)).toMatchObject({ status: 200, effect: 'allow' })
     }
     // Control: the nodes verify the shared key's signature — a token whose signature is not it is refused.
     const [header, payload, signature] = task.token.split('.') as [string, string, string]
     const forged = `${header}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`
-    const refused = await authorizeOn(cluster.nodes[0]!, agent, { ...task, token: forged }, READ)
+    const refused = await authorizeOn(node(0), agent, { ...task, token: forged }, READ)
     expect(refused).toMatchObject({ status: 401, code: 'TOKEN_INVALID' })
   })
 
   it('refuses a task closed on one node on every other, though they had served it', async () => {
-    const task = await openClusterTask(cluster.nodes[0]!, agent, { purpose: 'triage mail' })
+    const task = await openClusterTask(node(0), agent, { purpose: 'triage mail' })
     for (const node of cluster.nodes) {
       expect((await authorizeOn(node, agent, task, READ)).effect).toBe('allow')
     }
@@ -107,13 +109,13 @@ describe('three warden serve processes on one PostgreSQL', () => {
       { entitlements: ['read_inbox'] },
       { register: 1, attest: 2 },
     )
-    const task = await openClusterTask(cluster.nodes[1]!, other, { purpose: 'triage mail' })
-    expect((await authorizeOn(cluster.nodes[2]!, other, task, READ)).effect).toBe('allow')
+    const task = await openClusterTask(node(1), other, { purpose: 'triage mail' })
+    expect((await authorizeOn(node(2), other, task, READ)).effect).toBe('allow')
     const quarantined = await cluster.admin(0, 'POST', `/v1/instances/${other.instanceId}/quarantine`, {
       reason: 'test',
     })
     expect(quarantined.status).toBe(200)
-    expect(await authorizeOn(cluster.nodes[2]!, other, task, READ)).toMatchObject({
+    expect(await authorizeOn(node(2), other, task, READ)).toMatchObject({
       code: 'INSTANCE_QUARANTINED',
     })
 
@@ -123,14 +125,14 @@ describe('three warden serve processes on one PostgreSQL', () => {
       { entitlements: ['read_inbox'] },
       { register: 2, attest: 0 },
     )
-    const second = await openClusterTask(cluster.nodes[0]!, third, { purpose: 'triage mail' })
-    expect((await authorizeOn(cluster.nodes[1]!, third, second, READ)).effect).toBe('allow')
+    const second = await openClusterTask(node(0), third, { purpose: 'triage mail' })
+    expect((await authorizeOn(node(1), third, second, READ)).effect).toBe('allow')
     expect((await cluster.admin(2, 'POST', '/v1/agents/mailer-three/disable')).status).toBe(200)
-    expect(await authorizeOn(cluster.nodes[1]!, third, second, READ)).toMatchObject({
+    expect(await authorizeOn(node(1), third, second, READ)).toMatchObject({
       code: 'AGENT_DISABLED',
     })
     expect((await cluster.admin(0, 'POST', '/v1/agents/mailer-three/enable')).status).toBe(200)
-    expect((await authorizeOn(cluster.nodes[1]!, third, second, READ)).effect).toBe('allow')
+    expect((await authorizeOn(node(1), third, second, READ)).effect).toBe('allow')
   })
 
   it('keeps one gap-free chain with signed checkpoints while every node appends at full speed', async () => {
@@ -141,7 +143,7 @@ describe('three warden serve processes on one PostgreSQL', () => {
       cluster.nodes.flatMap((node, i) =>
         Array.from({ length: 8 }, async () => {
           for (let n = 0; n < 10; n++) {
-            const decided = await authorizeOn(node, agent, tasks[i]!, READ)
+            const decided = await authorizeOn(node, agent, tasks[i] as ClusterTask, READ)
             expect(decided.effect).toBe('allow')
           }
         }),
@@ -153,13 +155,13 @@ describe('three warden serve processes on one PostgreSQL', () => {
     expect(Number(count)).toBe(Number(max))
     const checkpoints = await cluster.sql<{ kid: string }>('SELECT DISTINCT kid FROM chain_checkpoints')
     expect(checkpoints).toHaveLength(1)
-    const verified = await runCli(['chain', 'verify', '--data', cluster.dataDirs[2]!], cluster.env)
+    const verified = await runCli(['chain', 'verify', '--data', cluster.dataDirs[2] as string], cluster.env)
     expect(verified.code, verified.stdout + verified.stderr).toBe(0)
     expect(verified.stdout).toMatch(/chain intact/)
   })
 
   it('lets a task go on on another node after its node is killed mid-task, with nothing lost from the chain', async () => {
-    const victim = cluster.nodes[2]!
+    const victim = node(2)
     const task = await openClusterTask(victim, agent, { purpose: 'triage mail' })
     const answered: string[] = []
     const inFlight = Array.from({ length: 6 }, async () => {
@@ -173,13 +175,13 @@ describe('three warden serve processes on one PostgreSQL', () => {
     victim.child.kill('SIGKILL')
     await Promise.all(inFlight)
 
-    const after = await authorizeOn(cluster.nodes[0]!, agent, task, READ)
+    const after = await authorizeOn(node(0), agent, task, READ)
     expect(after.effect).toBe('allow')
     const res = await cluster.admin(1, 'GET', `/v1/tasks/${task.taskId}/chain?limit=10000`)
     const { events } = (await res.json()) as { events: Array<{ kind: string; body: { call?: string } }> }
     const decided = new Set(events.filter((e) => e.kind === 'decision').map((e) => e.body.call))
     for (const call of [...answered, after.call]) expect(decided.has(call)).toBe(true)
-    const verified = await runCli(['chain', 'verify', '--data', cluster.dataDirs[0]!], cluster.env)
+    const verified = await runCli(['chain', 'verify', '--data', cluster.dataDirs[0] as string], cluster.env)
     expect(verified.code, verified.stdout + verified.stderr).toBe(0)
     // The killed node's place is taken by a new one, which serves the task too.
     const replacement = await cluster.add()
