@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { benchChain } from './chain.js'
+import { benchCluster } from './cluster.js'
 import { benchDecision } from './decision.js'
 import { benchGateway } from './gateway.js'
 import { type Figure, printTable, type Suite } from './harness.js'
@@ -20,6 +21,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   replay: benchReplay,
   chain: benchChain,
   gateway: benchGateway,
+  cluster: benchCluster,
 }
 
 const args = process.argv.slice(2)
