@@ -90,7 +90,20 @@ export const configSchema = z
             durability: z.enum(['full', 'normal']).default('full'),
           })
           .strict(),
-        z.object({ kind: z.literal('postgres'), url: z.string().min(1) }).strict(),
+        z
+          .object({
+            kind: z.literal('postgres'),
+            url: z.string().min(1),
+            /**
+             * The key-encryption key every node is given: the shared signing, checkpoint, fingerprint and secrets
+             * keys are kept in the store sealed under it. A file here, or the key itself in `WARDEN_KEK`.
+             */
+            keyEncryptionKey: z
+              .object({ file: z.string().min(1) })
+              .strict()
+              .optional(),
+          })
+          .strict(),
       ])
       .default({ kind: 'sqlite', durability: 'full' }),
     identity: z
