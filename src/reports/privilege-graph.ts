@@ -25,11 +25,10 @@ export function privilegeDot(report: PrivilegeReport): string {
     '  edge [fontname="Helvetica", fontsize=9];',
   ]
   const used = new Map<string, number>()
+  // Each delegation is the last hop of its path: the hops before it are counted by their own (shorter) paths.
   for (const path of report.usedPaths) {
-    for (let i = 1; i < path.agents.length; i++) {
-      const edge = `${path.agents[i - 1]}\u0000${path.agents[i]}`
-      used.set(edge, (used.get(edge) ?? 0) + path.delegations)
-    }
+    const edge = `${path.agents.at(-2)}\u0000${path.agents.at(-1)}`
+    used.set(edge, (used.get(edge) ?? 0) + path.delegations)
   }
   const agents = new Set(report.agents.map((a) => a.agent))
   for (const path of report.agents.flatMap((a) => a.paths)) for (const name of path.agents) agents.add(name)
