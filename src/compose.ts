@@ -122,7 +122,7 @@ export interface ComposeOptions {
 }
 
 /** The tier templates shipped with Warden: `policies/` at the package root (found from src/ or dist/src/). */
-const SHIPPED_POLICIES = (() => {
+export const SHIPPED_POLICIES = (() => {
   let dir = dirname(fileURLToPath(import.meta.url))
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
   return join(dir, 'policies')

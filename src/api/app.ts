@@ -14,6 +14,7 @@ import { chainRoutes } from './routes/chain.js'
 import { decisionRoutes } from './routes/decisions.js'
 import { instanceRoutes } from './routes/instances.js'
 import { mcpRoutes } from './routes/mcp.js'
+import { reportRoutes } from './routes/reports.js'
 import { taskRoutes } from './routes/tasks.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 
@@ -42,6 +43,7 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', taskRoutes(warden))
   app.route('/v1', decisionRoutes(warden))
   app.route('/v1', approvalRoutes(warden))
+  app.route('/v1', reportRoutes(warden))
   app.route('/', mcpRoutes(warden))
   const owners = new OwnerCredentials(warden.store, warden.ids, () => warden.clock.now())
   app.route(

@@ -9,6 +9,7 @@ import { addDemoCommand } from './demo.js'
 import { addGatewayCommands } from './gateway.js'
 import { addPolicyCommands } from './policy.js'
 import { addReplayCommand } from './replay.js'
+import { addReportCommands } from './report.js'
 import { serve } from './serve.js'
 import { addTaskCommands } from './task.js'
 
@@ -36,6 +37,7 @@ addReplayCommand(program)
 addDemoCommand(program)
 addApprovalCommands(program)
 addGatewayCommands(program)
+addReportCommands(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message =
