@@ -392,8 +392,12 @@ export class Gateway {
       const decided = await this.enforce(caller, decision)
       let result: CallToolResult
       try {
-        // Only the name and the decided arguments go upstream.
-        const params = { name: request.params.name, arguments: args, _meta: request.params._meta }
+        // Only the name and the decided arguments go upstream: path arguments as canonicalised for the decision.
+        const params = {
+          name: request.params.name,
+          arguments: decision.args ?? args,
+          _meta: request.params._meta,
+        }
         result = (await forward(extra, decided, params, (client, p, options) =>
           client.callTool(p, undefined, options),
         )) as CallToolResult
@@ -415,7 +419,7 @@ export class Gateway {
             result.isError ? 'tool reported an error' : undefined,
             LAZY,
           ),
-        () => this.recordMovement(session.upstream, caller, decision, args),
+        () => this.recordMovement(session.upstream, caller, decision, decision.args ?? args),
       )
       return result
     })

@@ -18,6 +18,8 @@ export function decisionBody(decision: Decision) {
     task: decision.task,
     /** Report the call's output under this id (`POST /v1/results`), so later decisions see where values came from. */
     call: decision.call,
+    /** A tool call's arguments as decided (path arguments canonical): forward these, not the ones sent. */
+    ...(decision.args ? { args: decision.args } : {}),
     /** For `escalate`: the approval request; once a human approves it, the identical call is allowed once. */
     ...(decision.approval ? { approval: decision.approval } : {}),
   }
