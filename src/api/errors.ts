@@ -53,5 +53,6 @@ export const HTTP_STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   APPROVAL_NOT_FOUND: 404,
   APPROVAL_CLOSED: 409,
   STORE_UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
 }
