@@ -60,7 +60,7 @@ export function decisionRoutes(warden: Warden): Hono {
       result.ok
         ? { ok: true, version: result.version, policies: result.policies, untyped: result.untyped }
         : { ok: false, serving: warden.policy.engine.version, problems: result.problems.map(formatProblem) },
-      result.ok ? 200 : 422,
+      result.ok ? 200 : 400,
     )
   })
 
