@@ -170,7 +170,7 @@ export async function startSecured(
     {
       ...config,
       policy: { dir: policies.dir, watch: false, ...(config.policy ?? {}) },
-      upstreams: { files: { url: up.url }, ...(config.upstreams ?? {}) },
+      upstreams: { ...(config.upstreams ?? {}), files: { ...(config.upstreams?.files ?? {}), url: up.url } },
     },
     { clock: new ShiftedClock() },
   )
