@@ -13,7 +13,6 @@ import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   type ProgressToken,
   ReadResourceRequestSchema,
   RootsListChangedNotificationSchema,
@@ -28,11 +27,11 @@ import type { Approvals } from '../approvals/index.js'
 import type { ToolCatalog } from '../catalog/index.js'
 import type { ActivityChain } from '../chain/index.js'
 import type { Config } from '../config/index.js'
-import type { Decision, Pipeline, ToolRequest } from '../enforcement/index.js'
+import type { Pipeline, ToolRequest } from '../enforcement/index.js'
 import type { ProofContext } from '../identity/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
-import { RPC } from './rpc.js'
+import { Calls, type Decided } from './calls.js'
 import { type Downstream, SessionLink } from './session-link.js'
 import { Upstream } from './upstream.js'
 
@@ -58,20 +57,6 @@ interface HttpSession extends Session {
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>
-
-/** What comes back from upstream is recorded without holding the answer: it joins the next commit. */
-const LAZY = { lazy: true } as const
-
-/**
- * A request decided: its caller, the decision, and the flush of its records (the call and the decision are
- * committed before anything goes upstream; the answer waits for `onDisk`, whose flush overlaps the upstream
- * call).
- */
-interface Decided {
-  caller: AuthenticatedTask
-  decision: Decision
-  onDisk: Promise<void>
-}
 
 /**
  * What a downstream session advertises: what the upstream has and the gateway relays. Logging only where log
@@ -100,41 +85,6 @@ function downstreamCapabilities(
   }
 }
 
-function decisionError(decision: Decision): McpError {
-  const data = {
-    decisionId: decision.decisionId,
-    reasons: decision.reasons,
-    signals: decision.signals.map((s) => s.kind),
-    errors: decision.errors,
-  }
-  if (decision.effect === 'escalate') {
-    return new McpError(
-      RPC.ESCALATED,
-      `waiting for human approval ${decision.approval ?? ''} (decision ${decision.decisionId}): ${decision.reasons.join(', ')}; retry the same call once approved`,
-      { ...data, approval: decision.approval },
-    )
-  }
-  const why = [...decision.errors, ...decision.signals.map((s) => s.summary), ...decision.reasons].join('; ')
-  return new McpError(
-    RPC.DENIED,
-    `denied by Warden (decision ${decision.decisionId}): ${why || 'no policy allows it'}`,
-    data,
-  )
-}
-
-/** Text of a tool result, for the behaviour detectors (never stored: the chain keeps its digest). */
-function resultText(result: CallToolResult): string {
-  return (result.content ?? [])
-    .map((item) =>
-      item.type === 'text'
-        ? item.text
-        : item.type === 'resource' && 'text' in item.resource
-          ? String(item.resource.text)
-          : '',
-    )
-    .join('\n')
-}
-
 /**
  * The MCP gateway: for each configured upstream, a Streamable HTTP endpoint whose sessions are bound to a task.
  * Every request that touches data goes through the enforcement pipeline before it reaches the upstream;
@@ -147,17 +97,20 @@ export class Gateway {
   private readonly sessions = new Map<string, HttpSession>()
   private readonly links = new Set<SessionLink>()
 
+  private readonly calls: Calls
+
   constructor(
     config: Config['upstreams'],
     catalog: ToolCatalog,
     private readonly pipeline: Pipeline,
     private readonly lifecycle: TaskLifecycle,
     private readonly chain: ActivityChain,
-    private readonly approvals: Approvals,
+    approvals: Approvals,
     /** How long a call waiting for a human is held before the client is told to retry. */
-    private readonly hold: number,
+    hold: number,
     private readonly logger: Logger,
   ) {
+    this.calls = new Calls(pipeline, lifecycle, chain, approvals, hold, logger)
     this.upstreams = new Map(
       Object.entries(config).map(([name, c]) => [name, new Upstream(name, c, catalog, logger)]),
     )
@@ -357,67 +310,26 @@ export class Gateway {
         await decided.onDisk
       }
     }
-    /** Decides a request and enforces the decision. */
-    const allow = async (request: ToolRequest): Promise<Decided> => {
-      const caller = await session.current()
-      return this.enforce(caller, await this.pipeline.decide(caller, request, { until: 'commit' }))
-    }
+    const allow = async (request: ToolRequest): Promise<Decided> =>
+      this.calls.allow(await session.current(), request)
 
     server.setRequestHandler(ListToolsRequestSchema, async () => {
-      const { caller, onDisk } = await allow({ action: 'tools/list', server: name })
+      const caller = await session.current()
       await link.use()
-      // Only tools the task may call, as pinned (a changed definition is not shown until re-approved).
-      const scope = new Set(caller.task.scope)
-      const tools = (await this.pipeline.catalogTools(name)).filter(
-        (tool) => scope.has(tool.name) && tool.status === 'approved',
-      )
-      await onDisk
-      return { tools: tools.map((tool) => tool.definition) as never }
+      return (await this.calls.listTools(upstream, caller)) as never
     })
 
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const caller = await session.current()
-      const args = (request.params.arguments ?? {}) as Record<string, unknown>
-      const call = { action: 'tools/call' as const, server: name, tool: request.params.name, args }
-      let decision = await this.pipeline.decide(caller, call, { until: 'commit' })
-      if (decision.effect === 'escalate' && decision.approval) {
-        // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
-        const answer = await this.approvals.wait(decision.approval, this.hold)
-        // The task may have ended while it was held (expiry, a close on another node): standing is checked again.
-        if (answer.status === 'approved') {
-          const current = await this.lifecycle.recheck(caller)
-          decision = await this.pipeline.decide(current, call, { call: decision.call, until: 'commit' })
-        }
-      }
-      const decided = await this.enforce(caller, decision)
-      let result: CallToolResult
-      try {
-        // Only the name and the decided arguments go upstream.
-        const params = { name: request.params.name, arguments: args, _meta: request.params._meta }
-        result = (await forward(extra, decided, params, (client, p, options) =>
-          client.callTool(p, undefined, options),
-        )) as CallToolResult
-      } catch (cause) {
-        const message = cause instanceof Error ? cause.message : String(cause)
-        this.afterAnswer(() =>
-          this.pipeline.observeResult(caller, decision.call, '', `upstream failed: ${message}`, LAZY),
-        )
-        throw new McpError(RPC.UPSTREAM, `upstream \`${name}\` failed: ${message}`, {
-          decisionId: decision.decisionId,
-        })
-      }
-      this.afterAnswer(
-        () =>
-          this.pipeline.observeResult(
-            caller,
-            decision.call,
-            resultText(result),
-            result.isError ? 'tool reported an error' : undefined,
-            LAZY,
-          ),
-        () => this.recordMovement(session.upstream, caller, decision, args),
+      return this.calls.callTool(
+        upstream,
+        caller,
+        request.params,
+        (decided, params) =>
+          forward(extra, decided, { ...params, _meta: request.params._meta }, (client, p, options) =>
+            client.callTool(p, undefined, options),
+          ) as Promise<CallToolResult>,
       )
-      return result
     })
 
     if (capabilities.resources) {
@@ -435,18 +347,11 @@ export class Gateway {
         )
       })
 
-      server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-        const { uri } = request.params
-        const decided = await allow({ action: 'resources/read', server: name, uri })
-        const result = await forward(extra, decided, request.params, (client, p, options) =>
-          client.readResource(p, options),
-        )
-        const text = result.contents.map((c) => ('text' in c ? String(c.text) : '')).join('\n')
-        this.afterAnswer(() =>
-          this.pipeline.observeResult(decided.caller, decided.decision.call, text, undefined, LAZY),
-        )
-        return result
-      })
+      server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) =>
+        this.calls.readResource(upstream, await session.current(), request.params.uri, (decided) =>
+          forward(extra, decided, request.params, (client, p, options) => client.readResource(p, options)),
+        ),
+      )
 
       if (capabilities.resources.subscribe) {
         // Updates of a resource tell what changes in it: subscribing is decided as reading it.
@@ -487,20 +392,9 @@ export class Gateway {
     }
 
     if (capabilities.completions) {
-      // Completions suggest values drawn from the data behind a prompt or resource template, so a completion is
-      // decided as reading what it completes: where the read is denied, so is the completion.
+      // Where the read is denied, so is the completion (`Calls.completion`).
       server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
-        const { ref, argument, context } = request.params
-        const args = { ...(context?.arguments ?? {}), [argument.name]: argument.value }
-        const decided = await allow({
-          action: 'completion/complete',
-          server: name,
-          ref:
-            ref.type === 'ref/prompt'
-              ? { type: 'prompt', name: ref.name }
-              : { type: 'resource', uri: ref.uri },
-          args,
-        })
+        const decided = await allow(Calls.completion(name, request.params))
         return forward(extra, decided, request.params, (client, p, options) => client.complete(p, options))
       })
     }
@@ -518,74 +412,5 @@ export class Gateway {
       await link.rootsChanged()
     })
     // `ping` is answered by the SDK: it is between the agent and Warden, hop by hop (MCP basic/utilities/ping).
-  }
-
-  /**
-   * Enforces a committed decision. Allowed: the decision with the flush of every record made so far, its own
-   * included (its handler attached at once, so a failed flush cannot go unhandled while the upstream call runs;
-   * whoever answers awaits it). Anything else: the decision's error, once its record is on disk.
-   */
-  private async enforce(caller: AuthenticatedTask, decision: Decision): Promise<Decided> {
-    const onDisk = this.chain.onDisk()
-    onDisk.catch(() => undefined)
-    if (decision.effect !== 'allow') {
-      await onDisk
-      throw decisionError(decision)
-    }
-    return { caller, decision, onDisk }
-  }
-
-  /**
-   * Observes and records what came back without holding the answer: the detectors' reading of an output takes
-   * milliseconds for a large one. It runs in the check phase of this turn of the event loop — after the answer
-   * has been handed to the transport, before the poll phase that could read anything the agent sends next — so
-   * the next decision still sees it. Its records join the next commit (`LAZY`). A failure is logged; the chain's
-   * next append fails the same way, and that denies the next decision (fail closed).
-   */
-  private afterAnswer(...records: Array<() => Promise<void>>): void {
-    setImmediate(() => {
-      Promise.all(records.map((record) => record())).catch((error: unknown) =>
-        this.logger.error('a result could not be recorded', { error: String(error) }),
-      )
-    })
-  }
-
-  /** Memory upstreams' calls become memory.read / memory.write; writes leaving the organisation, data.egress. */
-  private async recordMovement(
-    upstream: Upstream,
-    caller: AuthenticatedTask,
-    decision: Decision,
-    args: Record<string, unknown>,
-  ): Promise<void> {
-    const tool = decision.tool
-    const readOnly = tool?.definition.annotations?.readOnlyHint === true
-    const base = { task: caller.task.id, agent: caller.instance.spiffeId }
-    if (upstream.config.kind === 'memory') {
-      await this.chain.append(
-        {
-          ...base,
-          kind: readOnly ? 'memory.read' : 'memory.write',
-          body: { call: decision.call, server: upstream.name, tool: tool?.name ?? null },
-        },
-        LAZY,
-      )
-    } else if (
-      !readOnly &&
-      (upstream.config.egress || tool?.definition.annotations?.openWorldHint === true)
-    ) {
-      const destination = Object.entries(args)
-        .filter(
-          ([key, value]) => typeof value === 'string' && /to|recipient|url|address|channel|email/i.test(key),
-        )
-        .map(([key, value]) => `${key}=${String(value)}`)
-      await this.chain.append(
-        {
-          ...base,
-          kind: 'data.egress',
-          body: { call: decision.call, server: upstream.name, tool: tool?.name ?? null, destination },
-        },
-        LAZY,
-      )
-    }
   }
 }
