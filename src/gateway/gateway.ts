@@ -32,6 +32,16 @@ import type { ProofContext } from '../identity/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
 import { Calls, type Decided } from './calls.js'
+import { classify, dispatch, type Era, HeaderMismatch, isPlainLegacyRequest } from './http-dispatch.js'
+import {
+  failureResponse,
+  type Inbound,
+  isResponse,
+  JSONRPC,
+  type PostedResponse,
+  parseMessage,
+  RpcFailure,
+} from './json-rpc.js'
 import { type Downstream, SessionLink } from './session-link.js'
 import { Upstream } from './upstream.js'
 
@@ -54,7 +64,16 @@ interface Session {
 interface HttpSession extends Session {
   transport: WebStandardStreamableHTTPServerTransport
   caller: AuthenticatedTask
+  /** When it last served a request (ms since the epoch), for idle expiry. */
+  seen: number
 }
+
+/** Sessions one instance may hold open at once (each may hold an event stream and an upstream connection). */
+export const MAX_SESSIONS_PER_INSTANCE = 32
+/** A session with no request for this long is ended by the sweep. */
+export const SESSION_IDLE_MS = 15 * 60_000
+/** Stateless callers remembered by token (each entry spares two reads per request; the rest is re-read). */
+const MAX_CALLERS = 10_000
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>
 
@@ -96,6 +115,8 @@ export class Gateway {
   readonly upstreams: ReadonlyMap<string, Upstream>
   private readonly sessions = new Map<string, HttpSession>()
   private readonly links = new Set<SessionLink>()
+  /** Stateless (2026-07-28) callers by token: what `authenticate` need not read again. */
+  private readonly callers = new Map<string, AuthenticatedTask>()
 
   private readonly calls: Calls
 
@@ -118,6 +139,7 @@ export class Gateway {
     lifecycle.onClose((ended) => {
       const ids = new Set(ended.map((task) => task.id))
       for (const [id, session] of this.sessions) if (ids.has(session.caller.task.id)) this.end(id, session)
+      for (const [token, caller] of this.callers) if (ids.has(caller.task.id)) this.callers.delete(token)
     })
   }
 
@@ -133,9 +155,10 @@ export class Gateway {
    * Ends every session whose task no longer stands — expired, or closed on another node, which `onClose` does not
    * hear of — so an idle session cannot keep receiving what its upstream sends, nor hold its connection.
    */
-  async sweep(): Promise<void> {
+  async sweep(now = Date.now()): Promise<void> {
     for (const [id, session] of [...this.sessions]) {
-      await this.lifecycle.recheck(session.caller).catch(() => this.end(id, session))
+      if (now - session.seen >= SESSION_IDLE_MS) this.end(id, session)
+      else await this.lifecycle.recheck(session.caller).catch(() => this.end(id, session))
     }
   }
 
@@ -187,32 +210,117 @@ export class Gateway {
   }
 
   /**
-   * Handles one HTTP request to `/mcp/<name>`: authenticates the task token (with its proof), binds a new
-   * session to that task or checks that an existing session belongs to it, then lets the MCP transport answer.
+   * Handles one HTTP request to `/mcp/<name>`. The task token and its proof are checked on every request. A POST
+   * is read by the gateway's own JSON-RPC layer: a 2026-07-28 request is answered statelessly, a 2025-era session
+   * request that needs no stream is answered on the same path, as plain JSON; the rest (`initialize`, a request
+   * with a progress token, an isolated upstream's session, GET and DELETE) goes to the session's MCP SDK
+   * transport. A session answers only the task that opened it.
    */
   async handle(name: string, request: Request, token: string, proof: ProofContext): Promise<Response> {
     const upstream = this.upstreams.get(name)
     if (!upstream) throw new WardenError('UPSTREAM_NOT_FOUND', `no upstream \`${name}\``)
     const sessionId = request.headers.get('mcp-session-id')
-    // The session's caller spares re-reading what cannot have changed; the token and its proof are checked in full.
-    const known = sessionId ? this.sessions.get(sessionId)?.caller : undefined
+    // What is known of this caller spares re-reading what cannot have changed; the token and proof are checked
+    // in full, and the task's, instance's and agent's standing read again (`TaskLifecycle.authenticate`).
+    const known = sessionId ? this.sessions.get(sessionId)?.caller : this.callers.get(token)
     const caller = await this.lifecycle.authenticate(token, proof, known)
+    if (request.method !== 'POST') return this.viaSession(upstream, caller, sessionId, request)
+    let message: Inbound | PostedResponse
+    let era: Era
+    try {
+      message = parseMessage(await request.text())
+      // A posted response answers a server's request on a 2025-era session's stream: the session takes it.
+      if (isResponse(message)) {
+        if (!sessionId)
+          throw new RpcFailure(JSONRPC.INVALID_REQUEST, 'invalid request: no session to answer', 400)
+        return this.viaSession(upstream, caller, sessionId, request, { jsonrpc: '2.0', ...message })
+      }
+      era = classify(message, request.headers)
+    } catch (error) {
+      if (error instanceof HeaderMismatch) await this.recordMismatch(upstream, caller, error)
+      if (error instanceof RpcFailure) return failureResponse(error)
+      throw error
+    }
+    if (era === 'modern') {
+      this.remember(token, caller)
+      // A notification has no answer; none of the revision's notifications changes what Warden does.
+      if (message.id === undefined) return new Response(null, { status: 202 })
+      const capabilities = downstreamCapabilities(await upstream.capabilities(), false)
+      return dispatch({ calls: this.calls, upstream, caller, capabilities }, message, 'modern')
+    }
+    const session = sessionId ? this.sessions.get(sessionId) : undefined
+    if (session && !upstream.isolated && isPlainLegacyRequest(message)) {
+      this.bind(session, upstream, caller)
+      return dispatch(
+        { calls: this.calls, upstream, caller, capabilities: session.capabilities },
+        message,
+        'legacy',
+      )
+    }
+    const parsedBody = { jsonrpc: '2.0', ...message }
+    return this.viaSession(upstream, caller, sessionId, request, parsedBody)
+  }
+
+  /** A request on the session's SDK transport; without a session id, one opened for it (kept if it initializes). */
+  private async viaSession(
+    upstream: Upstream,
+    caller: AuthenticatedTask,
+    sessionId: string | null,
+    request: Request,
+    parsedBody?: unknown,
+  ): Promise<Response> {
+    const options = parsedBody === undefined ? undefined : { parsedBody }
     if (sessionId) {
       // Looked up after authenticating: the session may have ended meanwhile (closed, swept, its task closed).
       const session = this.sessions.get(sessionId)
-      if (!session || session.upstream !== upstream) throw new WardenError('NOT_FOUND', 'no such MCP session')
-      // INVARIANT: a session answers only the task that opened it (MCP security best practices, session binding).
-      if (session.caller.task.id !== caller.task.id) {
-        throw new WardenError('SESSION_MISMATCH', 'this MCP session belongs to another task')
-      }
-      session.caller = caller
-      return session.transport.handleRequest(request)
+      if (!session) throw new WardenError('NOT_FOUND', 'no such MCP session')
+      this.bind(session, upstream, caller)
+      return session.transport.handleRequest(request, options)
     }
     const session = await this.open(upstream, caller)
-    const response = await session.transport.handleRequest(request)
+    const response = await session.transport.handleRequest(request, options)
     // A request that did not initialize a session (malformed, or not `initialize`) leaves nothing behind.
     if (!session.id) await session.transport.close().catch(() => undefined)
     return response
+  }
+
+  /** Checks that `session` is `caller`'s on `upstream`, and makes `caller` its current one. */
+  private bind(session: HttpSession, upstream: Upstream, caller: AuthenticatedTask): void {
+    if (session.upstream !== upstream) throw new WardenError('NOT_FOUND', 'no such MCP session')
+    // INVARIANT: a session answers only the task that opened it (MCP security best practices, session binding).
+    if (session.caller.task.id !== caller.task.id) {
+      throw new WardenError('SESSION_MISMATCH', 'this MCP session belongs to another task')
+    }
+    session.caller = caller
+    session.seen = Date.now()
+  }
+
+  /** Keeps a stateless caller, by its token, so its next request re-reads only what can change. */
+  private remember(token: string, caller: AuthenticatedTask): void {
+    if (this.callers.has(token)) return
+    if (this.callers.size >= MAX_CALLERS) this.callers.delete(this.callers.keys().next().value as string)
+    this.callers.set(token, caller)
+  }
+
+  /** A header that disagreed with its body: a signal in the chain (an intermediary may have routed on it). */
+  private async recordMismatch(upstream: Upstream, caller: AuthenticatedTask, mismatch: HeaderMismatch) {
+    await this.chain.append({
+      kind: 'signal',
+      task: caller.task.id,
+      agent: caller.instance.spiffeId,
+      body: {
+        kind: 'header_mismatch',
+        severity: 'medium',
+        evidence: {
+          server: upstream.name,
+          header: mismatch.header,
+          sent: mismatch.sent,
+          body: mismatch.body,
+        },
+        refs: ['MCP-2026-07-28:SEP-2243'],
+        action: 'refused',
+      },
+    })
   }
 
   private downstreamServer(upstream: Upstream, capabilities: ServerCapabilities): Server {
@@ -233,6 +341,15 @@ export class Gateway {
   }
 
   private async open(upstream: Upstream, caller: AuthenticatedTask): Promise<HttpSession> {
+    let held = 0
+    for (const session of this.sessions.values())
+      if (session.caller.instance.id === caller.instance.id) held++
+    if (held >= MAX_SESSIONS_PER_INSTANCE) {
+      throw new WardenError(
+        'SESSION_LIMIT',
+        `instance \`${caller.instance.id}\` holds ${held} MCP sessions; close one (DELETE) or let one expire`,
+      )
+    }
     const capabilities = downstreamCapabilities(await upstream.capabilities(), upstream.isolated)
     const server = this.downstreamServer(upstream, capabilities)
     const session: HttpSession = {
@@ -241,6 +358,7 @@ export class Gateway {
       server,
       capabilities,
       caller,
+      seen: Date.now(),
       current: async () => session.caller,
       link: this.link(upstream, server, () => this.lifecycle.recheck(session.caller)),
       transport: new WebStandardStreamableHTTPServerTransport({
