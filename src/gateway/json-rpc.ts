@@ -112,11 +112,17 @@ export function parseMessage(text: string): Inbound | PostedResponse {
   return message
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' }
+/**
+ * Headers of one answer, a new object each time: @hono/node-server writes `Content-Length` into a plain headers
+ * object it is handed, so a shared one would carry one answer's length into the next.
+ */
+function jsonHeaders(): Record<string, string> {
+  return { 'content-type': 'application/json' }
+}
 
 /** A JSON-RPC result as one `application/json` answer. */
 export function resultResponse(id: RequestId, result: unknown): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', id, result }), { status: 200, headers: JSON_HEADERS })
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id, result }), { status: 200, headers: jsonHeaders() })
 }
 
 /** A JSON-RPC error as one `application/json` answer (HTTP 200 for an error of the method, else its status). */
@@ -128,7 +134,7 @@ export function errorResponse(
   status = 200,
 ): Response {
   const error = data === undefined ? { code, message } : { code, message, data }
-  return new Response(JSON.stringify({ jsonrpc: '2.0', id, error }), { status, headers: JSON_HEADERS })
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id, error }), { status, headers: jsonHeaders() })
 }
 
 /** A failure as its answer. */
