@@ -228,6 +228,11 @@ export class Gateway {
     let message: Inbound | PostedResponse
     let era: Era
     try {
+      // Streamable HTTP: a POST carries one JSON-RPC message as `application/json`.
+      const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
+      if (type !== 'application/json') {
+        throw new RpcFailure(JSONRPC.INVALID_REQUEST, 'unsupported media type: send `application/json`', 415)
+      }
       message = parseMessage(await request.text())
       // A posted response answers a server's request on a 2025-era session's stream: the session takes it.
       if (isResponse(message)) {
