@@ -123,23 +123,25 @@ describe('the gateway speaks 2026-07-28 on the wire: JSON-RPC rules, headers, ne
     const found = await post(discover.body, discover.headers)
     expect(found.status).toBe(200)
     expect(found.body?.result?.supportedVersions).toEqual([MODERN])
-    const capabilities = found.body?.result?.capabilities as Record<string, unknown>
+    const capabilities = (found.body?.result?.capabilities ?? {}) as Record<string, unknown>
     expect(capabilities.tools).toBeDefined()
     // Session features the stateless revision does not have here.
     expect(capabilities.logging).toBeUndefined()
     const listed = modern('tools/list')
     const tools = await post(listed.body, listed.headers)
-    expect((tools.body?.result?.tools as Array<{ name: string }>).map((tool) => tool.name)).toEqual(['echo'])
+    expect(((tools.body?.result?.tools ?? []) as Array<{ name: string }>).map((tool) => tool.name)).toEqual([
+      'echo',
+    ])
     expect(tools.body?.result).toMatchObject({ resultType: 'complete', ttlMs: 0, cacheScope: 'private' })
 
     // A task that may call none of the upstream's tools is not offered tools at all.
     const none = await agent.openTask({ purpose: 'add numbers', tools: ['get-sum'] })
     const other = await post(discover.body, discover.headers, { task: none })
-    expect((other.body?.result?.capabilities as Record<string, unknown>).tools).toBeDefined()
+    expect(((other.body?.result?.capabilities ?? {}) as Record<string, unknown>).tools).toBeDefined()
     const noTools = await agent.openTask({ purpose: 'nothing here', tools: [] }).catch(() => undefined)
     if (noTools) {
       const empty = await post(discover.body, discover.headers, { task: noTools })
-      expect((empty.body?.result?.capabilities as Record<string, unknown>).tools).toBeUndefined()
+      expect(((empty.body?.result?.capabilities ?? {}) as Record<string, unknown>).tools).toBeUndefined()
     }
   })
 
