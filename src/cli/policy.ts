@@ -34,6 +34,7 @@ export function addPolicyCommands(program: Command): void {
       '--tools <file>',
       'a JSON file `{ "<server>": [tool definitions] }` whose tools the policies may name',
     )
+    .option('--allow-empty', 'accept a set that permits nothing (it would deny every call)')
     .action((dir: string, o) => {
       const tools: CatalogTool[] = []
       if (o.tools) {
@@ -42,10 +43,10 @@ export function addPolicyCommands(program: Command): void {
           for (const definition of definitions) tools.push(unstoredTool(server, definition))
         }
       }
-      const result = new PolicyEngine(silentLogger, { validateRequests: true }).load(
-        readPolicyDirectory(dir),
-        tools,
-      )
+      const result = new PolicyEngine(silentLogger, {
+        validateRequests: true,
+        allowEmpty: o.allowEmpty === true,
+      }).load(readPolicyDirectory(dir), tools)
       if (result.ok) {
         process.stdout.write(`ok: ${result.policies} policies, version ${result.version}\n`)
       } else {
@@ -58,10 +59,12 @@ export function addPolicyCommands(program: Command): void {
     .description(
       'run the test cases in <dir>/tests/*.json against the policies in <dir>; exit 1 on any failure',
     )
-    .action((dir: string) => {
+    .option('--allow-empty', 'accept a set that permits nothing (it would deny every call)')
+    .action((dir: string, o: { allowEmpty?: boolean }) => {
       const { loadErrors, results } = runPolicyTests(
         readPolicyDirectory(dir),
         readJsonFiles(join(dir, 'tests')),
+        { allowEmpty: o.allowEmpty === true },
       )
       for (const error of loadErrors) process.stdout.write(`error: ${error}\n`)
       for (const r of results) {
