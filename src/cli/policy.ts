@@ -77,6 +77,45 @@ export function addPolicyCommands(program: Command): void {
       if (failed > 0 || loadErrors.length > 0 || results.length === 0) process.exitCode = 1
     })
   policy
+    .command('eval')
+    .description(
+      'what the policies in force decide on one request, the policies that decided it, and the Cedar context — nothing recorded',
+    )
+    .option('--agent <name>', 'the agent making the request (its tier and entitlements)')
+    .option('--tool <name>', 'the tool called')
+    .option('--server <name>', "the tool's server, when its name is not unique")
+    .option('--args <json>', "the call's arguments as a JSON object", '{}')
+    .option('--tier <tier>', "decide as a task of this tier (default: the agent's)")
+    .option('--signals <list>', 'behavioural signals as kind:severity,… (e.g. untrusted_provenance:high)')
+    .option('--risk <n>', "the task's risk, 0–100", '0')
+    .option('--approved', 'as if a human approved this exact call')
+    .option(
+      '--from-record <seq>',
+      'the tool call recorded at this chain seq, with its task, signals and risk',
+    )
+    .option('--url <url>')
+    .action(async (o) => {
+      const body = o.fromRecord
+        ? { fromRecord: Number(o.fromRecord) }
+        : {
+            agent: o.agent,
+            tool: o.tool,
+            ...(o.server ? { server: o.server } : {}),
+            args: JSON.parse(o.args) as unknown,
+            ...(o.tier ? { tier: o.tier } : {}),
+            signals: String(o.signals ?? '')
+              .split(',')
+              .filter(Boolean)
+              .map((pair) => {
+                const [kind, severity = 'medium'] = pair.split(':')
+                return { kind, severity }
+              }),
+            risk: Number(o.risk),
+            approved: o.approved === true,
+          }
+      printJson(await createApiClient(o).call('POST', '/v1/policies/eval', body))
+    })
+  policy
     .command('status')
     .description('the version in force and any problems of the last reload')
     .option('--url <url>')
