@@ -275,7 +275,10 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   sweepTimer.unref()
 
   const catalog = new ToolCatalog(store, clock)
-  const engine = new PolicyEngine(logger, { validateRequests: config.policy.validateRequests })
+  const engine = new PolicyEngine(logger, {
+    validateRequests: config.policy.validateRequests,
+    allowEmpty: config.policy.allowEmpty,
+  })
   const policyDir = resolve(config.policy.dir ?? SHIPPED_POLICIES)
   // The policy set is a function of the directory and the tool catalog (which types the per-tool actions):
   // whenever either changes, it is rebuilt; a set that fails is refused and the last good one keeps serving.

@@ -19,6 +19,7 @@ import { chainRoutes } from './routes/chain.js'
 import { decisionRoutes } from './routes/decisions.js'
 import { instanceRoutes } from './routes/instances.js'
 import { mcpRoutes } from './routes/mcp.js'
+import { policyEvalRoutes } from './routes/policy-eval.js'
 import { reportRoutes } from './routes/reports.js'
 import { taskRoutes } from './routes/tasks.js'
 import { wellKnownRoutes } from './routes/well-known.js'
@@ -51,6 +52,7 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', instanceRoutes(warden))
   app.route('/v1', chainRoutes(warden))
   app.route('/v1', taskRoutes(warden))
+  app.route('/v1', policyEvalRoutes(warden))
   app.route('/v1', decisionRoutes(warden))
   app.route('/v1', approvalRoutes(warden))
   app.route('/v1', reportRoutes(warden))

@@ -201,6 +201,8 @@ export const configSchema = z
          * built to the schema — the per-request check doubles the decision's cost (docs/decisions/002).
          */
         validateRequests: z.boolean().default(false),
+        /** Load a set that permits nothing (it denies every call); by default such a set is refused as a mistake. */
+        allowEmpty: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
