@@ -372,7 +372,14 @@ export class Gateway {
         (tool) => scope.has(tool.name) && tool.status === 'approved',
       )
       await onDisk
-      return { tools: tools.map((tool) => tool.definition) as never }
+      // MCP arguments are always an object: a root schema without `type` (GitLab's) is shown with it, so that
+      // the agent's client takes the list; the pinned definition is unchanged.
+      return {
+        tools: tools.map(({ definition }) => ({
+          ...definition,
+          inputSchema: { type: 'object', ...definition.inputSchema },
+        })) as never,
+      }
     })
 
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
