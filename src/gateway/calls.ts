@@ -84,7 +84,14 @@ export class Calls {
     await upstream.use()
     const tools = await this.permittedTools(upstream.name, caller)
     await onDisk
-    return { tools: tools.map((tool) => tool.definition) }
+    // MCP arguments are always an object: a root schema without `type` (GitLab's) is shown with it, so that the
+    // agent's client takes the list; the pinned definition is unchanged.
+    return {
+      tools: tools.map(({ definition }) => ({
+        ...definition,
+        inputSchema: { type: 'object', ...definition.inputSchema },
+      })),
+    }
   }
 
   /** The catalog's tools this task may call (in scope, approved), without deciding anything. */
