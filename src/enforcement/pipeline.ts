@@ -10,14 +10,18 @@ import type { CatalogTool, ToolCatalog } from '../catalog/index.js'
 import { type ActivityChain, type AppendOptions, canonicalJson, summarizeOutput } from '../chain/index.js'
 import type { ProofContext } from '../identity/index.js'
 import type { Clock, IdSource } from '../kernel/index.js'
-import type {
-  ArgumentValidator,
-  DecisionFacts,
-  Effect,
-  PolicyDecision,
-  PolicyEngine,
+import {
+  type ArgumentValidator,
+  buildRequest,
+  type DecisionFacts,
+  type Effect,
+  type PolicyDecision,
+  type PolicyEngine,
+  type PolicyRequest,
+  withoutNullOptionals,
 } from '../policy/index.js'
 import type { ActorChain, AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
+import { canonicalArguments, canonicalPath } from './canonical-arguments.js'
 import { judge } from './judge.js'
 
 /**
@@ -53,8 +57,15 @@ export interface Decision {
   call: string
   /** The catalog tool, for a tool call that resolved. */
   tool?: CatalogTool
+  /**
+   * A tool call's arguments as decided and recorded, path arguments canonical: what the enforcement point must
+   * forward (docs/decisions/008).
+   */
+  args?: Record<string, unknown>
   /** For an escalation: the approval request a human answers; for an approved call: the approval it used. */
   approval?: string
+  /** The task's behavioural risk the policies saw (recorded, so `warden policy eval --from-record` sees it too). */
+  risk?: number
 }
 
 /** SPIFFE IDs on a task's delegation path, root first. */
@@ -192,6 +203,26 @@ export class Pipeline {
       // INVARIANT: an action this pipeline does not know (a cast request from a trace or an adapter) is denied.
       unresolved = `unsupported action \`${String((request as { action: unknown }).action)}\``
     }
+
+    // Path arguments in their canonical form before anything reads them (docs/decisions/008): detectors, the
+    // chain record, Cedar and the upstream all see one value. Only a tool call's arguments are forwarded as
+    // decided; elsewhere a path that is not already canonical is refused, as is one with no canonical form.
+    const canonical = canonicalArguments(args)
+    if (!canonical.ok) unresolved = canonical.error
+    else if (request.action === 'tools/call') args = canonical.args
+    else if (canonical.changed.length > 0)
+      unresolved = `argument \`${canonical.changed[0]}\` is not a canonical path`
+    const uri =
+      'uri' in request
+        ? request.uri
+        : request.action === 'completion/complete' && request.ref.type === 'resource'
+          ? request.ref.uri
+          : undefined
+    if (uri !== undefined && /^file:/i.test(uri)) {
+      const path = canonicalPath(uri)
+      if (!path.ok || path.path !== uri) unresolved = `resource \`${uri}\` is not a canonical file URI`
+    }
+    if (unresolved !== undefined) target = undefined
 
     // The task's behavioural state, rebuilt from the chain first if this node has not seen the task (another
     // node, a restart). Before ③, so the rebuild does not wait for this request's own append.
@@ -341,11 +372,25 @@ export class Pipeline {
       errors: policy.errors,
       signals: recordedSignals(behaviour.signals),
       policyVersion: policy.policyVersion,
+      risk: behaviour.risk,
       task: task.id,
       call,
       ...(tool ? { tool } : {}),
       ...(approval ? { approval } : {}),
+      ...(request.action === 'tools/call' ? { args } : {}),
     })
+  }
+
+  /**
+   * Step ⑤ alone, recorded nowhere: what the policies in force decide on `facts`, and the Cedar request they decide
+   * it from (`warden policy eval`). The same `judge` as every live decision.
+   */
+  explain(facts: DecisionFacts): { decision: PolicyDecision; request: PolicyRequest | null } {
+    const decision = judge(this.engine, this.validator, facts)
+    const tool = facts.target.kind === 'tool' ? facts.target.tool : undefined
+    const args = tool ? withoutNullOptionals(tool, facts.args) : facts.args
+    const built = buildRequest({ ...facts, args }, this.engine)
+    return { decision, request: built.ok ? built.request : null }
   }
 
   /** The catalog's tools of one server (the gateway lists them to the agent as pinned). */
@@ -364,6 +409,7 @@ export class Pipeline {
     error?: string,
     options: Pick<AppendOptions, 'lazy'> = {},
   ): Promise<void> {
+    await this.behaviour.adopt?.(caller.task.id, call, caller.task.intent)
     this.behaviour.observe({ kind: 'tool.result', seq: 0, task: caller.task.id, call, output })
     // Keyed fingerprints of the output's values, so a node that did not see it can rebuild provenance.
     const found = this.behaviour.prints(caller.task.id, call)
@@ -442,6 +488,7 @@ export class Pipeline {
           })),
           policyVersion: decision.policyVersion,
           approval: decision.approval ?? null,
+          ...(decision.risk === undefined ? {} : { risk: decision.risk }),
         },
       },
       { until },

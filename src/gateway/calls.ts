@@ -125,7 +125,8 @@ export class Calls {
     const decided = await this.enforce(caller, decision)
     let result: CallToolResult
     try {
-      result = await forward(decided, { name: params.name, arguments: args })
+      // Only the name and the decided arguments go upstream: path arguments as canonicalised for the decision.
+      result = await forward(decided, { name: params.name, arguments: decision.args ?? args })
     } catch (cause) {
       // The call goes on: the server asked the client for input first (its result is observed when it comes).
       if (cause instanceof InputRequired) throw cause
@@ -158,7 +159,7 @@ export class Calls {
           result.isError ? 'tool reported an error' : undefined,
           LAZY,
         ),
-      () => this.recordMovement(upstream, caller, decision, args),
+      () => this.recordMovement(upstream, caller, decision, decision.args ?? args),
     )
   }
 

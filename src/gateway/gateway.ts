@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
@@ -375,7 +375,8 @@ export class Gateway {
       current: async () => session.caller,
       link: this.link(upstream, server, () => this.lifecycle.recheck(session.caller)),
       transport: new WebStandardStreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
+        // 256 random bits, base64url (visible ASCII): a UUID carries only 122 (MCP security best practices, ≥128).
+        sessionIdGenerator: () => randomBytes(32).toString('base64url'),
         // Server-sent events, not one JSON answer: what the upstream sends while a request runs (progress, log
         // messages, sampling and elicitation requests) travels on that request's stream.
         enableJsonResponse: false,
