@@ -22,7 +22,7 @@ import {
   soleNodeFeed,
 } from './cluster/index.js'
 import type { Config } from './config/index.js'
-import { Pipeline } from './enforcement/index.js'
+import { Pipeline, RateLimits } from './enforcement/index.js'
 import { Gateway } from './gateway/index.js'
 import {
   AgentRegistry,
@@ -391,6 +391,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     clock,
     ids,
     memoryServers,
+    new RateLimits(store, clock, config.limits),
   )
 
   const gateway = new Gateway(

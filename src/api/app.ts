@@ -51,6 +51,9 @@ export function createApp(warden: Warden): Hono {
       if (error.details) body.details = error.details
       if (HTTP_STATUS[error.code] >= 500)
         warden.logger.error('request failed', { code: error.code, path: c.req.path })
+      // RFC 9110 §10.2.3: when a limited call may be tried again.
+      const retryAfter = error.details?.retryAfterSeconds
+      if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter))
       return c.json(body, HTTP_STATUS[error.code])
     }
     warden.logger.error('unexpected error', { path: c.req.path, error: String(error), stack: error.stack })

@@ -15,6 +15,7 @@ export type ActivityKind =
   | 'decision'
   | 'signal'
   | 'approval'
+  | 'rate_limited'
   | 'lease.issue'
   | 'lease.revoke'
   | 'agent.register'
@@ -42,6 +43,7 @@ export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'decision',
   'signal',
   'approval',
+  'rate_limited',
   'lease.issue',
   'lease.revoke',
   'agent.register',

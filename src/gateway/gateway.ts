@@ -30,7 +30,7 @@ import type { ActivityChain } from '../chain/index.js'
 import type { Config } from '../config/index.js'
 import type { Decision, Pipeline, ToolRequest } from '../enforcement/index.js'
 import type { ProofContext } from '../identity/index.js'
-import { type Logger, WardenError } from '../kernel/index.js'
+import { isWardenError, type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
 import { RPC } from './rpc.js'
 import { type Downstream, SessionLink } from './session-link.js'
@@ -379,7 +379,10 @@ export class Gateway {
       const caller = await session.current()
       const args = (request.params.arguments ?? {}) as Record<string, unknown>
       const call = { action: 'tools/call' as const, server: name, tool: request.params.name, args }
-      let decision = await this.pipeline.decide(caller, call, { until: 'commit' })
+      let decision = await this.pipeline.decide(caller, call, { until: 'commit' }).catch((error: unknown) => {
+        if (!isWardenError(error, 'RATE_LIMITED')) throw error
+        throw new McpError(RPC.RATE_LIMITED, error.message, { code: error.code, ...error.details })
+      })
       if (decision.effect === 'escalate' && decision.approval) {
         // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
         const answer = await this.approvals.wait(decision.approval, this.hold)

@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   SESSION_MISMATCH: 'an MCP session is bound to the task that opened it; this request presents another',
   APPROVAL_NOT_FOUND: 'no approval request with that id',
   APPROVAL_CLOSED: 'the approval request was already decided, used, or has expired',
+  RATE_LIMITED: 'a rate limit or quota (`limits`) is used up; retry after `details.retryAfterSeconds`',
   STORE_UNAVAILABLE: 'the store cannot be reached or written',
   INTERNAL: 'an unexpected failure; details are in the server log',
 } as const
