@@ -13,6 +13,7 @@ import { parsePublicKey, verifyChain } from '../chain/index.js'
 import { composeWarden } from '../compose.js'
 import { configSchema } from '../config/index.js'
 import { type TaskHandle, WardenAgent, type WardenApiError } from '../sdk/index.js'
+import { runClusterDemo } from './demo-cluster.js'
 
 const ADMIN = 'demo-admin-token'
 const PLANTED =
@@ -39,7 +40,17 @@ export function addDemoCommand(program: Command): void {
     .description(
       'a scripted agent against a real MCP filesystem server: identity, JIT tokens, a planted instruction stopped, the chain',
     )
-    .action(async () => {
+    .option('--nodes <n>', 'run that many `warden serve` processes on one PostgreSQL instead (2 or more)')
+    .option(
+      '--store <url>',
+      'the PostgreSQL for --nodes (default $WARDEN_STORE_URL, else the local `test` db)',
+    )
+    .action(async (o: { nodes?: string; store?: string }) => {
+      if (o.nodes !== undefined) {
+        const count = Math.max(2, Number.parseInt(o.nodes, 10) || 2)
+        const store = o.store ?? process.env.WARDEN_STORE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+        return runClusterDemo(count, store)
+      }
       const root = mkdtempSync(join(tmpdir(), 'warden-demo-'))
       const sandbox = join(root, 'sandbox')
       mkdirSync(join(sandbox, 'docs'), { recursive: true })
