@@ -30,7 +30,7 @@ import {
   soleNodeFeed,
 } from './cluster/index.js'
 import type { Config } from './config/index.js'
-import { Pipeline } from './enforcement/index.js'
+import { Pipeline, RateLimits } from './enforcement/index.js'
 import { Gateway } from './gateway/index.js'
 import {
   AgentRegistry,
@@ -446,6 +446,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     ids,
     memoryServers,
     () => (shadowing ? shadow : undefined),
+    new RateLimits(store, clock, config.limits),
   )
 
   const gateway = new Gateway(

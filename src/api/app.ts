@@ -85,6 +85,9 @@ export function createApp(warden: Warden): Hono {
       // RFC 6750 §3 / RFC 9449 §7.1: every 401 names its scheme and error.
       if (HTTP_STATUS[error.code] === 401 && !c.res.headers.has('www-authenticate'))
         c.header('www-authenticate', authChallenge(error.code))
+      // RFC 9110 §10.2.3: when a limited call may be tried again.
+      const retryAfter = error.details?.retryAfterSeconds
+      if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter))
       return c.json(body, HTTP_STATUS[error.code])
     }
     warden.logger.error('unexpected error', { path: c.req.path, error: String(error), stack: error.stack })

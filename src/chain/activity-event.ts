@@ -17,6 +17,7 @@ export type ActivityKind =
   | 'decision.shadow'
   | 'signal'
   | 'approval'
+  | 'rate_limited'
   | 'lease.issue'
   | 'lease.revoke'
   | 'agent.register'
@@ -45,6 +46,7 @@ export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'decision.shadow',
   'signal',
   'approval',
+  'rate_limited',
   'lease.issue',
   'lease.revoke',
   'agent.register',

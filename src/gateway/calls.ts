@@ -2,7 +2,7 @@ import { type CallToolResult, McpError, type ReadResourceResult } from '@modelco
 import type { Approvals } from '../approvals/index.js'
 import type { ActivityChain } from '../chain/index.js'
 import type { Decision, Pipeline, ToolRequest } from '../enforcement/index.js'
-import type { Logger } from '../kernel/index.js'
+import { isWardenError, type Logger } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
 import { InputRequired } from './input-rounds.js'
 import { RPC } from './rpc.js'
@@ -119,7 +119,11 @@ export class Calls {
     const name = upstream.name
     const args = params.arguments ?? {}
     const call = { action: 'tools/call' as const, server: name, tool: params.name, args }
-    let decision = await this.pipeline.decide(caller, call, { until: 'commit' })
+    let decision = await this.pipeline.decide(caller, call, { until: 'commit' }).catch((error: unknown) => {
+      // Over a rate limit or quota: a JSON-RPC error that says when to retry (docs/decisions/010).
+      if (!isWardenError(error, 'RATE_LIMITED')) throw error
+      throw new McpError(RPC.RATE_LIMITED, error.message, { code: error.code, ...error.details })
+    })
     if (decision.effect === 'escalate' && decision.approval) {
       // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
       const answer = await this.approvals.wait(decision.approval, this.hold)
