@@ -12,6 +12,7 @@ import { attestRoutes } from './routes/attest.js'
 import { chainRoutes } from './routes/chain.js'
 import { decisionRoutes } from './routes/decisions.js'
 import { instanceRoutes } from './routes/instances.js'
+import { keyRoutes } from './routes/keys.js'
 import { mcpRoutes } from './routes/mcp.js'
 import { taskRoutes } from './routes/tasks.js'
 import { wellKnownRoutes } from './routes/well-known.js'
@@ -37,6 +38,7 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', agentRoutes(warden))
   app.route('/v1', attestRoutes(warden))
   app.route('/v1', instanceRoutes(warden))
+  app.route('/v1', keyRoutes(warden))
   app.route('/v1', chainRoutes(warden))
   app.route('/v1', taskRoutes(warden))
   app.route('/v1', decisionRoutes(warden))

@@ -7,6 +7,7 @@ import { addApprovalCommands } from './approvals.js'
 import { addChainCommands } from './chain.js'
 import { addDemoCommand } from './demo.js'
 import { addGatewayCommands } from './gateway.js'
+import { addKeyCommands } from './keys.js'
 import { addPolicyCommands } from './policy.js'
 import { addReplayCommand } from './replay.js'
 import { serve } from './serve.js'
@@ -32,6 +33,7 @@ addReplayCommand(program)
 addDemoCommand(program)
 addApprovalCommands(program)
 addGatewayCommands(program)
+addKeyCommands(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message =
