@@ -45,10 +45,15 @@ export interface KeyInfo {
 /** The admin steps of a forced rotation, for the record. */
 export type KeyStep = 'key.prepare' | 'key.activate' | 'key.taint' | 'key.revoke'
 
-/** Where keys persist; a file in the data directory by default (mode 0600). */
+/** Where keys persist; a file in the data directory by default (mode 0600), or the store shared by every node. */
 export interface KeyStore {
   load(): Promise<StoredKey[]>
   save(keys: readonly StoredKey[]): Promise<void>
+  /**
+   * Runs `work` while no other node sharing these keys runs its own (a lock in the shared store), so that a
+   * rotation that falls due happens once per deployment. Absent: the keys are this process's alone.
+   */
+  exclusive?<T>(work: () => Promise<T>): Promise<T>
 }
 
 /** Keys held in memory only (tests, benchmarks). */
@@ -116,7 +121,7 @@ export class KeyRing {
 
   /** The key to sign with now, rotating first when the current one's time is up. */
   async signingKey(): Promise<{ kid: string; alg: SigningAlg; key: CryptoKey }> {
-    const live = this.current() ?? (await this.rotate())
+    const live = this.current() ?? (await this.rotate(false))
     return { kid: live.kid, alg: live.alg, key: live.privateKey }
   }
 
@@ -152,6 +157,18 @@ export class KeyRing {
    * time it does (SPIRE `localauthority jwt prepare`). One prepared key at a time.
    */
   async prepare(): Promise<KeyInfo> {
+    return this.exclusively(() => this.doPrepare())
+  }
+
+  /** Runs an admin step while no other node changes the keys, on the keys as persisted now. */
+  private exclusively<T>(work: () => Promise<T>): Promise<T> {
+    return (this.store.exclusive ?? ((run) => run()))(async () => {
+      if (this.store.exclusive) await this.reload()
+      return work()
+    })
+  }
+
+  private async doPrepare(): Promise<KeyInfo> {
     const existing = this.keys.find((key) => key.prepared)
     if (existing) throw new WardenError('SIGNING_KEY_STATE', `key \`${existing.kid}\` is already prepared`)
     const fresh = await this.generate()
@@ -168,8 +185,11 @@ export class KeyRing {
 
   /** Activate: the prepared key signs from now on; the previous one keeps verifying what it signed. */
   async activate(): Promise<KeyInfo> {
-    const prepared = this.keys.find((key) => key.prepared)
-    if (!prepared) throw new WardenError('SIGNING_KEY_STATE', 'no key is prepared: prepare one first')
+    const prepared = await this.exclusively(async () => {
+      const found = this.keys.find((key) => key.prepared)
+      if (!found) throw new WardenError('SIGNING_KEY_STATE', 'no key is prepared: prepare one first')
+      return found
+    })
     await this.rotate()
     await this.options.onStep?.('key.activate', prepared.kid)
     return this.info(prepared.kid)
@@ -180,6 +200,10 @@ export class KeyRing {
    * may be revoked. Tokens it signed still verify until then (relying parties move to the new key first).
    */
   async taint(kid: string): Promise<KeyInfo> {
+    return this.exclusively(() => this.doTaint(kid))
+  }
+
+  private async doTaint(kid: string): Promise<KeyInfo> {
     const key = this.require(kid)
     if (key.prepared || key === this.current()) {
       throw new WardenError(
@@ -195,6 +219,10 @@ export class KeyRing {
 
   /** Revoke: a tainted key leaves the JWKS at once, and every token it signed stops verifying, also after a restart. */
   async revoke(kid: string): Promise<void> {
+    return this.exclusively(() => this.doRevoke(kid))
+  }
+
+  private async doRevoke(kid: string): Promise<void> {
     const key = this.require(kid)
     if (!key.tainted)
       throw new WardenError('SIGNING_KEY_STATE', `key \`${kid}\` must be tainted before it is revoked`)
@@ -241,13 +269,28 @@ export class KeyRing {
 
   /**
    * Starts a new signing key now — the prepared one when there is one, else a fresh one; the previous one keeps
-   * verifying for `maxTokenTtl`.
+   * verifying for `maxTokenTtl`. With `force` false (a rotation falling due), a key another node sharing the store
+   * started meanwhile is taken instead.
    */
-  rotate(): Promise<LiveKey> {
-    this.rotation ??= this.doRotate().finally(() => {
+  rotate(force = true): Promise<LiveKey> {
+    this.rotation ??= (this.store.exclusive ?? ((work) => work()))(async () => {
+      if (this.store.exclusive) await this.reload()
+      return (!force && this.current()) || this.doRotate()
+    }).finally(() => {
       this.rotation = undefined
     })
     return this.rotation
+  }
+
+  /** Reads the persisted keys again (another node rotated): what this ring signs and verifies with follows. */
+  async reload(): Promise<void> {
+    const now = this.clock.now()
+    const keys: LiveKey[] = []
+    for (const stored of await this.store.load()) {
+      if (stored.verifyUntil > now) keys.push(await hydrate(stored))
+    }
+    this.keys = keys
+    this.refreshPublic()
   }
 
   private async doRotate(): Promise<LiveKey> {

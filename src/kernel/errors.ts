@@ -54,12 +54,14 @@ export const ERROR_CODES = {
   UPSTREAM_NOT_FOUND: 'no MCP upstream with that name is configured',
   UPSTREAM_UNAVAILABLE: 'the MCP upstream is down, restarting, or did not answer in time',
   SESSION_MISMATCH: 'an MCP session is bound to the task that opened it; this request presents another',
+  SESSION_LIMIT: 'the instance holds as many MCP sessions as one instance may; close one or let it expire',
   APPROVAL_NOT_FOUND: 'no approval request with that id',
   APPROVAL_CLOSED: 'the approval request was already decided, used, or has expired',
   SIGNING_KEY_NOT_FOUND: 'no signing key with that `kid`',
   SIGNING_KEY_STATE:
     'the signing key is not in a state that allows this step (prepare → activate → taint → revoke)',
   STORE_UNAVAILABLE: 'the store cannot be reached or written',
+  RATE_LIMITED: 'too many credential requests from this client or principal; see `Retry-After`',
   INTERNAL: 'an unexpected failure; details are in the server log',
 } as const
 
