@@ -1,8 +1,8 @@
 import { decodeProtectedHeader, type JWTPayload } from 'jose'
 import { WardenError } from '../kernel/index.js'
 
-/** Compact serialization with canonical base64url segments only (no padding, no whitespace, three parts). */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+/** Compact serialization with canonical base64url segments only (no padding, no whitespace, three parts; an empty signature is left for the verifier to refuse as `alg: none`). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 
 /**
  * Refuses anything but a compact JWS in canonical base64url (SPIFFE JWT-SVID §5.1, RFC 7515 §7.1): JSON

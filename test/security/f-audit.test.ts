@@ -31,7 +31,8 @@ function rehash(db: Database.Database, from: number): void {
   db.prepare('UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1').run(rows.at(-1)?.seq ?? from - 1, prev)
 }
 
-describe('section F: audit chain integrity', () => {
+// Each probe runs the CLI a few times: generous timeouts for a loaded machine.
+describe('section F: audit chain integrity', { timeout: 120_000 }, () => {
   let fixture: string
   let publicKey: string
   const dirs: string[] = []
