@@ -36,6 +36,7 @@ import {
   AgentRegistry,
   Attestation,
   type Attestor,
+  AuthFailures,
   IdentityEvents,
   InstanceRegistry,
   JoinTokenAttestor,
@@ -216,6 +217,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     maxTokenTtl: Math.max(id.svidTtl, ...Object.values(config.tasks.tokenTtl)) + id.clockSkew,
     onRotate: (kid, retired) =>
       events.record({ kind: 'key.rotate', body: { kid, retired: retired ?? null } }),
+    onStep: (step, kid) => events.record({ kind: step, body: { kid } }),
   })
   const svids = new SvidAuthority(keys, agents, instances, events, clock, ids, {
     issuer: id.issuer ?? `spiffe://${config.trustDomain}`,
@@ -233,7 +235,18 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   if (id.oidc.length > 0) attestors.push(new OidcAttestor(id.oidc, clock, id.clockSkew))
   if (id.federation.length > 0)
     attestors.push(new SpiffeJwtAttestor(id.federation, clock, id.clockSkew, replay))
-  const attestation = new Attestation(attestors, agents, instances, svids, proofs, ids, config.trustDomain)
+  // Refused authentications leave a record, rate-bounded (`auth.fail`).
+  const failures = new AuthFailures(events, clock, logger)
+  const attestation = new Attestation(
+    attestors,
+    agents,
+    instances,
+    svids,
+    proofs,
+    ids,
+    config.trustDomain,
+    failures,
+  )
 
   const registry = standing ? new CachedTaskRegistry(store, clock, standing) : new TaskRegistry(store, clock)
   const tokens = new TaskTokens(keys, clock, ids, {
@@ -271,6 +284,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
       maxDuration: config.tasks.maxDuration,
       maxDelegationDepth: config.tasks.maxDelegationDepth,
     },
+    failures,
   )
   const sweepTimer = setInterval(() => lifecycle.sweepQuietly(), config.tasks.sweepInterval)
   sweepTimer.unref()

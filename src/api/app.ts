@@ -18,6 +18,7 @@ import { attestRoutes } from './routes/attest.js'
 import { chainRoutes } from './routes/chain.js'
 import { decisionRoutes } from './routes/decisions.js'
 import { instanceRoutes } from './routes/instances.js'
+import { keyRoutes } from './routes/keys.js'
 import { mcpRoutes } from './routes/mcp.js'
 import { policyEvalRoutes } from './routes/policy-eval.js'
 import { reportRoutes } from './routes/reports.js'
@@ -50,6 +51,7 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', agentRoutes(warden))
   app.route('/v1', attestRoutes(warden))
   app.route('/v1', instanceRoutes(warden))
+  app.route('/v1', keyRoutes(warden))
   app.route('/v1', chainRoutes(warden))
   app.route('/v1', taskRoutes(warden))
   app.route('/v1', policyEvalRoutes(warden))

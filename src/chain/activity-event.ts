@@ -28,6 +28,11 @@ export type ActivityKind =
   | 'instance.quarantine'
   | 'svid.issue'
   | 'key.rotate'
+  | 'key.prepare'
+  | 'key.activate'
+  | 'key.taint'
+  | 'key.revoke'
+  | 'auth.fail'
 
 export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'task.open',
@@ -57,6 +62,11 @@ export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'instance.quarantine',
   'svid.issue',
   'key.rotate',
+  'key.prepare',
+  'key.activate',
+  'key.taint',
+  'key.revoke',
+  'auth.fail',
 ]
 
 /** What a caller appends; the chain assigns `seq`, `id`, `ts`, `prev` and `hash`. */
