@@ -53,8 +53,8 @@ describe('PO-02 a forbid that errors at evaluation', () => {
         'forbid (principal, action, resource) when { resource.owner != principal };\n',
     )
     const refused = await s.t.request('POST', '/v1/policies/reload')
-    expect(refused.status).toBe(400)
     rmSync(`${dir}/erroring.cedar`)
+    expect(refused.status).toBe(400)
     // The blanket permit never took effect: delete_file is still forbidden, UP sees nothing.
     await denied(client.callTool({ name: 'delete_file', arguments: { path: '/workspace/a' } }))
     expect(s.up.calls()).toEqual([])
@@ -108,13 +108,13 @@ describe('PO-03 empty, partial or concurrent policy updates', () => {
     ]) {
       writeFileSync(`${dir}/v2.cedar`, `${valid}${broken}\n`)
       const res = await s.t.request('POST', '/v1/policies/reload')
+      rmSync(`${dir}/v2.cedar`)
       expect(res.status).toBe(400)
       expect((await res.json()) as { ok: boolean }).toMatchObject({ ok: false })
       // v1 still decides: echo allowed, delete forbidden.
       await client.callTool({ name: 'echo', arguments: { text: 'v1' } })
       await denied(client.callTool({ name: 'delete_file', arguments: { path: '/workspace/x' } }))
     }
-    rmSync(`${dir}/v2.cedar`)
     expect(s.up.calls().map((c) => c.tool)).toEqual(['echo', 'echo'])
   })
 
