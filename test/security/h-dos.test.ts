@@ -10,7 +10,9 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { verifyChain } from '../../src/chain/index.js'
 import { RPC } from '../../src/gateway/index.js'
+import { ReplayCache } from '../../src/identity/index.js'
 import { WardenApiError } from '../../src/sdk/index.js'
+import { FakeClock } from '../fakes/clock.js'
 import { rpcError } from '../fakes/gateway.js'
 import { startServe } from '../fakes/process.js'
 import { type Secured, startSecured, startUpstream, type Upstream, WORKSPACE_POLICY } from './fixture.js'
@@ -191,6 +193,20 @@ describe('DS-03 state exhaustion', () => {
     // Another principal is not affected.
     const other = await s.newAgent('bystander')
     expect(other.task.taskId).toBeTruthy()
+  })
+
+  it('keeps proof `jti`s only for their window: the replay cache does not grow with traffic', async () => {
+    const clock = new FakeClock()
+    const cache = new ReplayCache(s.t.warden.store, clock)
+    for (let i = 0; i < 2000; i++) expect(await cache.claim(`flood-${i}`, clock.now() + 60_000)).toBe(true)
+    // Positive control: a replay inside the window is caught.
+    expect(await cache.claim('flood-7', clock.now() + 60_000)).toBe(false)
+    clock.advance('2m')
+    await cache.claim('later', clock.now() + 60_000)
+    const left = await s.t.warden.store.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM proof_jtis WHERE jti LIKE 'flood-%'`,
+    )
+    expect(Number(left?.n)).toBe(0)
   })
 
   it.todo('caps sessions per principal and expires idle ones (#18 rewrites the gateway HTTP path)')
