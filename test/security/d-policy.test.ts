@@ -286,9 +286,38 @@ describe('PO-05 canonicalisation bypass of a forbid or an allow-list', () => {
       },
       changed: ['path', 'paths[0]', 'paths[1]', 'options.targetDir', 'source'],
     })
+    expect(
+      canonicalArguments({ uri: 'file:///workspace/../etc/passwd', url: 'https://x.example/a/../b' }),
+    ).toEqual({
+      ok: true,
+      args: { uri: 'file:///etc/passwd', url: 'https://x.example/a/../b' },
+      changed: ['uri'],
+    })
     expect(canonicalPath('/..')).toEqual({ ok: true, path: '/' })
     expect(canonicalPath('~/../root')).toMatchObject({ ok: false })
     expect(canonicalPath('/workspace/')).toEqual({ ok: true, path: '/workspace/' })
+  })
+
+  it('gives the decision API caller the canonical arguments to forward, and refuses a non-canonical file URI', async () => {
+    const decide = (body: unknown) =>
+      s.agent.call<{ effect: string; args?: unknown; errors: string[] }>('POST', '/v1/authorize', {
+        token: s.task.token,
+        body,
+      })
+    const allowed = await decide({
+      action: 'tools/call',
+      server: 'files',
+      tool: 'read_file',
+      args: { path: '/workspace/./a//b' },
+    })
+    expect(allowed).toMatchObject({ effect: 'allow', args: { path: '/workspace/a/b' } })
+    const resource = await decide({
+      action: 'resources/read',
+      server: 'files',
+      uri: 'file:///workspace/../etc/passwd',
+    })
+    expect(resource.effect).toBe('deny')
+    expect(resource.errors.join(' ')).toContain('canonical')
   })
 
   it.todo(

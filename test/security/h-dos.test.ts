@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { exceedsJsonLimits } from '../../src/api/json-limits.js'
 import { verifyChain } from '../../src/chain/index.js'
 import { RPC } from '../../src/gateway/index.js'
 import { ReplayCache } from '../../src/identity/index.js'
@@ -72,6 +73,23 @@ describe('DS-01 oversized and deeply nested payloads', () => {
     expect(res.status).toBe(400)
     expect(((await res.json()) as { code: string }).code).toBe('BAD_REQUEST')
     expect(s.up.seen).toHaveLength(before)
+  })
+
+  it('counts structure only: brackets, commas and quotes inside strings are text', () => {
+    const limits = { depth: 3, keys: 2, elements: 2, members: 10 }
+    const scan = (text: string) => exceedsJsonLimits(new TextEncoder().encode(text), limits)
+    expect(scan('{"a":"[[[[[,,,,{{{{","b":"\\"[[[[\\\\"}')).toBeUndefined()
+    expect(scan('{"a":[1,2],"b":{"c":[]}}')).toBeUndefined()
+    expect(scan('{"a":1,"b":2,"c":3}')).toContain('keys')
+    expect(scan('[1,2,3]')).toContain('elements')
+    expect(scan('[[[[1]]]]')).toContain('nests')
+    expect(
+      exceedsJsonLimits(new TextEncoder().encode('[[1,2],[3,4],[5]]'), {
+        ...limits,
+        elements: 9,
+        members: 6,
+      }),
+    ).toContain('members')
   })
 
   it('applies the limits whatever the declared content type (the API parses text/plain JSON too)', async () => {
