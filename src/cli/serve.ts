@@ -12,7 +12,15 @@ import { createJsonLogger } from '../kernel/index.js'
 export async function serve(flags: ConfigFlags): Promise<void> {
   const config = loadConfig(flags)
   const logger = createJsonLogger()
-  const warden = await composeWarden(config, { logger, adminToken: process.env.WARDEN_ADMIN_TOKEN })
+  const warden = await composeWarden(config, {
+    logger,
+    adminToken: process.env.WARDEN_ADMIN_TOKEN,
+    kek: {
+      value: process.env.WARDEN_KEK,
+      file: process.env.WARDEN_KEK_FILE,
+      previous: process.env.WARDEN_KEK_PREVIOUS,
+    },
+  })
   if (warden.generatedAdminToken) {
     // Printed once, on the first start; only its hash is kept.
     process.stdout.write(

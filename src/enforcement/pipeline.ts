@@ -391,6 +391,7 @@ export class Pipeline {
     error?: string,
     options: Pick<AppendOptions, 'lazy'> = {},
   ): Promise<void> {
+    await this.behaviour.adopt?.(caller.task.id, call, caller.task.intent)
     this.behaviour.observe({ kind: 'tool.result', seq: 0, task: caller.task.id, call, output })
     // Keyed fingerprints of the output's values, so a node that did not see it can rebuild provenance.
     const found = this.behaviour.prints(caller.task.id, call)
