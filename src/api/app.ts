@@ -39,7 +39,10 @@ export function createApp(warden: Warden): Hono {
       },
     }),
   )
-  app.use('*', limitJson(server.jsonLimits))
+  app.use(
+    '*',
+    limitJson(server.jsonLimits, (path) => path.startsWith('/mcp/')),
+  )
   const credentials = limitCredentials(warden.clock, server.rateLimits)
   for (const path of [
     '/v1/attest',
