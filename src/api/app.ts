@@ -41,9 +41,19 @@ export function createApp(warden: Warden): Hono {
       },
     }),
   )
-  app.use('*', limitJson(server.jsonLimits))
+  app.use(
+    '*',
+    limitJson(server.jsonLimits, (path) => path.startsWith('/mcp/')),
+  )
   const credentials = limitCredentials(warden.clock, server.rateLimits)
-  for (const path of ['/v1/attest', '/v1/svid/renew', '/v1/tasks', '/v1/tasks/:id/token', '/v1/token'])
+  for (const path of [
+    '/v1/attest',
+    '/v1/svid/renew',
+    '/v1/tasks',
+    '/v1/tasks/:id/token',
+    '/v1/tasks/:id/leases',
+    '/v1/token',
+  ])
     app.use(path, credentials)
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
