@@ -4,7 +4,7 @@ import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction
 import type { OutputPrints } from './fingerprints.js'
 import { secretsIn } from './secrets.js'
 import type { CallTraits, Signal } from './signals.js'
-import { canonical, canonicalText } from './values.js'
+import { canonical, canonicalText, ownToolName } from './values.js'
 
 /** Characters per chunk of an output (chunks overlap by half: one starts every `STRIDE` characters). */
 export const CHUNK = 600
@@ -120,8 +120,18 @@ export function againstPrincipal(output: ObservedOutput): boolean {
 
 /** True when a tool may change the world: MCP's `readOnlyHint` absent or false. */
 export function isWrite(definition: ToolDefinition | undefined): boolean {
-  return definition?.annotations?.readOnlyHint !== true
+  const hint = definition?.annotations?.readOnlyHint
+  if (hint !== undefined || !definition) return hint !== true
+  // Without annotations, the tool's own name says what it does: one whose verb reads is read as a read.
+  return !READ_VERB.test(ownToolName(definition.name).replace(/([a-z])([A-Z])/g, '$1_$2'))
 }
+
+/**
+ * A tool name whose verb only reads (`get_issue`, `notion_retrieve_page`, `searchNodes`): English verbs of
+ * reading, as the name's first or second word (a server prefix such as `notion_` or `slack_` may stand first).
+ */
+const READ_VERB =
+  /^(?:[a-z0-9]+_)?(?:get|list|read|search|retrieve|fetch|find|describe|show|view|lookup|query|inspect)(?:_|$)/i
 
 /**
  * One task's behavioural state, built incrementally from its activity (amortised O(1) per event, bounded).

@@ -26,7 +26,7 @@ export interface AddressedSpan {
  * whose words are listed (assistente, asistente, KI-Assistent, agente, …). Lower case.
  */
 const ADDRESSEE =
-  /(?<![\p{L}\d_-])(?:ai|a\.i\.|llms?|(?:chat)?gpt[\w.-]*|claude|gemini|copilot|(?:chat ?)?bots?|[\w-]*-bots?|assistan(?:t|ts|te|tes|ten)|asistentes?|(?:ki|ia)-[\p{L}]+|agents?|agentes?|automation|automated (?:[\p{L}-]+)|whoever|anyone (?:reading|processing|handling|seeing))(?![\p{L}\d_])/gu
+  /(?<![\p{L}\d_-])(?:ai|a\.i\.|llms?|(?:chat)?gpt[\w.-]*|claude|gemini|copilot|(?:chat ?)?bots?|[\w-]*-bots?|assist(?:ants?|ente[sn]?|enti|ent)|asistentes?|(?:ki|ia)-[\p{L}]+|agents?|agentes?|automation|automated (?:[\p{L}-]+)|whoever|anyone (?:reading|processing|handling|seeing))(?![\p{L}\d_])/gu
 
 /** What makes a named reader the one who must act: an obligation on it (English and the listed languages). */
 const OBLIGATION =

@@ -99,7 +99,9 @@ export function detectProvenance(
       continue
     }
     // A path is traced by its tail too: instructions name `leak/out.txt`, the call writes `/srv/x/leak/out.txt`.
-    const traced = value.includes('/') ? pathTail(value) : value
+    // Only a path: a link keeps its host (its tail would keep a scheme cut in two), free text its words.
+    const isPath = value.includes('/') && !value.includes('://') && !/\s/.test(value.trim())
+    const traced = isPath ? pathTail(value) : value
     const c = canonical(traced)
     const short = c.length < SHORT
     const inText = occursIn(traced)
