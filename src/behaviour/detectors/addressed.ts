@@ -80,14 +80,13 @@ function addressedAt(lower: string, index: number, length: number): boolean {
     const [, mark, rest = ''] = label
     const words = rest.split(/\s+/).filter(Boolean).length
     if (mark === ':' && words >= 3) return true
-    if (words >= 2 && /^(?:[\p{L}\d().[\]#-]*[:>—-]\s*)?(?:\S+\s+){0,3}$/u.test(before.trimStart() || ' ')) {
-      if (
-        before.trim() === '' ||
+    if (
+      words >= 2 &&
+      (before.trim() === '' ||
         /[:>(—-]\s*$/.test(before) ||
-        /\b(?:dear|hey|hi|hello|attention)\s*$/.test(before)
-      )
-        return true
-    }
+        /\b(?:dear|hey|hi|hello|attention)\s*$/.test(before))
+    )
+      return true
   }
   if (OBLIGATION.test(after)) return true
   return LEADS_INTO.test(before) && /^\s*(?:[\p{L}]+ly\s+|also\s+|now\s+)?[\p{L}-]+/u.test(after)
