@@ -89,6 +89,9 @@ function addressedAt(lower: string, index: number, length: number): boolean {
       return true
   }
   if (OBLIGATION.test(after)) return true
+  // Greeted or named as the one spoken to: "Dear assistant", "a message to you, GPT-4".
+  if (/\b(?:dear|hey|hi|hello|attention|to you|you)\b[,\s]*(?:the\s+|an?\s+|my\s+)?$/.test(before))
+    return true
   return LEADS_INTO.test(before) && /^\s*(?:[\p{L}]+ly\s+|also\s+|now\s+)?[\p{L}-]+/u.test(after)
 }
 
