@@ -2,9 +2,11 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { Warden } from '../compose.js'
 import { isWardenError, WardenError } from '../kernel/index.js'
+import { consoleRoutes } from '../web/index.js'
 import type { ErrorBody } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
 import { checkHost } from './host-check.js'
+import { OwnerCredentials } from './owner-credential.js'
 import { agentRoutes } from './routes/agents.js'
 import { approvalRoutes } from './routes/approvals.js'
 import { attestRoutes } from './routes/attest.js'
@@ -43,6 +45,15 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', approvalRoutes(warden))
   app.route('/v1', reportRoutes(warden))
   app.route('/', mcpRoutes(warden))
+  const owners = new OwnerCredentials(warden.store, warden.ids, () => warden.clock.now())
+  app.route(
+    '/console',
+    consoleRoutes(warden, {
+      isAdmin: (token) => warden.admin.matches(token),
+      ownerOf: (token) => owners.ownerOfToken(token),
+      statusOf: (code) => HTTP_STATUS[code],
+    }),
+  )
 
   app.notFound((c) =>
     c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404),

@@ -209,6 +209,11 @@ export class ActivityChain extends ChainReader {
     super(store)
   }
 
+  /** The public key (PEM) that verifies this deployment's checkpoints. */
+  get publicKeyPem(): string {
+    return this.signer.publicKeyPem
+  }
+
   /**
    * Appends one event; resolves with the stored record once it is durable (or only committed, with
    * `until: 'commit'`). Credentials are redacted first.
