@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { benchChain } from './chain.js'
+import { benchCluster } from './cluster.js'
 import { benchDecision } from './decision.js'
 import { benchGateway } from './gateway.js'
 import { type Figure, printTable, type Suite } from './harness.js'
@@ -22,6 +23,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   chain: benchChain,
   gateway: benchGateway,
   peer: benchPeer,
+  cluster: benchCluster,
 }
 
 function hasTaskset(): boolean {

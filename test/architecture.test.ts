@@ -66,6 +66,7 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   policy: ['gateway', 'api', 'cli'],
   enforcement: ['gateway', 'api', 'cli'],
   approvals: ['gateway', 'api', 'cli'],
+  cluster: ['gateway', 'api', 'cli'],
   reports: ['gateway', 'api', 'cli'],
   telemetry: [
     'config',

@@ -6,7 +6,11 @@ import { consoleRoutes } from '../web/index.js'
 import type { ErrorBody } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
 import { checkHost } from './host-check.js'
+import { limitJson } from './json-limits.js'
 import { OwnerCredentials } from './owner-credential.js'
+import { limitCredentials } from './rate-limit.js'
+import { isAdmin } from './request.js'
+import { responseHeaders } from './response-headers.js'
 import { agentRoutes } from './routes/agents.js'
 import { approvalRoutes } from './routes/approvals.js'
 import { attestRoutes } from './routes/attest.js'
@@ -23,6 +27,7 @@ export function createApp(warden: Warden): Hono {
   const app = new Hono()
   const { server } = warden.config
 
+  app.use('*', responseHeaders())
   app.use('*', checkHost(server))
   app.use(
     '*',
@@ -33,6 +38,10 @@ export function createApp(warden: Warden): Hono {
       },
     }),
   )
+  app.use('*', limitJson(server.jsonLimits))
+  const credentials = limitCredentials(warden.clock, server.rateLimits)
+  for (const path of ['/v1/attest', '/v1/svid/renew', '/v1/tasks', '/v1/tasks/:id/token', '/v1/token'])
+    app.use(path, credentials)
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.route('/', wellKnownRoutes(warden))
@@ -55,13 +64,19 @@ export function createApp(warden: Warden): Hono {
     }),
   )
 
+  // Without the admin token, an unknown route is a 401 like every admin route: path variants (`//v1/agents`,
+  // `/V1/agents`, `/v1/agents;x`) and probing learn nothing of which routes exist.
   app.notFound((c) =>
-    c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404),
+    isAdmin(c, warden.admin)
+      ? c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404)
+      : c.json<ErrorBody>({ code: 'UNAUTHENTICATED', message: 'a valid admin token is required' }, 401),
   )
   app.onError((error, c) => {
     if (isWardenError(error)) {
       const body: ErrorBody = { code: error.code, message: error.message }
       if (error.details) body.details = error.details
+      // A store that cannot be written, or a rate limit: the client may try again (RFC 9110 §10.2.3).
+      if (error.code === 'STORE_UNAVAILABLE') c.header('retry-after', '1')
       if (HTTP_STATUS[error.code] >= 500)
         warden.logger.error('request failed', { code: error.code, path: c.req.path })
       return c.json(body, HTTP_STATUS[error.code])

@@ -39,13 +39,13 @@ export function addDemoCommand(program: Command): void {
     .description(
       'a scripted agent against a real MCP filesystem server: identity, JIT tokens, a planted instruction stopped, the chain',
     )
+    .option('--keep <dir>', "keep the demo's data directory in <dir> (for `warden report … --data <dir>`)")
     .option('--serve', 'keep the console up after the run, until Ctrl-C (the default in a terminal)')
     .option('--no-serve', 'exit when the run ends')
-    .option('--keep <dir>', "keep the demo's data directory in <dir> (for `warden report … --data <dir>`)")
-    .action(async (options: { serve?: boolean; keep?: string }) => {
-      const keepServing = options.serve ?? process.stdout.isTTY === true
+    .action(async (o: { keep?: string; serve?: boolean }) => {
+      const keepServing = o.serve ?? process.stdout.isTTY === true
       const root = mkdtempSync(join(tmpdir(), 'warden-demo-'))
-      const dataDir = options.keep ? resolve(options.keep) : join(root, 'data')
+      const dataDir = o.keep ? resolve(o.keep) : join(root, 'data')
       const sandbox = join(root, 'sandbox')
       mkdirSync(join(sandbox, 'docs'), { recursive: true })
       mkdirSync(join(sandbox, 'leak'))
@@ -198,16 +198,16 @@ export function addDemoCommand(program: Command): void {
             ? `   chain intact: ${verdict.records} records, ${verdict.checkpoints} signed checkpoints`
             : `   chain DAMAGED at ${verdict.seq}`,
         )
-        if (options.keep) {
-          out(`\n   data kept in ${dataDir}: warden report privileges|compliance --data ${options.keep}`)
+        if (o.keep) {
+          out(`\n   data kept in ${dataDir}: warden report privileges|compliance --data ${o.keep}`)
         }
         // The fragment carries the token to the sign-in page's script; it never reaches a server or a log.
         out(`\nConsole: ${base}/console/sign-in#token=${ADMIN}`)
         if (keepServing) {
           out('   the demo keeps serving it; Ctrl-C to stop')
-          await new Promise<void>((resolve) => {
-            process.once('SIGINT', resolve)
-            process.once('SIGTERM', resolve)
+          await new Promise<void>((done) => {
+            process.once('SIGINT', done)
+            process.once('SIGTERM', done)
           })
         }
       } finally {

@@ -23,6 +23,10 @@ program
   .option('--data <dir>', 'data directory (default ./.warden)')
   .option('--host <host>', 'address to listen on (default 127.0.0.1)')
   .option('--port <port>', 'port to listen on (default 8700)')
+  .option(
+    '--store <url>',
+    'postgres://… — a store shared by any number of nodes (key-encryption key: $WARDEN_KEK)',
+  )
   .action(serve)
 
 addIdentityCommands(program)

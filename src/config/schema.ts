@@ -55,6 +55,11 @@ const federation = z
 
 const signingAlg = z.enum(['ES256', 'EdDSA'])
 
+/** A token bucket: `burst` requests at once, refilled at `perSecond`. */
+const rateLimit = z
+  .object({ burst: z.coerce.number().int().positive(), perSecond: z.coerce.number().positive() })
+  .strict()
+
 /** The whole of `warden.yaml`, with defaults. */
 export const configSchema = z
   .object({
@@ -74,6 +79,28 @@ export const configSchema = z
         /** Browser origins allowed to call the API. */
         allowedOrigins: z.array(z.string()).default([]),
         bodyLimitBytes: z.coerce.number().int().positive().default(1_048_576),
+        /** Structure of a JSON body, refused with 400 before it is parsed (docs/decisions/008). */
+        jsonLimits: z
+          .object({
+            depth: z.coerce.number().int().positive().default(64),
+            keys: z.coerce.number().int().positive().default(1000),
+            elements: z.coerce.number().int().positive().default(10_000),
+            /** Keys and elements in the whole body. */
+            members: z.coerce.number().int().positive().default(20_000),
+          })
+          .strict()
+          .prefault({}),
+        /**
+         * Credential routes (attest, renew, task tokens, exchange): failed requests per client address, issued
+         * credentials per principal; past the burst, 429 with `Retry-After`.
+         */
+        rateLimits: z
+          .object({
+            failures: rateLimit.prefault({ burst: 100, perSecond: 20 }),
+            issued: rateLimit.prefault({ burst: 200, perSecond: 100 }),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -90,7 +117,20 @@ export const configSchema = z
             durability: z.enum(['full', 'normal']).default('full'),
           })
           .strict(),
-        z.object({ kind: z.literal('postgres'), url: z.string().min(1) }).strict(),
+        z
+          .object({
+            kind: z.literal('postgres'),
+            url: z.string().min(1),
+            /**
+             * The key-encryption key every node is given: the shared signing, checkpoint, fingerprint and secrets
+             * keys are kept in the store sealed under it. A file here, or the key itself in `WARDEN_KEK`.
+             */
+            keyEncryptionKey: z
+              .object({ file: z.string().min(1) })
+              .strict()
+              .optional(),
+          })
+          .strict(),
       ])
       .default({ kind: 'sqlite', durability: 'full' }),
     identity: z

@@ -18,6 +18,7 @@ import type {
   PolicyEngine,
 } from '../policy/index.js'
 import type { ActorChain, AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
+import { canonicalArguments, canonicalPath } from './canonical-arguments.js'
 import { judge } from './judge.js'
 
 /**
@@ -53,6 +54,11 @@ export interface Decision {
   call: string
   /** The catalog tool, for a tool call that resolved. */
   tool?: CatalogTool
+  /**
+   * A tool call's arguments as decided and recorded, path arguments canonical: what the enforcement point must
+   * forward (docs/decisions/008).
+   */
+  args?: Record<string, unknown>
   /** For an escalation: the approval request a human answers; for an approved call: the approval it used. */
   approval?: string
 }
@@ -192,6 +198,26 @@ export class Pipeline {
       // INVARIANT: an action this pipeline does not know (a cast request from a trace or an adapter) is denied.
       unresolved = `unsupported action \`${String((request as { action: unknown }).action)}\``
     }
+
+    // Path arguments in their canonical form before anything reads them (docs/decisions/008): detectors, the
+    // chain record, Cedar and the upstream all see one value. Only a tool call's arguments are forwarded as
+    // decided; elsewhere a path that is not already canonical is refused, as is one with no canonical form.
+    const canonical = canonicalArguments(args)
+    if (!canonical.ok) unresolved = canonical.error
+    else if (request.action === 'tools/call') args = canonical.args
+    else if (canonical.changed.length > 0)
+      unresolved = `argument \`${canonical.changed[0]}\` is not a canonical path`
+    const uri =
+      'uri' in request
+        ? request.uri
+        : request.action === 'completion/complete' && request.ref.type === 'resource'
+          ? request.ref.uri
+          : undefined
+    if (uri !== undefined && /^file:/i.test(uri)) {
+      const path = canonicalPath(uri)
+      if (!path.ok || path.path !== uri) unresolved = `resource \`${uri}\` is not a canonical file URI`
+    }
+    if (unresolved !== undefined) target = undefined
 
     // The task's behavioural state, rebuilt from the chain first if this node has not seen the task (another
     // node, a restart). Before ③, so the rebuild does not wait for this request's own append.
@@ -345,6 +371,7 @@ export class Pipeline {
       call,
       ...(tool ? { tool } : {}),
       ...(approval ? { approval } : {}),
+      ...(request.action === 'tools/call' ? { args } : {}),
     })
   }
 
@@ -364,6 +391,7 @@ export class Pipeline {
     error?: string,
     options: Pick<AppendOptions, 'lazy'> = {},
   ): Promise<void> {
+    await this.behaviour.adopt?.(caller.task.id, call, caller.task.intent)
     this.behaviour.observe({ kind: 'tool.result', seq: 0, task: caller.task.id, call, output })
     // Keyed fingerprints of the output's values, so a node that did not see it can rebuild provenance.
     const found = this.behaviour.prints(caller.task.id, call)

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
@@ -291,7 +291,8 @@ export class Gateway {
       current: async () => session.caller,
       link: this.link(upstream, server, () => this.lifecycle.recheck(session.caller)),
       transport: new WebStandardStreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
+        // 256 random bits, base64url (visible ASCII): a UUID carries only 122 (MCP security best practices, ≥128).
+        sessionIdGenerator: () => randomBytes(32).toString('base64url'),
         // Server-sent events, not one JSON answer: what the upstream sends while a request runs (progress, log
         // messages, sampling and elicitation requests) travels on that request's stream.
         enableJsonResponse: false,
@@ -392,8 +393,12 @@ export class Gateway {
       const decided = await this.enforce(caller, decision)
       let result: CallToolResult
       try {
-        // Only the name and the decided arguments go upstream.
-        const params = { name: request.params.name, arguments: args, _meta: request.params._meta }
+        // Only the name and the decided arguments go upstream: path arguments as canonicalised for the decision.
+        const params = {
+          name: request.params.name,
+          arguments: decision.args ?? args,
+          _meta: request.params._meta,
+        }
         result = (await forward(extra, decided, params, (client, p, options) =>
           client.callTool(p, undefined, options),
         )) as CallToolResult
@@ -415,7 +420,7 @@ export class Gateway {
             result.isError ? 'tool reported an error' : undefined,
             LAZY,
           ),
-        () => this.recordMovement(session.upstream, caller, decision, args),
+        () => this.recordMovement(session.upstream, caller, decision, decision.args ?? args),
       )
       return result
     })

@@ -23,6 +23,7 @@ import type { ToolCatalog, ToolDefinition } from '../catalog/index.js'
 import type { UpstreamConfig } from '../config/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
 import { fetchWithOwnSignals } from '../sdk/index.js'
+import { unpinnedPackage } from './package-pinning.js'
 import { RPC } from './rpc.js'
 
 /**
@@ -78,6 +79,10 @@ export class Upstream {
 
   private transport(): Transport {
     if (this.config.command) {
+      // INVARIANT: nothing fetched unpinned from a registry is ever spawned (SC-03).
+      const unpinned = unpinnedPackage(this.config.command)
+      if (unpinned)
+        throw new WardenError('UPSTREAM_UNAVAILABLE', `upstream \`${this.name}\` refused: ${unpinned}`)
       const [command, ...args] = this.config.command
       return new StdioClientTransport({
         command: command === 'node' ? process.execPath : (command as string),

@@ -25,10 +25,15 @@ export interface StoredKey {
   verifyUntil: number
 }
 
-/** Where keys persist; a file in the data directory by default (mode 0600). */
+/** Where keys persist; a file in the data directory by default (mode 0600), or the store shared by every node. */
 export interface KeyStore {
   load(): Promise<StoredKey[]>
   save(keys: readonly StoredKey[]): Promise<void>
+  /**
+   * Runs `work` while no other node sharing these keys runs its own (a lock in the shared store), so that a
+   * rotation that falls due happens once per deployment. Absent: the keys are this process's alone.
+   */
+  exclusive?<T>(work: () => Promise<T>): Promise<T>
 }
 
 /** Keys held in memory only (tests, benchmarks). */
@@ -94,18 +99,38 @@ export class KeyRing {
 
   /** The key to sign with now, rotating first when the current one's time is up. */
   async signingKey(): Promise<{ kid: string; alg: SigningAlg; key: CryptoKey }> {
-    const now = this.clock.now()
-    const current = this.keys.find((key) => key.createdAt <= now && now < key.signUntil)
-    const live = current ?? (await this.rotate())
+    const live = this.current() ?? (await this.rotate(false))
     return { kid: live.kid, alg: live.alg, key: live.privateKey }
   }
 
-  /** Starts a new signing key now; the previous one keeps verifying for `maxTokenTtl`. */
-  rotate(): Promise<LiveKey> {
-    this.rotation ??= this.doRotate().finally(() => {
+  private current(): LiveKey | undefined {
+    const now = this.clock.now()
+    return this.keys.find((key) => key.createdAt <= now && now < key.signUntil)
+  }
+
+  /**
+   * Starts a new signing key now; the previous one keeps verifying for `maxTokenTtl`. With `force` false (a
+   * rotation falling due), a key another node sharing the store started meanwhile is taken instead.
+   */
+  rotate(force = true): Promise<LiveKey> {
+    this.rotation ??= (this.store.exclusive ?? ((work) => work()))(async () => {
+      if (this.store.exclusive) await this.reload()
+      return (!force && this.current()) || this.doRotate()
+    }).finally(() => {
       this.rotation = undefined
     })
     return this.rotation
+  }
+
+  /** Reads the persisted keys again (another node rotated): what this ring signs and verifies with follows. */
+  async reload(): Promise<void> {
+    const now = this.clock.now()
+    const keys: LiveKey[] = []
+    for (const stored of await this.store.load()) {
+      if (stored.verifyUntil > now) keys.push(await hydrate(stored))
+    }
+    this.keys = keys
+    this.refreshPublic()
   }
 
   private async doRotate(): Promise<LiveKey> {

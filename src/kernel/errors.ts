@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   APPROVAL_NOT_FOUND: 'no approval request with that id',
   APPROVAL_CLOSED: 'the approval request was already decided, used, or has expired',
   STORE_UNAVAILABLE: 'the store cannot be reached or written',
+  RATE_LIMITED: 'too many credential requests from this client or principal; see `Retry-After`',
   INTERNAL: 'an unexpected failure; details are in the server log',
 } as const
 
