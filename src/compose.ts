@@ -6,7 +6,15 @@ import { type AdminCredential, ensureAdminCredential } from './api/index.js'
 import { Approvals, WebhookNotifier } from './approvals/index.js'
 import { BehaviourEngine, behaviourEventsFrom, type ToolLookup } from './behaviour/index.js'
 import { ToolCatalog } from './catalog/index.js'
-import { ActivityChain, type ActivityEventV1, ChainReader, CheckpointSigner } from './chain/index.js'
+import {
+  ActivityChain,
+  type ActivityEventV1,
+  ChainReader,
+  CheckpointSigner,
+  type CheckpointWitness,
+  fileWitness,
+  httpWitness,
+} from './chain/index.js'
 import {
   CachedAgentRegistry,
   CachedInstanceRegistry,
@@ -163,7 +171,21 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const chain = new ActivityChain(store, clock, cluster ? cluster.own.chainIds(ids) : ids, signer, logger, {
     checkpointEvery: config.chain.checkpointEvery,
     maxBatch: config.chain.maxBatch,
+    resignAfter: config.chain.checkpointInterval,
   })
+  // Pushes in flight, so that shutdown waits for the last checkpoint to reach every witness.
+  const witnessing = new Set<Promise<void>>()
+  for (const witness of checkpointWitnesses(config)) {
+    chain.onCheckpoint((checkpoint) => {
+      const push = witness
+        .push(checkpoint)
+        .catch((error: unknown) =>
+          logger.error('checkpoint witness failed', { witness: witness.name, error: String(error) }),
+        )
+        .finally(() => witnessing.delete(push))
+      witnessing.add(push)
+    })
+  }
   const checkpointTimer = setInterval(() => {
     chain.checkpoint().catch((error: unknown) => logger.error('checkpoint failed', { error: String(error) }))
   }, config.chain.checkpointInterval)
@@ -200,14 +222,16 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     ttl: id.svidTtl,
     clockSkew: id.clockSkew,
   })
-  const proofs = new ProofVerifier(clock, new ReplayCache(store, clock), {
+  const replay = new ReplayCache(store, clock)
+  const proofs = new ProofVerifier(clock, replay, {
     maxAge: id.proofMaxAge,
     clockSkew: id.clockSkew,
   })
   const joinTokens = new JoinTokenAttestor(store, clock, ids, events, id.joinTokenTtl)
   const attestors: Attestor[] = [joinTokens]
   if (id.oidc.length > 0) attestors.push(new OidcAttestor(id.oidc, clock, id.clockSkew))
-  if (id.federation.length > 0) attestors.push(new SpiffeJwtAttestor(id.federation, clock, id.clockSkew))
+  if (id.federation.length > 0)
+    attestors.push(new SpiffeJwtAttestor(id.federation, clock, id.clockSkew, replay))
   const attestation = new Attestation(attestors, agents, instances, svids, proofs, ids, config.trustDomain)
 
   const registry = standing ? new CachedTaskRegistry(store, clock, standing) : new TaskRegistry(store, clock)
@@ -251,7 +275,10 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   sweepTimer.unref()
 
   const catalog = new ToolCatalog(store, clock)
-  const engine = new PolicyEngine(logger, { validateRequests: config.policy.validateRequests })
+  const engine = new PolicyEngine(logger, {
+    validateRequests: config.policy.validateRequests,
+    allowEmpty: config.policy.allowEmpty,
+  })
   const policyDir = resolve(config.policy.dir ?? SHIPPED_POLICIES)
   // The policy set is a function of the directory and the tool catalog (which types the per-tool actions):
   // whenever either changes, it is rebuilt; a set that fails is refused and the last good one keeps serving.
@@ -462,6 +489,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
         await chain
           .checkpoint()
           .catch((error: unknown) => logger.error('final checkpoint failed', { error: String(error) }))
+        await Promise.all([...witnessing])
         await exporter
           ?.shutdown()
           .catch((error: unknown) => logger.error('otlp flush failed', { error: String(error) }))
@@ -471,6 +499,15 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
       return closing
     },
   }
+}
+
+/** The outside copies of checkpoints the config names (`chain.witness`). */
+function checkpointWitnesses(config: Config): CheckpointWitness[] {
+  const witness = config.chain.witness
+  const witnesses: CheckpointWitness[] = []
+  if (witness?.file) witnesses.push(fileWitness(resolve(witness.file)))
+  if (witness?.url) witnesses.push(httpWitness(witness.url, witness.headers))
+  return witnesses
 }
 
 /** Where the deployment's key material lives: files in the data directory, or the store every node shares. */

@@ -7,6 +7,7 @@ import type { ErrorBody } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
 import { checkHost } from './host-check.js'
 import { limitJson } from './json-limits.js'
+import { authChallenge } from './oauth-error.js'
 import { OwnerCredentials } from './owner-credential.js'
 import { limitCredentials } from './rate-limit.js'
 import { isAdmin } from './request.js'
@@ -18,6 +19,7 @@ import { chainRoutes } from './routes/chain.js'
 import { decisionRoutes } from './routes/decisions.js'
 import { instanceRoutes } from './routes/instances.js'
 import { mcpRoutes } from './routes/mcp.js'
+import { policyEvalRoutes } from './routes/policy-eval.js'
 import { reportRoutes } from './routes/reports.js'
 import { taskRoutes } from './routes/tasks.js'
 import { wellKnownRoutes } from './routes/well-known.js'
@@ -50,6 +52,7 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', instanceRoutes(warden))
   app.route('/v1', chainRoutes(warden))
   app.route('/v1', taskRoutes(warden))
+  app.route('/v1', policyEvalRoutes(warden))
   app.route('/v1', decisionRoutes(warden))
   app.route('/v1', approvalRoutes(warden))
   app.route('/v1', reportRoutes(warden))
@@ -79,6 +82,9 @@ export function createApp(warden: Warden): Hono {
       if (error.code === 'STORE_UNAVAILABLE') c.header('retry-after', '1')
       if (HTTP_STATUS[error.code] >= 500)
         warden.logger.error('request failed', { code: error.code, path: c.req.path })
+      // RFC 6750 §3 / RFC 9449 §7.1: every 401 names its scheme and error.
+      if (HTTP_STATUS[error.code] === 401 && !c.res.headers.has('www-authenticate'))
+        c.header('www-authenticate', authChallenge(error.code))
       return c.json(body, HTTP_STATUS[error.code])
     }
     warden.logger.error('unexpected error', { path: c.req.path, error: String(error), stack: error.stack })

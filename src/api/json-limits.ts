@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import type { Config } from '../config/index.js'
+import { errorResponse, JSONRPC } from '../gateway/index.js'
 import { WardenError } from '../kernel/index.js'
 
 /** Structural limits on a JSON body, checked before anything parses it (`server.jsonLimits`). */
@@ -85,6 +86,9 @@ export function limitJson(limits: JsonLimits): MiddlewareHandler {
     const opening = bytes[first]
     if (opening === OPEN_OBJECT || opening === OPEN_ARRAY) {
       const problem = exceedsJsonLimits(bytes, limits)
+      // The MCP endpoint answers in its own protocol: a JSON-RPC invalid request, with the same 400.
+      if (problem && c.req.path.startsWith('/mcp/'))
+        return errorResponse(null, JSONRPC.INVALID_REQUEST, `invalid request: ${problem}`, undefined, 400)
       if (problem) throw new WardenError('BAD_REQUEST', problem)
     }
     c.req.raw = new Request(raw, { body: bytes })

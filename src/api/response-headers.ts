@@ -13,8 +13,10 @@ export function responseHeaders(): MiddlewareHandler {
     try {
       headers.set('x-content-type-options', 'nosniff')
       headers.set('x-frame-options', 'DENY')
-      headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
-      headers.set('referrer-policy', 'no-referrer')
+      // The console's pages set a policy of their own (their script and stylesheet); everything else loads nothing.
+      if (!headers.has('content-security-policy'))
+        headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
+      if (!headers.has('referrer-policy')) headers.set('referrer-policy', 'no-referrer')
       if (!headers.has('cache-control')) headers.set('cache-control', 'no-store')
     } catch {
       // A response with immutable headers (relayed as it came) keeps them.

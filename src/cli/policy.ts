@@ -34,6 +34,7 @@ export function addPolicyCommands(program: Command): void {
       '--tools <file>',
       'a JSON file `{ "<server>": [tool definitions] }` whose tools the policies may name',
     )
+    .option('--allow-empty', 'accept a set that permits nothing (it would deny every call)')
     .action((dir: string, o) => {
       const tools: CatalogTool[] = []
       if (o.tools) {
@@ -42,10 +43,10 @@ export function addPolicyCommands(program: Command): void {
           for (const definition of definitions) tools.push(unstoredTool(server, definition))
         }
       }
-      const result = new PolicyEngine(silentLogger, { validateRequests: true }).load(
-        readPolicyDirectory(dir),
-        tools,
-      )
+      const result = new PolicyEngine(silentLogger, {
+        validateRequests: true,
+        allowEmpty: o.allowEmpty === true,
+      }).load(readPolicyDirectory(dir), tools)
       if (result.ok) {
         process.stdout.write(`ok: ${result.policies} policies, version ${result.version}\n`)
       } else {
@@ -58,10 +59,12 @@ export function addPolicyCommands(program: Command): void {
     .description(
       'run the test cases in <dir>/tests/*.json against the policies in <dir>; exit 1 on any failure',
     )
-    .action((dir: string) => {
+    .option('--allow-empty', 'accept a set that permits nothing (it would deny every call)')
+    .action((dir: string, o: { allowEmpty?: boolean }) => {
       const { loadErrors, results } = runPolicyTests(
         readPolicyDirectory(dir),
         readJsonFiles(join(dir, 'tests')),
+        { allowEmpty: o.allowEmpty === true },
       )
       for (const error of loadErrors) process.stdout.write(`error: ${error}\n`)
       for (const r of results) {
@@ -72,6 +75,45 @@ export function addPolicyCommands(program: Command): void {
       const failed = results.filter((r) => !r.passed).length
       process.stdout.write(`\n${results.length - failed} passed, ${failed} failed\n`)
       if (failed > 0 || loadErrors.length > 0 || results.length === 0) process.exitCode = 1
+    })
+  policy
+    .command('eval')
+    .description(
+      'what the policies in force decide on one request, the policies that decided it, and the Cedar context — nothing recorded',
+    )
+    .option('--agent <name>', 'the agent making the request (its tier and entitlements)')
+    .option('--tool <name>', 'the tool called')
+    .option('--server <name>', "the tool's server, when its name is not unique")
+    .option('--args <json>', "the call's arguments as a JSON object", '{}')
+    .option('--tier <tier>', "decide as a task of this tier (default: the agent's)")
+    .option('--signals <list>', 'behavioural signals as kind:severity,… (e.g. untrusted_provenance:high)')
+    .option('--risk <n>', "the task's risk, 0–100", '0')
+    .option('--approved', 'as if a human approved this exact call')
+    .option(
+      '--from-record <seq>',
+      'the tool call recorded at this chain seq, with its task, signals and risk',
+    )
+    .option('--url <url>')
+    .action(async (o) => {
+      const body = o.fromRecord
+        ? { fromRecord: Number(o.fromRecord) }
+        : {
+            agent: o.agent,
+            tool: o.tool,
+            ...(o.server ? { server: o.server } : {}),
+            args: JSON.parse(o.args) as unknown,
+            ...(o.tier ? { tier: o.tier } : {}),
+            signals: String(o.signals ?? '')
+              .split(',')
+              .filter(Boolean)
+              .map((pair) => {
+                const [kind, severity = 'medium'] = pair.split(':')
+                return { kind, severity }
+              }),
+            risk: Number(o.risk),
+            approved: o.approved === true,
+          }
+      printJson(await createApiClient(o).call('POST', '/v1/policies/eval', body))
     })
   policy
     .command('status')

@@ -38,6 +38,8 @@ const oidcIssuer = z
       .default(['RS256', 'ES256', 'EdDSA']),
     /** A claim whose value is the workload's code digest (e.g. an image digest), checked against the registry. */
     digestClaim: z.string().optional(),
+    /** The longest lifetime (`exp − iat`, and `exp − now`) of a token accepted from this issuer. */
+    maxLifetime: duration.default(86_400_000),
     rules: z.array(claimRule).min(1),
   })
   .strict()
@@ -49,6 +51,10 @@ const federation = z
     trustDomain: z.string().min(1),
     bundle: keySource,
     audience: z.string().min(1),
+    /** When set, the `iss` every JWT-SVID of this trust domain must carry. */
+    issuer: z.string().min(1).optional(),
+    /** The longest lifetime (`exp − iat`, and `exp − now`) of a JWT-SVID accepted from this trust domain. */
+    maxLifetime: duration.default(3_600_000),
     rules: z.array(spiffeRule).min(1),
   })
   .strict()
@@ -165,8 +171,13 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
-        /** Tiers whose task tokens need a DPoP proof (`ath`) on every use. */
-        proofRequired: z.array(z.enum(['critical', 'high', 'standard', 'low'])).default(['critical', 'high']),
+        /**
+         * Tiers whose task tokens are bound to the instance's key (`cnf.jkt`) and need a DPoP proof (`ath`) under
+         * the `DPoP` scheme on every use. Any other tier gets unbound bearer tokens.
+         */
+        proofRequired: z
+          .array(z.enum(['critical', 'high', 'standard', 'low']))
+          .default(['critical', 'high', 'standard', 'low']),
         /** Tiers whose task is revoked when its token is presented by another key or instance. */
         revokeOnReuse: z.array(z.enum(['critical', 'high', 'standard', 'low'])).default(['critical', 'high']),
         /** Default and largest `maxDuration` of a task; past it the task closes by itself. */
@@ -190,6 +201,8 @@ export const configSchema = z
          * built to the schema — the per-request check doubles the decision's cost (docs/decisions/002).
          */
         validateRequests: z.boolean().default(false),
+        /** Load a set that permits nothing (it denies every call); by default such a set is refused as a mistake. */
+        allowEmpty: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
@@ -270,6 +283,20 @@ export const configSchema = z
         checkpointInterval: duration.default(60_000),
         /** Most records group-committed in one transaction. */
         maxBatch: z.coerce.number().int().positive().max(10_000).default(1000),
+        /**
+         * Where each signed checkpoint is also pushed, outside the store: a file (JSON lines; put it on another
+         * volume) and/or an HTTP endpoint. `warden chain verify --checkpoint` checks the store against that copy.
+         */
+        witness: z
+          .object({
+            file: z.string().min(1).optional(),
+            url: z.url().optional(),
+            headers: z.record(z.string(), z.string()).default({}),
+          })
+          .strict()
+          .optional(),
+        /** `warden chain verify` refuses a chain whose newest signed checkpoint is older than this. */
+        maxCheckpointAge: duration.optional(),
       })
       .strict()
       .prefault({}),

@@ -10,12 +10,15 @@ import type { CatalogTool, ToolCatalog } from '../catalog/index.js'
 import { type ActivityChain, type AppendOptions, canonicalJson, summarizeOutput } from '../chain/index.js'
 import type { ProofContext } from '../identity/index.js'
 import type { Clock, IdSource } from '../kernel/index.js'
-import type {
-  ArgumentValidator,
-  DecisionFacts,
-  Effect,
-  PolicyDecision,
-  PolicyEngine,
+import {
+  type ArgumentValidator,
+  buildRequest,
+  type DecisionFacts,
+  type Effect,
+  type PolicyDecision,
+  type PolicyEngine,
+  type PolicyRequest,
+  withoutNullOptionals,
 } from '../policy/index.js'
 import type { ActorChain, AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
 import { canonicalArguments, canonicalPath } from './canonical-arguments.js'
@@ -61,6 +64,8 @@ export interface Decision {
   args?: Record<string, unknown>
   /** For an escalation: the approval request a human answers; for an approved call: the approval it used. */
   approval?: string
+  /** The task's behavioural risk the policies saw (recorded, so `warden policy eval --from-record` sees it too). */
+  risk?: number
 }
 
 /** SPIFFE IDs on a task's delegation path, root first. */
@@ -367,12 +372,25 @@ export class Pipeline {
       errors: policy.errors,
       signals: recordedSignals(behaviour.signals),
       policyVersion: policy.policyVersion,
+      risk: behaviour.risk,
       task: task.id,
       call,
       ...(tool ? { tool } : {}),
       ...(approval ? { approval } : {}),
       ...(request.action === 'tools/call' ? { args } : {}),
     })
+  }
+
+  /**
+   * Step ⑤ alone, recorded nowhere: what the policies in force decide on `facts`, and the Cedar request they decide
+   * it from (`warden policy eval`). The same `judge` as every live decision.
+   */
+  explain(facts: DecisionFacts): { decision: PolicyDecision; request: PolicyRequest | null } {
+    const decision = judge(this.engine, this.validator, facts)
+    const tool = facts.target.kind === 'tool' ? facts.target.tool : undefined
+    const args = tool ? withoutNullOptionals(tool, facts.args) : facts.args
+    const built = buildRequest({ ...facts, args }, this.engine)
+    return { decision, request: built.ok ? built.request : null }
   }
 
   /** The catalog's tools of one server (the gateway lists them to the agent as pinned). */
@@ -470,6 +488,7 @@ export class Pipeline {
           })),
           policyVersion: decision.policyVersion,
           approval: decision.approval ?? null,
+          ...(decision.risk === undefined ? {} : { risk: decision.risk }),
         },
       },
       { until },

@@ -22,9 +22,9 @@ import {
 import type { ToolCatalog, ToolDefinition } from '../catalog/index.js'
 import type { UpstreamConfig } from '../config/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
-import { fetchWithOwnSignals } from '../sdk/index.js'
 import { unpinnedPackage } from './package-pinning.js'
 import { RPC } from './rpc.js'
+import { upstreamFetch } from './upstream-http.js'
 
 /**
  * The environment a stdio upstream inherits: Warden's own, without Warden's settings and credentials
@@ -58,6 +58,8 @@ export class Upstream {
   private backoff = 250
   private stopped = false
   private tools: ToolDefinition[] = []
+  /** An HTTP upstream's connection pool, shared by the shared connection and every isolated session's. */
+  private http: ReturnType<typeof upstreamFetch> | undefined
   /** Sessions using the shared connection, for notifications that concern all of them (list changes). */
   private readonly listeners = new Set<SharedListener>()
   /** Progress tokens the gateway gave upstream requests (on any of its connections), and where each goes. */
@@ -93,9 +95,9 @@ export class Upstream {
         stderr: 'pipe',
       })
     }
-    return new StreamableHTTPClientTransport(new URL(this.config.url as string), {
-      fetch: fetchWithOwnSignals(),
-    })
+    const url = new URL(this.config.url as string)
+    this.http ??= upstreamFetch(url, { timeout: this.config.timeout })
+    return new StreamableHTTPClientTransport(url, { fetch: this.http.fetch })
   }
 
   /** Connects (once; concurrent callers share the attempt) and syncs the tool list into the catalog. */
@@ -113,7 +115,8 @@ export class Upstream {
       this.routeProgress(client)
       const transport = this.transport()
       transport.onclose = () => this.lost(client)
-      await client.connect(transport)
+      // The handshake is bounded like any call: an upstream that accepts and never answers does not hang here.
+      await client.connect(transport, { timeout: this.config.timeout })
       await this.refreshTools(client)
       this.client = client
       this.backoff = 250
@@ -259,7 +262,7 @@ export class Upstream {
     // Set before connecting: the SDK chains its own close handling onto this one.
     transport.onclose = () => onLost(client)
     try {
-      await client.connect(transport)
+      await client.connect(transport, { timeout: this.config.timeout })
     } catch (cause) {
       await client.close().catch(() => undefined)
       throw new WardenError('UPSTREAM_UNAVAILABLE', `upstream \`${this.name}\` is unavailable`, { cause })
@@ -322,5 +325,7 @@ export class Upstream {
     this.listeners.clear()
     this.subscribers.clear()
     await client?.close().catch(() => undefined)
+    await this.http?.close().catch(() => undefined)
+    this.http = undefined
   }
 }

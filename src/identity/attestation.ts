@@ -13,6 +13,11 @@ export interface ProofContext {
   proof: string | undefined
   method: string
   url: string
+  /**
+   * The scheme the credential was presented under (`Authorization: <scheme> <token>`), as sent. A key-bound
+   * credential is accepted under `DPoP` only (RFC 9449 §7.1); absent counts as not `DPoP`.
+   */
+  scheme?: string | undefined
 }
 
 export interface AttestRequest extends ProofContext {
@@ -110,6 +115,7 @@ export class Attestation {
       url: context.url,
       jkt: verified.instance.jkt,
       accessToken: svid,
+      scheme: context.scheme,
     })
     const issued = await this.svids.issue(verified.instance)
     return {

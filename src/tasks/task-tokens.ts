@@ -13,7 +13,8 @@ export interface TaskTokenClaims extends JWTPayload {
   tier: Tier
   /** SHA-256 of the task's declared intent. */
   intent: string
-  cnf: { jkt: string }
+  /** The key the token is bound to (RFC 9449 §6.1); absent on a token of a tier that needs no proofs. */
+  cnf?: { jkt: string }
   jti: string
   exp: number
   /** The current actor and, nested, the prior ones (RFC 8693 §4.1); absent on a root task's token. */
@@ -38,10 +39,15 @@ export class TaskTokens {
     private readonly options: TaskTokenOptions,
   ) {}
 
-  /** Mints a token for `task`, bound to key `jkt`, expiring at `exp` (seconds). */
+  /** The `aud` of every task token. */
+  get audience(): string {
+    return this.options.audience
+  }
+
+  /** Mints a token for `task`, bound to key `jkt` when given, expiring at `exp` (seconds). */
   async mint(
     task: Task,
-    jkt: string,
+    jkt: string | undefined,
     exp: number,
   ): Promise<{ token: string; jti: string; expiresAt: number }> {
     const { kid, alg, key } = await this.keys.signingKey()
@@ -51,8 +57,8 @@ export class TaskTokens {
       scope: task.scope.join(' '),
       tier: task.tier,
       intent: task.intentDigest,
-      cnf: { jkt },
     }
+    if (jkt !== undefined) claims.cnf = { jkt }
     if (task.act) claims.act = task.act
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg, kid, typ: TYP })
@@ -93,13 +99,16 @@ export class TaskTokens {
         algorithms: ['ES256', 'EdDSA'],
         currentDate: new Date(this.clock.now()),
         clockTolerance: Math.ceil(this.options.clockSkew / 1000),
-        requiredClaims: ['sub', 'exp', 'jti', 'task', 'scope', 'tier', 'cnf'],
+        requiredClaims: ['sub', 'exp', 'jti', 'task', 'scope', 'tier'],
       }))
     } catch (cause) {
       throw fromJoseError(cause, 'the task token')
     }
-    const jkt = (payload.cnf as { jkt?: unknown }).jkt
-    if (typeof jkt !== 'string' || typeof payload.task !== 'string' || typeof payload.scope !== 'string') {
+    const cnf = payload.cnf
+    const boundWell =
+      cnf === undefined ||
+      (typeof cnf === 'object' && cnf !== null && typeof (cnf as { jkt?: unknown }).jkt === 'string')
+    if (!boundWell || typeof payload.task !== 'string' || typeof payload.scope !== 'string') {
       throw new WardenError('TOKEN_CLAIMS_INVALID', 'the task token has malformed claims')
     }
     return payload as TaskTokenClaims

@@ -50,7 +50,7 @@ ol.timeline .meta { color: var(--muted); font-size: 12px; }
 ul.signals { margin: 4px 0; padding-left: 18px; } .evidence { font-size: 13px; } .evidence span { color: var(--muted); }
 .severity-critical, .severity-high { color: var(--deny); }
 .diff ins { color: var(--allow); text-decoration: none; background: #dafbe1; } .diff del { color: var(--deny); text-decoration: none; background: var(--deny-bg); }
-.verified { color: var(--allow); font-weight: 600; } .tampered { color: var(--deny); font-weight: 600; }
+.verified { color: var(--allow); font-weight: 600; } .unanchored { color: var(--escalate); font-weight: 600; } .tampered { color: var(--deny); font-weight: 600; }
 ul.tree { margin: 4px 0; }
 .approval { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; margin: 8px 0; list-style: none; }
 ul.approvals { padding: 0; }

@@ -318,9 +318,12 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
     const verdict = await verifyChain(warden.chain, parsePublicKey(warden.chain.publicKeyPem), {
       from: first.seq,
     })
-    return verdict.ok
-      ? html`<p class="verified">Chain verified from #${first.seq} to #${verdict.head.seq}: ${events.length} records of this task, every link and signature intact.${signed}</p>`
-      : html`<p class="tampered" role="alert">Chain damaged at #${verdict.seq}: ${verdict.message}.</p>`
+    if (verdict.ok)
+      return html`<p class="verified">Chain verified from #${first.seq} to #${verdict.head.seq}: ${events.length} records of this task, every link and signature intact.${signed}</p>`
+    // A young deployment: every link holds, but no signed checkpoint vouches for the records yet.
+    if (verdict.damage === 'unanchored')
+      return html`<p class="unanchored">Links and hashes intact from #${first.seq} (${events.length} records of this task); no signed checkpoint vouches for them yet.</p>`
+    return html`<p class="tampered" role="alert">Chain damaged at #${verdict.seq}: ${verdict.message}.</p>`
   }
 
   app.post('/tasks/:id/close', async (c) => {

@@ -68,7 +68,8 @@ describe('DS-01 oversized and deeply nested payloads', () => {
     const before = s.up.seen.length
     const res = await post(s, body)
     expect(res.status).toBe(400)
-    expect(((await res.json()) as { code: string }).code).toBe('BAD_REQUEST')
+    // The MCP endpoint answers in JSON-RPC: an invalid request.
+    expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32600)
     expect(s.up.seen).toHaveLength(before)
   })
 
