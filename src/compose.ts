@@ -63,6 +63,7 @@ import {
   PolicyEngine,
   readPolicyDirectory,
   watchPolicyDirectory,
+  withoutLogOnly,
 } from './policy/index.js'
 import { jsonKeyFile, migrate, openStore, type Store } from './store/index.js'
 import {
@@ -280,10 +281,31 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     allowEmpty: config.policy.allowEmpty,
   })
   const policyDir = resolve(config.policy.dir ?? SHIPPED_POLICIES)
+  const shadowDir = config.policy.shadow ? resolve(config.policy.shadow) : undefined
+  // Decided beside the set in force, never enforced: the candidate directory, or the set as written when some of
+  // its policies are `@mode("log_only")` (the set in force then has them inert).
+  const shadow = new PolicyEngine(logger, {
+    validateRequests: config.policy.validateRequests,
+    allowEmpty: true,
+  })
+  let shadowing = false
   // The policy set is a function of the directory and the tool catalog (which types the per-tool actions):
   // whenever either changes, it is rebuilt; a set that fails is refused and the last good one keeps serving.
-  const reloadPolicies = async (): Promise<LoadResult> =>
-    engine.load(readPolicyDirectory(policyDir), await catalog.list())
+  const reloadPolicies = async (): Promise<LoadResult> => {
+    const tools = await catalog.list()
+    const written = readPolicyDirectory(policyDir)
+    const { enforced, logOnly } = withoutLogOnly(written)
+    const loaded = engine.load(enforced, tools)
+    if (shadowDir || logOnly.length > 0) {
+      const candidate = shadow.load(shadowDir ? readPolicyDirectory(shadowDir) : written, tools)
+      if (!candidate.ok)
+        logger.error('the shadow policy set does not load', {
+          problems: candidate.problems.map(formatProblem),
+        })
+      shadowing = candidate.ok
+    } else shadowing = false
+    return loaded
+  }
   const first = await reloadPolicies()
   if (!first.ok) {
     // Fail closed but keep serving: every request is denied until a valid set loads (`warden policy status`).
@@ -295,13 +317,18 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   catalog.onChange(async () => {
     await reloadPolicies()
   })
-  const stopWatching = config.policy.watch
-    ? watchPolicyDirectory(policyDir, () => {
-        reloadPolicies().catch((error: unknown) =>
-          logger.error('policy reload failed', { error: String(error) }),
-        )
-      })
-    : () => {}
+  const watched = config.policy.watch
+    ? [policyDir, ...(shadowDir ? [shadowDir] : [])].map((dir) =>
+        watchPolicyDirectory(dir, () => {
+          reloadPolicies().catch((error: unknown) =>
+            logger.error('policy reload failed', { error: String(error) }),
+          )
+        }),
+      )
+    : []
+  const stopWatching = () => {
+    for (const stop of watched) stop()
+  }
   const approvals = new Approvals(
     store,
     chain,
@@ -418,6 +445,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     clock,
     ids,
     memoryServers,
+    () => (shadowing ? shadow : undefined),
   )
 
   const gateway = new Gateway(

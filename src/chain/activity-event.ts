@@ -13,6 +13,8 @@ export type ActivityKind =
   | 'server.request'
   | 'server.result'
   | 'decision'
+  /** A candidate policy set (or a log-only policy) decided a call otherwise than the set in force. */
+  | 'decision.shadow'
   | 'signal'
   | 'approval'
   | 'lease.issue'
@@ -40,6 +42,7 @@ export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'server.request',
   'server.result',
   'decision',
+  'decision.shadow',
   'signal',
   'approval',
   'lease.issue',

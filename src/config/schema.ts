@@ -203,6 +203,11 @@ export const configSchema = z
         validateRequests: z.boolean().default(false),
         /** Load a set that permits nothing (it denies every call); by default such a set is refused as a mistake. */
         allowEmpty: z.boolean().default(false),
+        /**
+         * A candidate set decided beside the one in force on every call, never changing an outcome: each call it
+         * decides otherwise is recorded (`decision.shadow`, `warden policy diff`).
+         */
+        shadow: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),

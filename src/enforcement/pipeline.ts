@@ -137,6 +137,8 @@ export class Pipeline {
     private readonly ids: IdSource,
     /** Upstreams of `kind: memory`: their writes are memory writes to the detectors. */
     private readonly memoryServers: ReadonlySet<string> = new Set(),
+    /** A candidate set decided beside the one in force, when there is one (`policy.shadow`, log-only policies). */
+    private readonly shadow: () => PolicyEngine | undefined = () => undefined,
   ) {}
 
   /** ① Authenticates a task token (throws on failure: no task, no decision), then decides the request. */
@@ -354,6 +356,9 @@ export class Pipeline {
       approval = requested.id
     }
 
+    // The candidate set decides the same facts; it never changes the outcome, only what is recorded.
+    this.compareShadow(facts, policy, { task: task.id, agent: instance.spiffeId, call, decisionId })
+
     // An allowed call's targets join the agent's baseline (novelty); the chain's decision record rebuilds it.
     this.behaviour.observe({
       kind: 'decision',
@@ -379,6 +384,41 @@ export class Pipeline {
       ...(approval ? { approval } : {}),
       ...(request.action === 'tools/call' ? { args } : {}),
     })
+  }
+
+  /**
+   * Records, without waiting, a call the candidate set decides otherwise than the set in force (`decision.shadow`):
+   * what a policy change would have done to real traffic, before it is enforced.
+   */
+  private compareShadow(
+    facts: DecisionFacts,
+    enforced: PolicyDecision,
+    at: { task: string; agent: string; call: string; decisionId: string },
+  ): void {
+    const shadow = this.shadow()
+    if (!shadow) return
+    const candidate = judge(shadow, this.validator, facts)
+    if (candidate.effect === enforced.effect) return
+    this.chain
+      .append(
+        {
+          kind: 'decision.shadow',
+          task: at.task,
+          agent: at.agent,
+          body: {
+            call: at.call,
+            decisionId: at.decisionId,
+            effect: enforced.effect,
+            policyVersion: enforced.policyVersion,
+            shadowEffect: candidate.effect,
+            shadowReasons: candidate.reasons,
+            shadowErrors: candidate.errors,
+            shadowVersion: candidate.policyVersion,
+          },
+        },
+        { lazy: true },
+      )
+      .catch(() => undefined)
   }
 
   /**
