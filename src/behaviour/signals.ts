@@ -15,6 +15,21 @@ export interface Signal {
   evidence: number[]
   /** Framework references, e.g. `OWASP-ASI:ASI01`. */
   refs: string[]
+  /** What the finding rests on: the principle, and the output, span, argument and value it names. */
+  detail?: SignalDetail | undefined
+}
+
+/** The evidence of a signal in words a reader can check against the trace. */
+export interface SignalDetail {
+  /** `taint`, `asked`, `addressed`, `content` (decision 003). */
+  principle: string
+  /** The output (chain seq) the value or instructions came from. */
+  output?: number | undefined
+  /** The sentence of that output that reads as instructions (cut to 200 characters). */
+  span?: string | undefined
+  /** The argument path (`files/0/content`) and the value (cut to 120 characters; secrets masked). */
+  argument?: string | undefined
+  value?: string | undefined
 }
 
 /** A task's behavioural standing at the moment of a request. */
@@ -62,6 +77,11 @@ export interface BehaviourAnalyzer {
   /** What the chain keeps of an output for provenance (keyed fingerprints), once the output was observed. */
   prints(task: string, call: string): OutputPrints | undefined
   assess(request: RequestFacts): Promise<BehaviourAssessment>
+  /**
+   * Before a result is observed: makes sure the analyzer holds the call, which another node sharing the chain
+   * may have decided (a result reported to this one). Absent on a node alone.
+   */
+  adopt?(task: string, call: string, intent: TaskIntent): Promise<void>
 }
 
 /** What a task declared that the detectors read. */

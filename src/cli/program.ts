@@ -5,10 +5,12 @@ import { addApprovalCommands } from './approvals.js'
 import { addChainCommands } from './chain.js'
 import { addDemoCommand } from './demo.js'
 import { addGatewayCommands } from './gateway.js'
+import { addKeyCommands } from './keys.js'
 import { addOpsCommands } from './ops.js'
 import { addOutputOptions } from './output.js'
 import { addPolicyCommands } from './policy.js'
 import { addReplayCommand } from './replay.js'
+import { addReportCommands } from './report.js'
 import { addTaskCommands } from './task.js'
 
 /** The whole command tree (built apart from running it, so tests can walk it). */
@@ -28,6 +30,10 @@ export function buildProgram(): Command {
     .option('--data <dir>', 'data directory (default ./.warden)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (default 8700)')
+    .option(
+      '--store <url>',
+      'postgres://… — a store shared by any number of nodes (key-encryption key: $WARDEN_KEK)',
+    )
     // Loaded on use, as every heavy command: `warden --version` or `agent list` need none of it.
     .action(async (flags) => (await import('./serve.js')).serve(flags))
 
@@ -39,6 +45,8 @@ export function buildProgram(): Command {
   addDemoCommand(program)
   addApprovalCommands(program)
   addGatewayCommands(program)
+  addKeyCommands(program)
+  addReportCommands(program)
   addOpsCommands(program)
   addOutputOptions(program)
   return program

@@ -16,7 +16,15 @@ export async function serve(flags: ConfigFlags): Promise<void> {
   // The config is checked before anything is written: a failed start creates no keys and no store.
   const config = loadConfig(flags)
   const logger = createJsonLogger()
-  const warden = await composeWarden(config, { logger, adminToken: process.env.WARDEN_ADMIN_TOKEN })
+  const warden = await composeWarden(config, {
+    logger,
+    adminToken: process.env.WARDEN_ADMIN_TOKEN,
+    kek: {
+      value: process.env.WARDEN_KEK,
+      file: process.env.WARDEN_KEK_FILE,
+      previous: process.env.WARDEN_KEK_PREVIOUS,
+    },
+  })
   if (warden.generatedAdminToken) {
     // Printed once, on the first start; only its hash is kept.
     process.stdout.write(
@@ -39,6 +47,9 @@ export async function serve(flags: ConfigFlags): Promise<void> {
     },
     hostname: config.server.host,
     port: config.server.port,
+    // Slow clients (CVE-2018-12122): headers must arrive within 10 s and a whole request within 60 s, checked
+    // every second (Node checks every 30 s by default). Responses, SSE streams included, are not limited here.
+    serverOptions: { headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1_000 },
   }) as Server
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve)
