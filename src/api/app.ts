@@ -35,8 +35,9 @@ export function createApp(warden: Warden): Hono {
   const { server } = warden.config
 
   app.use('*', accessLog(warden))
-  app.route('/', probeRoutes(warden))
   app.use('*', responseHeaders())
+  // Probes ahead of the Host check: a kubelet or a scraper names the pod by its IP (issue #20).
+  app.route('/', probeRoutes(warden))
   app.use('*', checkHost(server))
   if (server.allowedOrigins.length > 0)
     app.use(
