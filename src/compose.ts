@@ -6,7 +6,15 @@ import { type AdminCredential, ensureAdminCredential } from './api/index.js'
 import { Approvals, WebhookNotifier } from './approvals/index.js'
 import { BehaviourEngine, behaviourEventsFrom, type ToolLookup } from './behaviour/index.js'
 import { ToolCatalog } from './catalog/index.js'
-import { ActivityChain, type ActivityEventV1, ChainReader, CheckpointSigner } from './chain/index.js'
+import {
+  ActivityChain,
+  type ActivityEventV1,
+  ChainReader,
+  CheckpointSigner,
+  type CheckpointWitness,
+  fileWitness,
+  httpWitness,
+} from './chain/index.js'
 import {
   CachedAgentRegistry,
   CachedInstanceRegistry,
@@ -28,6 +36,7 @@ import {
   AgentRegistry,
   Attestation,
   type Attestor,
+  AuthFailures,
   IdentityEvents,
   InstanceRegistry,
   JoinTokenAttestor,
@@ -55,6 +64,7 @@ import {
   PolicyEngine,
   readPolicyDirectory,
   watchPolicyDirectory,
+  withoutLogOnly,
 } from './policy/index.js'
 import { jsonKeyFile, migrate, openStore, type Store } from './store/index.js'
 import {
@@ -122,7 +132,7 @@ export interface ComposeOptions {
 }
 
 /** The tier templates shipped with Warden: `policies/` at the package root (found from src/ or dist/src/). */
-const SHIPPED_POLICIES = (() => {
+export const SHIPPED_POLICIES = (() => {
   let dir = dirname(fileURLToPath(import.meta.url))
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
   return join(dir, 'policies')
@@ -163,7 +173,21 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const chain = new ActivityChain(store, clock, cluster ? cluster.own.chainIds(ids) : ids, signer, logger, {
     checkpointEvery: config.chain.checkpointEvery,
     maxBatch: config.chain.maxBatch,
+    resignAfter: config.chain.checkpointInterval,
   })
+  // Pushes in flight, so that shutdown waits for the last checkpoint to reach every witness.
+  const witnessing = new Set<Promise<void>>()
+  for (const witness of checkpointWitnesses(config)) {
+    chain.onCheckpoint((checkpoint) => {
+      const push = witness
+        .push(checkpoint)
+        .catch((error: unknown) =>
+          logger.error('checkpoint witness failed', { witness: witness.name, error: String(error) }),
+        )
+        .finally(() => witnessing.delete(push))
+      witnessing.add(push)
+    })
+  }
   const checkpointTimer = setInterval(() => {
     chain.checkpoint().catch((error: unknown) => logger.error('checkpoint failed', { error: String(error) }))
   }, config.chain.checkpointInterval)
@@ -193,6 +217,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     maxTokenTtl: Math.max(id.svidTtl, ...Object.values(config.tasks.tokenTtl)) + id.clockSkew,
     onRotate: (kid, retired) =>
       events.record({ kind: 'key.rotate', body: { kid, retired: retired ?? null } }),
+    onStep: (step, kid) => events.record({ kind: step, body: { kid } }),
   })
   const svids = new SvidAuthority(keys, agents, instances, events, clock, ids, {
     issuer: id.issuer ?? `spiffe://${config.trustDomain}`,
@@ -200,15 +225,28 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     ttl: id.svidTtl,
     clockSkew: id.clockSkew,
   })
-  const proofs = new ProofVerifier(clock, new ReplayCache(store, clock), {
+  const replay = new ReplayCache(store, clock)
+  const proofs = new ProofVerifier(clock, replay, {
     maxAge: id.proofMaxAge,
     clockSkew: id.clockSkew,
   })
   const joinTokens = new JoinTokenAttestor(store, clock, ids, events, id.joinTokenTtl)
   const attestors: Attestor[] = [joinTokens]
   if (id.oidc.length > 0) attestors.push(new OidcAttestor(id.oidc, clock, id.clockSkew))
-  if (id.federation.length > 0) attestors.push(new SpiffeJwtAttestor(id.federation, clock, id.clockSkew))
-  const attestation = new Attestation(attestors, agents, instances, svids, proofs, ids, config.trustDomain)
+  if (id.federation.length > 0)
+    attestors.push(new SpiffeJwtAttestor(id.federation, clock, id.clockSkew, replay))
+  // Refused authentications leave a record, rate-bounded (`auth.fail`).
+  const failures = new AuthFailures(events, clock, logger)
+  const attestation = new Attestation(
+    attestors,
+    agents,
+    instances,
+    svids,
+    proofs,
+    ids,
+    config.trustDomain,
+    failures,
+  )
 
   const registry = standing ? new CachedTaskRegistry(store, clock, standing) : new TaskRegistry(store, clock)
   const tokens = new TaskTokens(keys, clock, ids, {
@@ -246,17 +284,42 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
       maxDuration: config.tasks.maxDuration,
       maxDelegationDepth: config.tasks.maxDelegationDepth,
     },
+    failures,
   )
   const sweepTimer = setInterval(() => lifecycle.sweepQuietly(), config.tasks.sweepInterval)
   sweepTimer.unref()
 
   const catalog = new ToolCatalog(store, clock)
-  const engine = new PolicyEngine(logger, { validateRequests: config.policy.validateRequests })
+  const engine = new PolicyEngine(logger, {
+    validateRequests: config.policy.validateRequests,
+    allowEmpty: config.policy.allowEmpty,
+  })
   const policyDir = resolve(config.policy.dir ?? SHIPPED_POLICIES)
+  const shadowDir = config.policy.shadow ? resolve(config.policy.shadow) : undefined
+  // Decided beside the set in force, never enforced: the candidate directory, or the set as written when some of
+  // its policies are `@mode("log_only")` (the set in force then has them inert).
+  const shadow = new PolicyEngine(logger, {
+    validateRequests: config.policy.validateRequests,
+    allowEmpty: true,
+  })
+  let shadowing = false
   // The policy set is a function of the directory and the tool catalog (which types the per-tool actions):
   // whenever either changes, it is rebuilt; a set that fails is refused and the last good one keeps serving.
-  const reloadPolicies = async (): Promise<LoadResult> =>
-    engine.load(readPolicyDirectory(policyDir), await catalog.list())
+  const reloadPolicies = async (): Promise<LoadResult> => {
+    const tools = await catalog.list()
+    const written = readPolicyDirectory(policyDir)
+    const { enforced, logOnly } = withoutLogOnly(written)
+    const loaded = engine.load(enforced, tools)
+    if (shadowDir || logOnly.length > 0) {
+      const candidate = shadow.load(shadowDir ? readPolicyDirectory(shadowDir) : written, tools)
+      if (!candidate.ok)
+        logger.error('the shadow policy set does not load', {
+          problems: candidate.problems.map(formatProblem),
+        })
+      shadowing = candidate.ok
+    } else shadowing = false
+    return loaded
+  }
   const first = await reloadPolicies()
   if (!first.ok) {
     // Fail closed but keep serving: every request is denied until a valid set loads (`warden policy status`).
@@ -268,13 +331,18 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   catalog.onChange(async () => {
     await reloadPolicies()
   })
-  const stopWatching = config.policy.watch
-    ? watchPolicyDirectory(policyDir, () => {
-        reloadPolicies().catch((error: unknown) =>
-          logger.error('policy reload failed', { error: String(error) }),
-        )
-      })
-    : () => {}
+  const watched = config.policy.watch
+    ? [policyDir, ...(shadowDir ? [shadowDir] : [])].map((dir) =>
+        watchPolicyDirectory(dir, () => {
+          reloadPolicies().catch((error: unknown) =>
+            logger.error('policy reload failed', { error: String(error) }),
+          )
+        }),
+      )
+    : []
+  const stopWatching = () => {
+    for (const stop of watched) stop()
+  }
   const approvals = new Approvals(
     store,
     chain,
@@ -391,6 +459,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     clock,
     ids,
     memoryServers,
+    () => (shadowing ? shadow : undefined),
     new RateLimits(store, clock, config.limits),
   )
 
@@ -463,6 +532,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
         await chain
           .checkpoint()
           .catch((error: unknown) => logger.error('final checkpoint failed', { error: String(error) }))
+        await Promise.all([...witnessing])
         await exporter
           ?.shutdown()
           .catch((error: unknown) => logger.error('otlp flush failed', { error: String(error) }))
@@ -472,6 +542,15 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
       return closing
     },
   }
+}
+
+/** The outside copies of checkpoints the config names (`chain.witness`). */
+function checkpointWitnesses(config: Config): CheckpointWitness[] {
+  const witness = config.chain.witness
+  const witnesses: CheckpointWitness[] = []
+  if (witness?.file) witnesses.push(fileWitness(resolve(witness.file)))
+  if (witness?.url) witnesses.push(httpWitness(witness.url, witness.headers))
+  return witnesses
 }
 
 /** Where the deployment's key material lives: files in the data directory, or the store every node shares. */

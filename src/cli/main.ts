@@ -7,8 +7,10 @@ import { addApprovalCommands } from './approvals.js'
 import { addChainCommands } from './chain.js'
 import { addDemoCommand } from './demo.js'
 import { addGatewayCommands } from './gateway.js'
+import { addKeyCommands } from './keys.js'
 import { addPolicyCommands } from './policy.js'
 import { addReplayCommand } from './replay.js'
+import { addReportCommands } from './report.js'
 import { serve } from './serve.js'
 import { addTaskCommands } from './task.js'
 
@@ -36,6 +38,8 @@ addReplayCommand(program)
 addDemoCommand(program)
 addApprovalCommands(program)
 addGatewayCommands(program)
+addKeyCommands(program)
+addReportCommands(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message =

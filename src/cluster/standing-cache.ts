@@ -66,8 +66,9 @@ export class CachedTaskRegistry extends TaskRegistry {
     return this.cache.read(`task:${id}`, () => super.get(id))
   }
 
-  override standing(id: string): Promise<TaskStanding | undefined> {
-    return this.cache.read(`standing:${id}`, () => super.standing(id))
+  /** A task's standing along its whole delegation path; any quarantine, disable or close drops every entry. */
+  override standing(task: Pick<Task, 'id' | 'path'>): Promise<TaskStanding | undefined> {
+    return this.cache.read(`standing:${task.id}`, () => super.standing(task))
   }
 
   override async closeTree(task: Task, reason: string): Promise<Task[]> {

@@ -88,10 +88,10 @@ export function buildRequest(
         },
         parents: [serverRef],
       })
-      const typed = engine.inputType(tool.server, tool.name)
-      action = typed ? toolAction(tool.server, tool.name) : uid('Action', 'call_tool')
-      if (typed) {
-        const converted = toCedarValue(facts.args, typed.type, typed.common)
+      const shape = engine.inputShape(tool.server, tool.name)
+      action = shape ? toolAction(tool.server, tool.name) : uid('Action', 'call_tool')
+      if (shape) {
+        const converted = toCedarValue(facts.args, shape)
         if (!converted.ok) return { ok: false, error: converted.error }
         input = converted.value
       }
