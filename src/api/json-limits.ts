@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
 import type { Config } from '../config/index.js'
-import { errorResponse, JSONRPC } from '../gateway/index.js'
 import { WardenError } from '../kernel/index.js'
 
 /** Structural limits on a JSON body, checked before anything parses it (`server.jsonLimits`). */
@@ -74,9 +73,14 @@ export function exceedsJsonLimits(bytes: Uint8Array, limits: JsonLimits): string
 
 /**
  * Refuses, with 400 before any handler parses it, a request body that is JSON (whatever its declared type:
- * `c.req.json()` does not look) and exceeds the structural limits. Runs after the size cap.
+ * `c.req.json()` does not look) and exceeds the structural limits. Runs after the size cap. Where `isJsonRpc`
+ * says the route speaks JSON-RPC (the gateway), the 400 carries a JSON-RPC error (−32600), as the gateway's own
+ * answers do.
  */
-export function limitJson(limits: JsonLimits): MiddlewareHandler {
+export function limitJson(
+  limits: JsonLimits,
+  isJsonRpc: (path: string) => boolean = () => false,
+): MiddlewareHandler {
   return async (c, next) => {
     const raw = c.req.raw
     if (!raw.body) return next()
@@ -86,9 +90,11 @@ export function limitJson(limits: JsonLimits): MiddlewareHandler {
     const opening = bytes[first]
     if (opening === OPEN_OBJECT || opening === OPEN_ARRAY) {
       const problem = exceedsJsonLimits(bytes, limits)
-      // The MCP endpoint answers in its own protocol: a JSON-RPC invalid request, with the same 400.
-      if (problem && c.req.path.startsWith('/mcp/'))
-        return errorResponse(null, JSONRPC.INVALID_REQUEST, `invalid request: ${problem}`, undefined, 400)
+      if (problem && isJsonRpc(c.req.path))
+        return c.json(
+          { jsonrpc: '2.0', id: null, error: { code: -32600, message: `invalid request: ${problem}` } },
+          400,
+        )
       if (problem) throw new WardenError('BAD_REQUEST', problem)
     }
     c.req.raw = new Request(raw, { body: bytes })

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { type CatalogTool, type ToolDefinition, unstoredTool } from '../catalog/index.js'
-import { silentLogger } from '../kernel/index.js'
+import { parseDuration, silentLogger } from '../kernel/index.js'
 import { formatProblem, PolicyEngine, readPolicyDirectory, runPolicyTests } from '../policy/index.js'
 import { createApiClient } from './api-client.js'
 import { printJson } from './output.js'
@@ -114,6 +114,42 @@ export function addPolicyCommands(program: Command): void {
             approved: o.approved === true,
           }
       printJson(await createApiClient(o).call('POST', '/v1/policies/eval', body))
+    })
+  policy
+    .command('diff')
+    .description(
+      'what the shadow set (policy.shadow, or @mode("log_only") policies) decided otherwise than the set in force',
+    )
+    .option('--since <duration>', 'how far back, e.g. 1h, 30m, 7d', '1h')
+    .option('--url <url>')
+    .action(async (o: { since: string; url?: string }) => {
+      const since = Date.now() - (parseDuration(o.since) ?? 3_600_000)
+      const client = createApiClient(o)
+      const differences: Array<{ seq: number; task: string | null; body: Record<string, unknown> }> = []
+      for (let after = 0; ; ) {
+        const page = await client.call<{ events: typeof differences; next: number | null }>(
+          'GET',
+          `/v1/events?kind=decision.shadow&since=${since}&after=${after}&limit=10000`,
+        )
+        differences.push(...page.events)
+        if (page.next === null) break
+        after = page.next
+      }
+      const byChange = new Map<string, number>()
+      const byReason = new Map<string, number>()
+      for (const { body } of differences) {
+        const change = `${String(body.effect)} → ${String(body.shadowEffect)}`
+        byChange.set(change, (byChange.get(change) ?? 0) + 1)
+        for (const reason of (body.shadowReasons as string[]) ?? [])
+          byReason.set(reason, (byReason.get(reason) ?? 0) + 1)
+      }
+      printJson({
+        since: new Date(since).toISOString(),
+        differences: differences.length,
+        byChange: Object.fromEntries(byChange),
+        byShadowPolicy: Object.fromEntries(byReason),
+        examples: differences.slice(0, 10).map(({ seq, task, body }) => ({ seq, task, ...body })),
+      })
     })
   policy
     .command('status')

@@ -106,8 +106,8 @@ export function canonicalPath(value: string): { ok: true; path: string } | { ok:
 }
 
 /**
- * Canonicalises every path argument (by name, at any depth; a string or an array of strings), leaving every
- * other value as it is. Fails closed: one path that cannot be canonicalised fails the whole call.
+ * Canonicalises every path argument (by name, at any depth; a string or an array of strings) and every `file:`
+ * URI, leaving every other value as it is. Fails closed: one path that cannot be canonicalised fails the whole call.
  */
 export function canonicalArguments(args: Record<string, unknown>): CanonicalArguments {
   const changed: string[] = []
@@ -115,7 +115,8 @@ export function canonicalArguments(args: Record<string, unknown>): CanonicalArgu
   const visit = (value: unknown, where: string, isPath: boolean): unknown => {
     if (error !== undefined) return value
     if (typeof value === 'string') {
-      if (!isPath) return value
+      // A `file:` URI is a path whatever its argument is called (`uri`, `url`, `target` …).
+      if (!isPath && !/^file:/i.test(value)) return value
       const canonical = canonicalPath(value)
       if (!canonical.ok) {
         error = `argument \`${where}\` ${canonical.error}`

@@ -2,7 +2,7 @@ import { type CallToolResult, McpError, type ReadResourceResult } from '@modelco
 import type { Approvals } from '../approvals/index.js'
 import type { ActivityChain } from '../chain/index.js'
 import type { Decision, Pipeline, ToolRequest } from '../enforcement/index.js'
-import type { Logger } from '../kernel/index.js'
+import { isWardenError, type Logger } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
 import { InputRequired } from './input-rounds.js'
 import { RPC } from './rpc.js'
@@ -85,7 +85,14 @@ export class Calls {
     await upstream.use()
     const tools = await this.permittedTools(upstream.name, caller)
     await onDisk
-    return { tools: tools.map((tool) => tool.definition) }
+    // MCP arguments are always an object: a root schema without `type` (GitLab's) is shown with it, so that the
+    // agent's client takes the list; the pinned definition is unchanged.
+    return {
+      tools: tools.map(({ definition }) => ({
+        ...definition,
+        inputSchema: { type: 'object', ...definition.inputSchema },
+      })),
+    }
   }
 
   /** The catalog's tools this task may call (in scope, approved), without deciding anything. */
@@ -112,7 +119,11 @@ export class Calls {
     const name = upstream.name
     const args = params.arguments ?? {}
     const call = { action: 'tools/call' as const, server: name, tool: params.name, args }
-    let decision = await this.pipeline.decide(caller, call, { until: 'commit' })
+    let decision = await this.pipeline.decide(caller, call, { until: 'commit' }).catch((error: unknown) => {
+      // Over a rate limit or quota: a JSON-RPC error that says when to retry (docs/decisions/010).
+      if (!isWardenError(error, 'RATE_LIMITED')) throw error
+      throw new McpError(RPC.RATE_LIMITED, error.message, { code: error.code, ...error.details })
+    })
     if (decision.effect === 'escalate' && decision.approval) {
       // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
       const answer = await this.approvals.wait(decision.approval, this.hold)

@@ -53,8 +53,8 @@ describe('PO-02 a forbid that errors at evaluation', () => {
         'forbid (principal, action, resource) when { resource.owner != principal };\n',
     )
     const refused = await s.t.request('POST', '/v1/policies/reload')
-    expect(refused.status).toBe(400)
     rmSync(`${dir}/erroring.cedar`)
+    expect(refused.status).toBe(400)
     // The blanket permit never took effect: delete_file is still forbidden, UP sees nothing.
     await denied(client.callTool({ name: 'delete_file', arguments: { path: '/workspace/a' } }))
     expect(s.up.calls()).toEqual([])
@@ -108,13 +108,13 @@ describe('PO-03 empty, partial or concurrent policy updates', () => {
     ]) {
       writeFileSync(`${dir}/v2.cedar`, `${valid}${broken}\n`)
       const res = await s.t.request('POST', '/v1/policies/reload')
+      rmSync(`${dir}/v2.cedar`)
       expect(res.status).toBe(400)
       expect((await res.json()) as { ok: boolean }).toMatchObject({ ok: false })
       // v1 still decides: echo allowed, delete forbidden.
       await client.callTool({ name: 'echo', arguments: { text: 'v1' } })
       await denied(client.callTool({ name: 'delete_file', arguments: { path: '/workspace/x' } }))
     }
-    rmSync(`${dir}/v2.cedar`)
     expect(s.up.calls().map((c) => c.tool)).toEqual(['echo', 'echo'])
   })
 
@@ -287,9 +287,38 @@ describe('PO-05 canonicalisation bypass of a forbid or an allow-list', () => {
       },
       changed: ['path', 'paths[0]', 'paths[1]', 'options.targetDir', 'source'],
     })
+    expect(
+      canonicalArguments({ uri: 'file:///workspace/../etc/passwd', url: 'https://x.example/a/../b' }),
+    ).toEqual({
+      ok: true,
+      args: { uri: 'file:///etc/passwd', url: 'https://x.example/a/../b' },
+      changed: ['uri'],
+    })
     expect(canonicalPath('/..')).toEqual({ ok: true, path: '/' })
     expect(canonicalPath('~/../root')).toMatchObject({ ok: false })
     expect(canonicalPath('/workspace/')).toEqual({ ok: true, path: '/workspace/' })
+  })
+
+  it('gives the decision API caller the canonical arguments to forward, and refuses a non-canonical file URI', async () => {
+    const decide = (body: unknown) =>
+      s.agent.call<{ effect: string; args?: unknown; errors: string[] }>('POST', '/v1/authorize', {
+        token: s.task.token,
+        body,
+      })
+    const allowed = await decide({
+      action: 'tools/call',
+      server: 'files',
+      tool: 'read_file',
+      args: { path: '/workspace/./a//b' },
+    })
+    expect(allowed).toMatchObject({ effect: 'allow', args: { path: '/workspace/a/b' } })
+    const resource = await decide({
+      action: 'resources/read',
+      server: 'files',
+      uri: 'file:///workspace/../etc/passwd',
+    })
+    expect(resource.effect).toBe('deny')
+    expect(resource.errors.join(' ')).toContain('canonical')
   })
 
   it.todo(

@@ -24,7 +24,7 @@ export interface Seen {
 
 /**
  * UP of the catalogue: a Streamable HTTP MCP server (the official SDK, stateless) that logs every request line
- * and header, with `read_file(path)`, `delete_file(path)`, `echo(text)` and `slow(ms)`. Its log is the oracle:
+ * and header, with `read_file(path)`, `delete_file(path)`, `echo(text)`, `slow(ms)` and `big(bytes)`. Its log is the oracle:
  * a denied call leaves nothing in `calls()`.
  */
 export interface Upstream {
@@ -91,6 +91,15 @@ export async function startUpstream(name = 'files'): Promise<Upstream> {
           return text(`slept ${ms}`)
         },
       )
+      mcp.registerTool(
+        'big',
+        {
+          description: 'Answers with `bytes` of text',
+          inputSchema: { bytes: z.number() },
+          annotations: { readOnlyHint: true, openWorldHint: false },
+        },
+        async ({ bytes }) => text('x'.repeat(bytes)),
+      )
       const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true })
       await mcp.connect(transport)
       return transport.handleRequest(request)
@@ -109,7 +118,7 @@ export async function startUpstream(name = 'files'): Promise<Upstream> {
   }
 }
 
-export const TOOLS = ['read_file', 'delete_file', 'echo', 'slow']
+export const TOOLS = ['read_file', 'delete_file', 'echo', 'slow', 'big']
 
 /**
  * A policy directory: the catalogue's PO-05 set. Tools are permitted as declared, `read_file` only under
@@ -120,7 +129,11 @@ export const WORKSPACE_POLICY = `
 permit (principal, action == Warden::Action::"list", resource);
 
 @id("permit-echo-and-slow")
-permit (principal, action in [Warden::files::Action::"echo", Warden::files::Action::"slow"], resource);
+permit (
+  principal,
+  action in [Warden::files::Action::"echo", Warden::files::Action::"slow", Warden::files::Action::"big"],
+  resource
+);
 
 @id("permit-workspace-reads")
 permit (principal, action == Warden::files::Action::"read_file", resource)
