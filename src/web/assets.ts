@@ -20,6 +20,7 @@ h1 { font-size: 22px; margin: 8px 0 12px; } h2 { font-size: 18px; margin: 20px 0
 a { color: var(--accent); }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, summary:focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; }
+figure.graph { margin: 0 0 16px; overflow: auto; } figure.graph svg { max-width: 100%; height: auto; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; color: var(--muted); font-size: 13px; }
 code, pre { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, monospace; }
