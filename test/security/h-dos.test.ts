@@ -140,7 +140,7 @@ describe('DS-02 slow clients and connection exhaustion', () => {
   )
 })
 
-describe('DS-03 state exhaustion', () => {
+describe('DS-03 state exhaustion', { timeout: 60_000 }, () => {
   let s: Secured
   beforeEach(async () => {
     s = await startSecured({
@@ -416,7 +416,7 @@ async function holdLock(file: string): Promise<{ child: ChildProcess; release():
   }
 }
 
-describe('AU-06 at the store layer: a store locked by another process', () => {
+describe('AU-06 at the store layer: a store locked by another process', { timeout: 60_000 }, () => {
   let s: Secured
   beforeAll(async () => {
     s = await startSecured()
