@@ -30,12 +30,13 @@ import {
   soleNodeFeed,
 } from './cluster/index.js'
 import type { Config } from './config/index.js'
-import { Pipeline } from './enforcement/index.js'
+import { Pipeline, RateLimits } from './enforcement/index.js'
 import { Gateway } from './gateway/index.js'
 import {
   AgentRegistry,
   Attestation,
   type Attestor,
+  AuthFailures,
   IdentityEvents,
   InstanceRegistry,
   JoinTokenAttestor,
@@ -63,6 +64,7 @@ import {
   PolicyEngine,
   readPolicyDirectory,
   watchPolicyDirectory,
+  withoutLogOnly,
 } from './policy/index.js'
 import { jsonKeyFile, migrate, openStore, type Store } from './store/index.js'
 import {
@@ -215,6 +217,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     maxTokenTtl: Math.max(id.svidTtl, ...Object.values(config.tasks.tokenTtl)) + id.clockSkew,
     onRotate: (kid, retired) =>
       events.record({ kind: 'key.rotate', body: { kid, retired: retired ?? null } }),
+    onStep: (step, kid) => events.record({ kind: step, body: { kid } }),
   })
   const svids = new SvidAuthority(keys, agents, instances, events, clock, ids, {
     issuer: id.issuer ?? `spiffe://${config.trustDomain}`,
@@ -232,7 +235,18 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   if (id.oidc.length > 0) attestors.push(new OidcAttestor(id.oidc, clock, id.clockSkew))
   if (id.federation.length > 0)
     attestors.push(new SpiffeJwtAttestor(id.federation, clock, id.clockSkew, replay))
-  const attestation = new Attestation(attestors, agents, instances, svids, proofs, ids, config.trustDomain)
+  // Refused authentications leave a record, rate-bounded (`auth.fail`).
+  const failures = new AuthFailures(events, clock, logger)
+  const attestation = new Attestation(
+    attestors,
+    agents,
+    instances,
+    svids,
+    proofs,
+    ids,
+    config.trustDomain,
+    failures,
+  )
 
   const registry = standing ? new CachedTaskRegistry(store, clock, standing) : new TaskRegistry(store, clock)
   const tokens = new TaskTokens(keys, clock, ids, {
@@ -270,17 +284,42 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
       maxDuration: config.tasks.maxDuration,
       maxDelegationDepth: config.tasks.maxDelegationDepth,
     },
+    failures,
   )
   const sweepTimer = setInterval(() => lifecycle.sweepQuietly(), config.tasks.sweepInterval)
   sweepTimer.unref()
 
   const catalog = new ToolCatalog(store, clock)
-  const engine = new PolicyEngine(logger, { validateRequests: config.policy.validateRequests })
+  const engine = new PolicyEngine(logger, {
+    validateRequests: config.policy.validateRequests,
+    allowEmpty: config.policy.allowEmpty,
+  })
   const policyDir = resolve(config.policy.dir ?? SHIPPED_POLICIES)
+  const shadowDir = config.policy.shadow ? resolve(config.policy.shadow) : undefined
+  // Decided beside the set in force, never enforced: the candidate directory, or the set as written when some of
+  // its policies are `@mode("log_only")` (the set in force then has them inert).
+  const shadow = new PolicyEngine(logger, {
+    validateRequests: config.policy.validateRequests,
+    allowEmpty: true,
+  })
+  let shadowing = false
   // The policy set is a function of the directory and the tool catalog (which types the per-tool actions):
   // whenever either changes, it is rebuilt; a set that fails is refused and the last good one keeps serving.
-  const reloadPolicies = async (): Promise<LoadResult> =>
-    engine.load(readPolicyDirectory(policyDir), await catalog.list())
+  const reloadPolicies = async (): Promise<LoadResult> => {
+    const tools = await catalog.list()
+    const written = readPolicyDirectory(policyDir)
+    const { enforced, logOnly } = withoutLogOnly(written)
+    const loaded = engine.load(enforced, tools)
+    if (shadowDir || logOnly.length > 0) {
+      const candidate = shadow.load(shadowDir ? readPolicyDirectory(shadowDir) : written, tools)
+      if (!candidate.ok)
+        logger.error('the shadow policy set does not load', {
+          problems: candidate.problems.map(formatProblem),
+        })
+      shadowing = candidate.ok
+    } else shadowing = false
+    return loaded
+  }
   const first = await reloadPolicies()
   if (!first.ok) {
     // Fail closed but keep serving: every request is denied until a valid set loads (`warden policy status`).
@@ -292,13 +331,18 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   catalog.onChange(async () => {
     await reloadPolicies()
   })
-  const stopWatching = config.policy.watch
-    ? watchPolicyDirectory(policyDir, () => {
-        reloadPolicies().catch((error: unknown) =>
-          logger.error('policy reload failed', { error: String(error) }),
-        )
-      })
-    : () => {}
+  const watched = config.policy.watch
+    ? [policyDir, ...(shadowDir ? [shadowDir] : [])].map((dir) =>
+        watchPolicyDirectory(dir, () => {
+          reloadPolicies().catch((error: unknown) =>
+            logger.error('policy reload failed', { error: String(error) }),
+          )
+        }),
+      )
+    : []
+  const stopWatching = () => {
+    for (const stop of watched) stop()
+  }
   const approvals = new Approvals(
     store,
     chain,
@@ -415,6 +459,8 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     clock,
     ids,
     memoryServers,
+    () => (shadowing ? shadow : undefined),
+    new RateLimits(store, clock, config.limits),
   )
 
   const gateway = new Gateway(

@@ -18,7 +18,9 @@ import { attestRoutes } from './routes/attest.js'
 import { chainRoutes } from './routes/chain.js'
 import { decisionRoutes } from './routes/decisions.js'
 import { instanceRoutes } from './routes/instances.js'
+import { keyRoutes } from './routes/keys.js'
 import { mcpRoutes } from './routes/mcp.js'
+import { policyEvalRoutes } from './routes/policy-eval.js'
 import { reportRoutes } from './routes/reports.js'
 import { taskRoutes } from './routes/tasks.js'
 import { wellKnownRoutes } from './routes/well-known.js'
@@ -59,8 +61,10 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', agentRoutes(warden))
   app.route('/v1', attestRoutes(warden))
   app.route('/v1', instanceRoutes(warden))
+  app.route('/v1', keyRoutes(warden))
   app.route('/v1', chainRoutes(warden))
   app.route('/v1', taskRoutes(warden))
+  app.route('/v1', policyEvalRoutes(warden))
   app.route('/v1', decisionRoutes(warden))
   app.route('/v1', approvalRoutes(warden))
   app.route('/v1', reportRoutes(warden))
@@ -93,6 +97,9 @@ export function createApp(warden: Warden): Hono {
       // RFC 6750 §3 / RFC 9449 §7.1: every 401 names its scheme and error.
       if (HTTP_STATUS[error.code] === 401 && !c.res.headers.has('www-authenticate'))
         c.header('www-authenticate', authChallenge(error.code))
+      // RFC 9110 §10.2.3: when a limited call may be tried again.
+      const retryAfter = error.details?.retryAfterSeconds
+      if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter))
       return c.json(body, HTTP_STATUS[error.code])
     }
     warden.logger.error('unexpected error', { path: c.req.path, error: String(error), stack: error.stack })

@@ -1,8 +1,10 @@
 import { AgentBaselines, BASELINE_LIMITS } from './agent-baseline.js'
+import { detectUnrequested } from './detectors/asked.js'
 import { detectFlows } from './detectors/flows.js'
 import { detectIntentDrift } from './detectors/intent.js'
 import { detectNovelty, habitsOf } from './detectors/novelty.js'
 import { detectProvenance } from './detectors/provenance.js'
+import { detectSinks } from './detectors/sinks.js'
 import { Fingerprinter, MAX_PRINTS, type OutputPrints } from './fingerprints.js'
 import type {
   BehaviourAnalyzer,
@@ -204,6 +206,13 @@ export class BehaviourEngine implements BehaviourAnalyzer {
       )
       signals.push(...detectFlows(state, request.tool, request.args, request.definition, request.traits))
       signals.push(...detectIntentDrift(state, request.tool, request.definition))
+      // What the arguments are, then whether the action was asked for: each only where no stronger finding already
+      // stops the call (one critical signal denies; a second one would name the same call again).
+      if (!signals.some((s) => s.severity === 'critical'))
+        signals.push(...detectSinks(state, request.tool, request.args, request.definition))
+      const strongest = Math.max(0, ...signals.map((s) => WEIGHT[s.severity]))
+      for (const signal of detectUnrequested(state, request.tool, request.args, request.definition))
+        if (WEIGHT[signal.severity] > strongest) signals.push(signal)
       signals.push(
         ...detectNovelty(
           state,

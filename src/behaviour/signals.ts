@@ -15,6 +15,21 @@ export interface Signal {
   evidence: number[]
   /** Framework references, e.g. `OWASP-ASI:ASI01`. */
   refs: string[]
+  /** What the finding rests on: the principle, and the output, span, argument and value it names. */
+  detail?: SignalDetail | undefined
+}
+
+/** The evidence of a signal in words a reader can check against the trace. */
+export interface SignalDetail {
+  /** `taint`, `asked`, `addressed`, `content` (decision 003). */
+  principle: string
+  /** The output (chain seq) the value or instructions came from. */
+  output?: number | undefined
+  /** The sentence of that output that reads as instructions (cut to 200 characters). */
+  span?: string | undefined
+  /** The argument path (`files/0/content`) and the value (cut to 120 characters; secrets masked). */
+  argument?: string | undefined
+  value?: string | undefined
 }
 
 /** A task's behavioural standing at the moment of a request. */

@@ -1,9 +1,10 @@
 import type { ToolDefinition } from '../catalog/index.js'
-import { secretValues } from '../chain/index.js'
+import { type AddressedSpan, addressedSpans } from './detectors/addressed.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction-text.js'
 import type { OutputPrints } from './fingerprints.js'
+import { secretsIn } from './secrets.js'
 import type { CallTraits, Signal } from './signals.js'
-import { canonical, canonicalText } from './values.js'
+import { canonical, canonicalText, ownToolName } from './values.js'
 
 /** Characters per chunk of an output (chunks overlap by half: one starts every `STRIDE` characters). */
 export const CHUNK = 600
@@ -52,6 +53,8 @@ export interface ObservedOutput {
   /** Overlapping windows of the output, so a value can be placed inside or outside planted instructions. */
   chunks: OutputChunk[]
   tainted: boolean
+  /** The sentences that read as addressed to the agent (evidence for the signals that cite this output). */
+  spans: AddressedSpan[]
   /** The output came from a read the principal's request pointed at (an argument taken from the request). */
   designated: boolean
   /** The output carried a credential (a key, token or password shape). */
@@ -82,9 +85,6 @@ const SENSITIVE_DEFINITION =
   /\b(passwords?|credentials?|secrets?|private keys?|api keys?|access tokens?|ssn|social security|medical|health records?|salary|salaries|payroll|passport|personal (data|information|details)|confidential)\b/i
 /** Personal data that has a fixed shape: payment card numbers and US social security numbers. */
 const PERSONAL_DATA = /\b(?:\d[ -]?){13,16}\b|\b\d{3}-\d{2}-\d{4}\b/
-/** `password: hunter2`, `api_key=…`: a credential written as a key and its value. */
-const KEYED_SECRET =
-  /\b(?:password|passwd|passphrase|api[_ -]?key|secret|access[_ -]?token|private[_ -]?key)\b\s*[:=]\s*['"]?([^\s'",;]{6,})/gi
 
 function about(definition: ToolDefinition | undefined): string {
   return `${definition?.name ?? ''} ${definition?.title ?? ''} ${definition?.description ?? ''}`.replace(
@@ -104,17 +104,34 @@ export function isSensitiveRead(definition: ToolDefinition | undefined, traits?:
   return !isWrite(definition) && SENSITIVE_DEFINITION.test(about(definition))
 }
 
-/** Credential values in a text: known token shapes and `key: value` credentials. */
+/** Credential values in a text, canonical: what secretlint's rules, the chain's shapes and keyed secrets find. */
 export function credentialsIn(text: string): string[] {
-  const found = secretValues(text)
-  for (const match of text.matchAll(KEYED_SECRET)) if (match[1]) found.push(match[1])
-  return found.map(canonical)
+  return secretsIn(text).map(canonical)
+}
+
+/**
+ * Whether an output's instructions were planted against the principal: a document the request pointed at is the
+ * principal's own material ("do the actions in the e-mail from David"), unless it addresses an AI — no principal
+ * writes to their own agent through a document.
+ */
+export function againstPrincipal(output: ObservedOutput): boolean {
+  return output.tainted && (!output.designated || output.spans.length > 0)
 }
 
 /** True when a tool may change the world: MCP's `readOnlyHint` absent or false. */
 export function isWrite(definition: ToolDefinition | undefined): boolean {
-  return definition?.annotations?.readOnlyHint !== true
+  const hint = definition?.annotations?.readOnlyHint
+  if (hint !== undefined || !definition) return hint !== true
+  // Without annotations, the tool's own name says what it does: one whose verb reads is read as a read.
+  return !READ_VERB.test(ownToolName(definition.name).replace(/([a-z])([A-Z])/g, '$1_$2'))
 }
+
+/**
+ * A tool name whose verb only reads (`get_issue`, `notion_retrieve_page`, `searchNodes`): English verbs of
+ * reading, as the name's first or second word (a server prefix such as `notion_` or `slack_` may stand first).
+ */
+const READ_VERB =
+  /^(?:[a-z0-9]+_)?(?:get|list|read|search|retrieve|fetch|find|describe|show|view|lookup|query|inspect)(?:_|$)/i
 
 /**
  * One task's behavioural state, built incrementally from its activity (amortised O(1) per event, bounded).
@@ -240,6 +257,7 @@ export class TaskState {
       raw: '',
       chunks: [chunk(prints.clean, false), chunk(prints.planted, true)],
       tainted: labels.includes('instructions-in-data') || prints.planted.length > 0,
+      spans: [],
       designated: this.designated(origin),
       secret,
       secrets: [],
@@ -265,6 +283,10 @@ export class TaskState {
         lowered[k] = text.toLowerCase()
       }
     }
+    // Sentences addressed to the agent (a named reader told to act, hidden orders, members named for an assistant)
+    // taint the chunks they fall in, whatever they ask for.
+    const spans = addressedSpans(raw)
+    const addressed = (start: number) => spans.some((span) => span.start < start + CHUNK && span.end > start)
     const chunks: OutputChunk[] = []
     for (let start = 0; start < raw.length || start === 0; start += STRIDE) {
       const k = start / STRIDE
@@ -275,6 +297,7 @@ export class TaskState {
         text: `${normalised[k]}${normalised[k + 1]}`,
         raw: `${lowered[k]}${lowered[k + 1]}`,
         tainted:
+          addressed(start) ||
           instructionScore(raw.slice(start, start + CHUNK), toolNames, reader) >= INSTRUCTION_THRESHOLD,
       })
       if (start + CHUNK >= raw.length) break
@@ -294,6 +317,7 @@ export class TaskState {
       raw,
       chunks,
       tainted,
+      spans,
       designated: this.designated(origin),
       secret,
       secrets,

@@ -80,3 +80,41 @@ export function occursIn(value: string): (chunk: { text: string; raw: string }) 
 export function ownToolName(name: string): string {
   return name.split(/__|[./:]/).at(-1) || name
 }
+
+/** One string in a call's argument tree: where it sits (`files/0/content`), and whether it is an object key. */
+export interface ArgumentLeaf {
+  /** The path from the top argument down, `/`-joined; the top argument's name is its first segment. */
+  path: string
+  /** The last named member on the path (an array index is skipped): `content` for `files/0/content`. */
+  name: string
+  value: string
+  /** The string is a member's name, not its value (`{ files: { "x.txt": … } }` → `x.txt`). */
+  key: boolean
+}
+
+/** Bounds on the walk: a call's argument tree is data an agent wrote, and may be large or deep. */
+const LEAF_LIMITS = { depth: 12, leaves: 2_000 } as const
+
+/**
+ * Every string of a call's arguments at any depth — values in nested objects and arrays, numbers and booleans
+ * as text, and the names of an open map's members (`{ files: { "x.txt": { content } } }`), which carry data as
+ * much as values do. The top-level argument names are the tool's own schema, not data, and are not leaves.
+ */
+export function argumentLeaves(args: Record<string, unknown>): ArgumentLeaf[] {
+  const leaves: ArgumentLeaf[] = []
+  const walk = (value: unknown, path: string, name: string, depth: number): void => {
+    if (leaves.length >= LEAF_LIMITS.leaves || depth > LEAF_LIMITS.depth) return
+    if (typeof value === 'string') leaves.push({ path, name, value, key: false })
+    else if (typeof value === 'number' || typeof value === 'boolean')
+      leaves.push({ path, name, value: String(value), key: false })
+    else if (Array.isArray(value))
+      for (const [i, item] of value.entries()) walk(item, `${path}/${i}`, name, depth + 1)
+    else if (value !== null && typeof value === 'object')
+      for (const [member, inner] of Object.entries(value as Record<string, unknown>)) {
+        if (depth > 0) leaves.push({ path: `${path}/${member}`, name: member, value: member, key: true })
+        walk(inner, path === '' ? member : `${path}/${member}`, member, depth + 1)
+      }
+  }
+  walk(args, '', '', 0)
+  return leaves
+}

@@ -37,6 +37,12 @@ export interface VerifyOptions {
    * without the key, or a store rolled back to an older backup each fail against one of them.
    */
   anchors?: readonly Checkpoint[]
+  /**
+   * Refuse a chain that no signed checkpoint vouches for (`unanchored`): without one, anyone with write access can
+   * rewrite the whole chain and its links still agree. Offline verification of a store (`warden chain verify`)
+   * sets it; a live view of the newest records, which may precede the first checkpoint, need not.
+   */
+  requireCheckpoint?: boolean
   /** When set, the newest checkpoint (stored or given) must be at most this old (milliseconds) at `now`. */
   maxCheckpointAge?: number
   /** Now, in epoch milliseconds (for `maxCheckpointAge`). */
@@ -132,7 +138,7 @@ export async function verifyChain(
   }
   // INVARIANT: a chain no signature vouches for is not intact — without a checkpoint, anyone with write access
   // can rewrite it whole and the links still agree (Ma & Tsudik 2008).
-  if (lastSeq > 0 && checkpoints.length === 0) {
+  if (options.requireCheckpoint && lastSeq > 0 && checkpoints.length === 0) {
     return fail(1, 'unanchored', 'no signed checkpoint vouches for the chain', records)
   }
   if (options.maxCheckpointAge !== undefined && checkpoints.length > 0) {

@@ -88,6 +88,7 @@ export function addChainCommands(program: Command): void {
         return verifyChain(reader, parsePublicKey(text), {
           ...(o.from ? { from: o.from } : {}),
           anchors,
+          requireCheckpoint: true,
           ...(maxAge !== undefined ? { maxCheckpointAge: maxAge, now: Date.now() } : {}),
         })
       })

@@ -13,6 +13,7 @@ import { parsePublicKey, verifyChain } from '../chain/index.js'
 import { composeWarden } from '../compose.js'
 import { configSchema } from '../config/index.js'
 import { type TaskHandle, WardenAgent, type WardenApiError } from '../sdk/index.js'
+import { runClusterDemo } from './demo-cluster.js'
 
 const ADMIN = 'demo-admin-token'
 const PLANTED =
@@ -42,7 +43,17 @@ export function addDemoCommand(program: Command): void {
     .option('--keep <dir>', "keep the demo's data directory in <dir> (for `warden report … --data <dir>`)")
     .option('--serve', 'keep the console up after the run, until Ctrl-C (the default in a terminal)')
     .option('--no-serve', 'exit when the run ends')
-    .action(async (o: { keep?: string; serve?: boolean }) => {
+    .option('--nodes <n>', 'run that many `warden serve` processes on one PostgreSQL instead (2 or more)')
+    .option(
+      '--store <url>',
+      'the PostgreSQL for --nodes (default $WARDEN_STORE_URL, else the local `test` db)',
+    )
+    .action(async (o: { keep?: string; serve?: boolean; nodes?: string; store?: string }) => {
+      if (o.nodes !== undefined) {
+        const count = Math.max(2, Number.parseInt(o.nodes, 10) || 2)
+        const store = o.store ?? process.env.WARDEN_STORE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+        return runClusterDemo(count, store)
+      }
       const keepServing = o.serve ?? process.stdout.isTTY === true
       const root = mkdtempSync(join(tmpdir(), 'warden-demo-'))
       const dataDir = o.keep ? resolve(o.keep) : join(root, 'data')

@@ -7,6 +7,7 @@ import { addApprovalCommands } from './approvals.js'
 import { addChainCommands } from './chain.js'
 import { addDemoCommand } from './demo.js'
 import { addGatewayCommands } from './gateway.js'
+import { addKeyCommands } from './keys.js'
 import { addPolicyCommands } from './policy.js'
 import { addReplayCommand } from './replay.js'
 import { addReportCommands } from './report.js'
@@ -37,6 +38,7 @@ addReplayCommand(program)
 addDemoCommand(program)
 addApprovalCommands(program)
 addGatewayCommands(program)
+addKeyCommands(program)
 addReportCommands(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {

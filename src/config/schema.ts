@@ -201,9 +201,37 @@ export const configSchema = z
          * built to the schema — the per-request check doubles the decision's cost (docs/decisions/002).
          */
         validateRequests: z.boolean().default(false),
+        /** Load a set that permits nothing (it denies every call); by default such a set is refused as a mistake. */
+        allowEmpty: z.boolean().default(false),
+        /**
+         * A candidate set decided beside the one in force on every call, never changing an outcome: each call it
+         * decides otherwise is recorded (`decision.shadow`, `warden policy diff`).
+         */
+        shadow: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),
+    /**
+     * Rate limits and quotas on tool calls, counted in the store every node shares: at most `calls` per
+     * `window` for each agent, each tool (`server/tool`) or each task; with `per: task` and no window, a quota
+     * over the task's life. `tools` / `agents` narrow what counts. Policies see the counts as `context.usage`.
+     */
+    limits: z
+      .array(
+        z
+          .object({
+            per: z.enum(['agent', 'tool', 'task']),
+            calls: z.number().int().positive(),
+            window: duration.optional(),
+            tools: z.array(z.string().min(1)).optional(),
+            agents: z.array(z.string().min(1)).optional(),
+          })
+          .strict()
+          .refine((limit) => limit.window !== undefined || limit.per === 'task', {
+            message: 'a window (`1m`, `1h`) is needed unless `per: task` (a quota over the task)',
+          }),
+      )
+      .default([]),
     approvals: z
       .object({
         /** How long an approval request stays open. */

@@ -25,7 +25,7 @@ export interface ReplayDecision {
   call: string
   effect: Effect
   reasons: string[]
-  signals: Array<{ kind: string; severity: string; evidence: number[] }>
+  signals: Array<{ kind: string; severity: string; evidence: number[]; detail?: Signal['detail'] }>
   errors?: string[]
 }
 
@@ -161,6 +161,7 @@ export class Replayer {
               kind: s.kind,
               severity: s.severity,
               evidence: s.evidence,
+              ...(s.detail ? { detail: s.detail } : {}),
             })),
             ...(decision.errors.length ? { errors: decision.errors } : {}),
           })

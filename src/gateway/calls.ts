@@ -2,8 +2,9 @@ import { type CallToolResult, McpError, type ReadResourceResult } from '@modelco
 import type { Approvals } from '../approvals/index.js'
 import type { ActivityChain } from '../chain/index.js'
 import type { Decision, Pipeline, ToolRequest } from '../enforcement/index.js'
-import type { Logger } from '../kernel/index.js'
+import { isWardenError, type Logger } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
+import { InputRequired } from './input-rounds.js'
 import { RPC } from './rpc.js'
 import type { Upstream } from './upstream.js'
 
@@ -84,7 +85,14 @@ export class Calls {
     await upstream.use()
     const tools = await this.permittedTools(upstream.name, caller)
     await onDisk
-    return { tools: tools.map((tool) => tool.definition) }
+    // MCP arguments are always an object: a root schema without `type` (GitLab's) is shown with it, so that the
+    // agent's client takes the list; the pinned definition is unchanged.
+    return {
+      tools: tools.map(({ definition }) => ({
+        ...definition,
+        inputSchema: { type: 'object', ...definition.inputSchema },
+      })),
+    }
   }
 
   /** The catalog's tools this task may call (in scope, approved), without deciding anything. */
@@ -111,7 +119,11 @@ export class Calls {
     const name = upstream.name
     const args = params.arguments ?? {}
     const call = { action: 'tools/call' as const, server: name, tool: params.name, args }
-    let decision = await this.pipeline.decide(caller, call, { until: 'commit' })
+    let decision = await this.pipeline.decide(caller, call, { until: 'commit' }).catch((error: unknown) => {
+      // Over a rate limit or quota: a JSON-RPC error that says when to retry (docs/decisions/010).
+      if (!isWardenError(error, 'RATE_LIMITED')) throw error
+      throw new McpError(RPC.RATE_LIMITED, error.message, { code: error.code, ...error.details })
+    })
     if (decision.effect === 'escalate' && decision.approval) {
       // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
       const answer = await this.approvals.wait(decision.approval, this.hold)
@@ -127,6 +139,8 @@ export class Calls {
       // Only the name and the decided arguments go upstream: path arguments as canonicalised for the decision.
       result = await forward(decided, { name: params.name, arguments: decision.args ?? args })
     } catch (cause) {
+      // The call goes on: the server asked the client for input first (its result is observed when it comes).
+      if (cause instanceof InputRequired) throw cause
       const message = cause instanceof Error ? cause.message : String(cause)
       this.afterAnswer(() =>
         this.pipeline.observeResult(caller, decision.call, '', `upstream failed: ${message}`, LAZY),
@@ -135,6 +149,18 @@ export class Calls {
         decisionId: decision.decisionId,
       })
     }
+    this.observeCall(upstream, caller, decision, args, result)
+    return result
+  }
+
+  /** What a call gave back, observed and recorded after the answer (with what moved where). */
+  observeCall(
+    upstream: Upstream,
+    caller: AuthenticatedTask,
+    decision: Decision,
+    args: Record<string, unknown>,
+    result: CallToolResult,
+  ): void {
     this.afterAnswer(
       () =>
         this.pipeline.observeResult(
@@ -146,7 +172,6 @@ export class Calls {
         ),
       () => this.recordMovement(upstream, caller, decision, decision.args ?? args),
     )
-    return result
   }
 
   /** `resources/read`: decided on its URI; the contents are observed like a tool's output. */

@@ -33,6 +33,7 @@ import { type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
 import { Calls, type Decided } from './calls.js'
 import { classify, dispatch, type Era, HeaderMismatch, isPlainLegacyRequest } from './http-dispatch.js'
+import { InputRounds } from './input-rounds.js'
 import {
   failureResponse,
   type Inbound,
@@ -69,7 +70,7 @@ interface HttpSession extends Session {
 }
 
 /** Sessions one instance may hold open at once (each may hold an event stream and an upstream connection). */
-export const MAX_SESSIONS_PER_INSTANCE = 32
+export const MAX_SESSIONS_PER_INSTANCE = 64
 /** A session with no request for this long is ended by the sweep. */
 export const SESSION_IDLE_MS = 15 * 60_000
 /** Stateless callers remembered by token (each entry spares two reads per request; the rest is re-read). */
@@ -119,6 +120,7 @@ export class Gateway {
   private readonly callers = new Map<string, AuthenticatedTask>()
 
   private readonly calls: Calls
+  private readonly rounds: InputRounds
 
   constructor(
     config: Config['upstreams'],
@@ -132,6 +134,7 @@ export class Gateway {
     private readonly logger: Logger,
   ) {
     this.calls = new Calls(pipeline, lifecycle, chain, approvals, hold, logger)
+    this.rounds = new InputRounds(pipeline, chain, logger)
     this.upstreams = new Map(
       Object.entries(config).map(([name, c]) => [name, new Upstream(name, c, catalog, logger)]),
     )
@@ -203,6 +206,7 @@ export class Gateway {
   async close(): Promise<void> {
     clearInterval(this.sweeper)
     this.sweeper = undefined
+    this.rounds.close()
     for (const session of this.sessions.values()) await session.transport.close().catch(() => undefined)
     this.sessions.clear()
     await Promise.all([...this.links].map((link) => link.close()))
@@ -251,7 +255,11 @@ export class Gateway {
       // A notification has no answer; none of the revision's notifications changes what Warden does.
       if (message.id === undefined) return new Response(null, { status: 202 })
       const capabilities = downstreamCapabilities(await upstream.capabilities(), false)
-      return dispatch({ calls: this.calls, upstream, caller, capabilities }, message, 'modern')
+      return dispatch(
+        { calls: this.calls, upstream, caller, capabilities, rounds: this.rounds },
+        message,
+        'modern',
+      )
     }
     const session = sessionId ? this.sessions.get(sessionId) : undefined
     if (session && !upstream.isolated && isPlainLegacyRequest(message)) {

@@ -9,6 +9,7 @@ import {
 import { isWardenError } from '../kernel/index.js'
 import type { AuthenticatedTask } from '../tasks/index.js'
 import { Calls, type Decided } from './calls.js'
+import { InputRequired, type InputRounds } from './input-rounds.js'
 import {
   decodeHeaderValue,
   errorResponse,
@@ -211,6 +212,8 @@ export interface DispatchContext {
   upstream: Upstream
   caller: AuthenticatedTask
   capabilities: ServerCapabilities
+  /** The multi-round-trip relay, for a 2026-07-28 call to an isolated upstream. */
+  rounds?: InputRounds
 }
 
 /**
@@ -224,6 +227,10 @@ export async function dispatch(context: DispatchContext, message: Inbound, era: 
     const result = await answer(context, message, era)
     return resultResponse(id, era === 'modern' ? modernResult(message.method, result) : result)
   } catch (error) {
+    if (error instanceof InputRequired) {
+      const { inputRequests, requestState } = error.outcome
+      return resultResponse(id, { resultType: 'input_required', inputRequests, requestState })
+    }
     if (error instanceof McpError) {
       return errorResponse(id, error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data)
     }
@@ -236,7 +243,7 @@ export async function dispatch(context: DispatchContext, message: Inbound, era: 
 }
 
 async function answer(
-  { calls, upstream, caller, capabilities }: DispatchContext,
+  { calls, upstream, caller, capabilities, rounds }: DispatchContext,
   message: Inbound,
   era: Era,
 ): Promise<Record<string, unknown>> {
@@ -271,6 +278,43 @@ async function answer(
       if (typeof params.name !== 'string') throw invalidParams('`name` must be a string')
       if (params.arguments !== undefined && !isObject(params.arguments)) {
         throw invalidParams('`arguments` must be an object')
+      }
+      const declared = metaOf(message)?.[CAPABILITIES_KEY]
+      if (rounds && era === 'modern') {
+        // A retry of a call waiting for input: not decided again (its decision stands), its answers relayed.
+        if (rounds.has(params.requestState, caller, params.name)) {
+          const outcome = await rounds.resume(params.requestState as string, params.inputResponses)
+          if (outcome.kind === 'input') throw new InputRequired(outcome)
+          return outcome.result
+        }
+        if (
+          upstream.isolated &&
+          isObject(declared) &&
+          (declared.sampling || declared.elicitation || declared.roots)
+        ) {
+          const args = (params.arguments ?? {}) as Record<string, unknown>
+          return calls.callTool(
+            upstream,
+            caller,
+            { name: params.name, arguments: args },
+            async (decided, p) => {
+              try {
+                const outcome = await rounds.start(
+                  upstream,
+                  caller,
+                  decided.decision,
+                  declared,
+                  p,
+                  (result) => calls.observeCall(upstream, caller, decided.decision, args, result),
+                )
+                if (outcome.kind === 'input') throw new InputRequired(outcome)
+                return outcome.result
+              } finally {
+                await decided.onDisk
+              }
+            },
+          )
+        }
       }
       const result = await calls.callTool(
         upstream,

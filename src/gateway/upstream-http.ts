@@ -62,7 +62,9 @@ export function upstreamFetch(
   const limit = options.maxResponseBytes ?? MAX_UPSTREAM_RESPONSE_BYTES
   const pool = new Pool(url.origin, {
     connections: options.connections ?? 64,
-    keepAliveTimeout: 30_000,
+    // Below the 5 s Node servers close idle connections after: a POST is never sent on a socket being closed
+    // (undici does not retry a POST).
+    keepAliveTimeout: 4_000,
     connect: { timeout: Math.min(CONNECT_TIMEOUT_MS, options.timeout) },
     // Until the answer's headers: the call's own limit. An event stream's body may stay open for as long as the
     // session does (the MCP client's per-request timeout bounds each call).
@@ -70,10 +72,17 @@ export function upstreamFetch(
     bodyTimeout: 0,
   })
   const send = (async (input: string | URL | Request, init?: RequestInit) => {
-    const response = (await poolFetch(
-      input as never,
-      { ...(init as object), dispatcher: pool } as never,
-    )) as unknown
+    let response: unknown
+    try {
+      response = await poolFetch(input as never, { ...(init as object), dispatcher: pool } as never)
+    } catch (error) {
+      // undici says only `fetch failed`; what failed (refused, reset, timed out) is in its cause.
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause
+      if (error instanceof TypeError && cause) {
+        throw new TypeError(`fetch failed: ${cause.code ?? cause.message ?? 'unknown'}`, { cause })
+      }
+      throw error
+    }
     return capped(response as Response, limit, init?.method ?? 'GET')
   }) as typeof fetch
   return { fetch: fetchWithOwnSignals(send), close: () => pool.close() }

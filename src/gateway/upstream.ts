@@ -15,6 +15,7 @@ import {
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
+  ResultSchema,
   type ServerCapabilities,
   type ServerNotification,
   ToolListChangedNotificationSchema,
@@ -209,7 +210,20 @@ export class Upstream {
     const tools: ToolDefinition[] = []
     let cursor: string | undefined
     do {
-      const page = await client.listTools(cursor ? { cursor } : {})
+      const params = cursor ? { cursor } : {}
+      const page = await client.listTools(params).catch(async () => {
+        // The SDK refuses a list that breaks MCP's schema (GitLab's server gives root input schemas no `type`);
+        // Warden takes it as sent, the tools it can name, since their calls are checked against their own schema.
+        // (A transport failure fails this request too.)
+        const raw = await client.request({ method: 'tools/list', params }, ResultSchema)
+        const listed = Array.isArray(raw.tools) ? (raw.tools as Array<Record<string, unknown>>) : []
+        return {
+          tools: listed.filter(
+            (tool) => typeof tool.name === 'string' && typeof tool.inputSchema === 'object',
+          ),
+          nextCursor: typeof raw.nextCursor === 'string' ? raw.nextCursor : undefined,
+        }
+      })
       tools.push(...(page.tools as unknown as ToolDefinition[]))
       cursor = page.nextCursor
     } while (cursor)

@@ -1,6 +1,19 @@
 import { decodeProtectedHeader, type JWTPayload } from 'jose'
 import { WardenError } from '../kernel/index.js'
 
+/** Compact serialization with canonical base64url segments only (no padding, no whitespace, three parts; an empty signature is left for the verifier to refuse as `alg: none`). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+
+/**
+ * Refuses anything but a compact JWS in canonical base64url (SPIFFE JWT-SVID §5.1, RFC 7515 §7.1): JSON
+ * serialization, padded or whitespace-laden segments and extra segments never reach the verifier, so a revocation
+ * or a cache keyed by the token's text cannot be sidestepped by a second spelling of one signature.
+ */
+export function requireCompactJws(token: string, what: string): void {
+  if (token.length > 16_384 || !COMPACT_JWS.test(token))
+    throw new WardenError('TOKEN_INVALID', `${what} is not a compact JWS`)
+}
+
 /** What the claims of an external JWT must keep to, beyond a valid signature. */
 export interface ClaimLimits {
   /** Now, in seconds since the epoch. */

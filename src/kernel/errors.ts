@@ -61,7 +61,8 @@ export const ERROR_CODES = {
   SIGNING_KEY_STATE:
     'the signing key is not in a state that allows this step (prepare → activate → taint → revoke)',
   STORE_UNAVAILABLE: 'the store cannot be reached or written',
-  RATE_LIMITED: 'too many credential requests from this client or principal; see `Retry-After`',
+  RATE_LIMITED:
+    'a rate limit or quota is used up (credential requests per client, or `limits` per agent, tool or task); retry after `Retry-After`',
   INTERNAL: 'an unexpected failure; details are in the server log',
 } as const
 

@@ -2,6 +2,7 @@ export { ArgumentValidator, withoutNullOptionals } from './argument-validator.js
 export { canonicalText, toCedarValue } from './cedar-values.js'
 export type { InputShape } from './input-shape.js'
 export { cedarTypeOf, inputShapeOf } from './input-shape.js'
+export { withoutLogOnly } from './log-only.js'
 export { readPolicyDirectory, watchPolicyDirectory } from './policy-directory.js'
 export type { Effect, EntityRef, LoadResult, PolicyDecision, PolicyRequest } from './policy-engine.js'
 export { PolicyEngine } from './policy-engine.js'

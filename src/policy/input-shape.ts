@@ -46,9 +46,9 @@ const of = (shape: InputShape, nullable = false): Typed => ({ shape, nullable })
 const RESERVED_KEY = /^__(entity|extn|expr)$/
 
 /**
- * The shape of a tool's arguments. MCP arguments are always a JSON object, so the root is a record even when its
- * schema leaves `type` out; a root that declares no properties (an open map) gives an empty record, and its
- * values are then in no typed attribute.
+ * The shape of a tool's arguments. MCP arguments are always a JSON object, so the root is taken as one even when
+ * its schema leaves `type` out. A root that declares no properties (an open map, or GitLab's schemas, which are
+ * empty) is untyped: `context.input` is then the JSON text of all the arguments.
  */
 export function inputShapeOf(inputSchema: Schema): InputShape {
   const dialect = typeof inputSchema.$schema === 'string' ? inputSchema.$schema : ''
@@ -58,8 +58,8 @@ export function inputShapeOf(inputSchema: Schema): InputShape {
     refSiblings: !/draft-0[3-7]/.test(dialect),
     budget: MAX_NODES,
   }
-  const typed = shapeOf({ type: 'object', properties: {}, ...inputSchema }, context, 0)
-  return typed.shape.kind === 'record' ? typed.shape : { kind: 'record', attributes: {} }
+  const { shape } = shapeOf({ type: 'object', ...inputSchema }, context, 0)
+  return shape.kind === 'record' || shape.kind === 'json' ? shape : { kind: 'json', why: 'not an object' }
 }
 
 function shapeOf(schema: unknown, context: Context, depth: number): Typed {

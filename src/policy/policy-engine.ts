@@ -219,7 +219,11 @@ export class PolicyEngine {
 
   constructor(
     private readonly logger: Logger,
-    private readonly options: { validateRequests: boolean },
+    private readonly options: {
+      validateRequests: boolean
+      /** Load a set with no `permit` (it denies everything); otherwise such a set is refused as a mistake. */
+      allowEmpty?: boolean
+    },
   ) {}
 
   /** True when the set in force was built with this exact tool definition in its schema. */
@@ -246,6 +250,19 @@ export class PolicyEngine {
   load(sources: readonly PolicySource[], tools: readonly CatalogTool[]): LoadResult {
     const parsed = parsePolicies(sources)
     if (!parsed.ok) return this.refuse(parsed.problems)
+    if (parsed.parsed.permits === 0 && this.options.allowEmpty !== true) {
+      // An empty directory, a wrong path or a set of forbids only: it would deny every call. Refused, so the last
+      // good set keeps serving, unless the operator says it is meant (`policy.allowEmpty`, `--allow-empty`).
+      return this.refuse([
+        {
+          file: '(policy set)',
+          line: 1,
+          col: 1,
+          policyId: null,
+          message: `the policy set has ${Object.keys(parsed.parsed.policies).length} policies and no \`permit\`: it allows nothing (set \`policy.allowEmpty: true\` or pass \`--allow-empty\` if that is meant)`,
+        },
+      ])
+    }
     const { schema, inputs, untyped } = buildSchema(tools)
     const problems = validatePolicies(parsed.parsed, schema, sources)
     if (problems.length > 0) return this.refuse(problems)

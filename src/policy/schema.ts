@@ -33,6 +33,8 @@ export const CONTEXT_ATTRIBUTES: Record<string, CedarType> = {
   risk: L,
   signals: setOf(S),
   signalSeverity: S,
+  /** Calls counted against the `limits` of warden.yaml in their current windows, this one included. */
+  usage: record({ agent: L, tool: L, task: L }),
 }
 
 const BASE: Record<string, unknown> = {

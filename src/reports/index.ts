@@ -1,6 +1,8 @@
 export type { ComplianceReport, ControlEvidence, ExampleRecord, ItemEvidence } from './compliance.js'
 export type { Control, EvidenceKind, Framework, FrameworkItem } from './compliance-map.js'
 export { CONTROLS, FRAMEWORK_ITEMS, GAPS, MAPPINGS } from './compliance-map.js'
+export type { LiveWarden } from './live-sources.js'
+export { liveReportSources } from './live-sources.js'
 export { privilegeDot, renderSvg } from './privilege-graph.js'
 export type {
   AgentPrivileges,

@@ -75,10 +75,13 @@ export function privilegeDot(report: PrivilegeReport): string {
   return `${lines.join('\n')}\n`
 }
 
+let viz: ReturnType<typeof vizInstance> | undefined
+
 /** Renders DOT to SVG with Graphviz compiled to WebAssembly (`@viz-js/viz`). */
 export async function renderSvg(dot: string): Promise<string> {
-  const viz = await vizInstance()
-  const result = viz.render(dot, { format: 'svg' })
+  // One WebAssembly instance per process: compiling it costs more than rendering a graph.
+  viz ??= vizInstance()
+  const result = (await viz).render(dot, { format: 'svg' })
   if (result.status !== 'success' || result.output === undefined) {
     throw new WardenError('INTERNAL', `graphviz failed: ${result.errors.map((e) => e.message).join('; ')}`)
   }

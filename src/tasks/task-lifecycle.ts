@@ -4,6 +4,7 @@ import { canonicalJson } from '../chain/index.js'
 import type {
   Agent,
   AgentRegistry,
+  AuthFailures,
   Instance,
   InstanceRegistry,
   ProofContext,
@@ -109,7 +110,18 @@ export class TaskLifecycle {
     private readonly ids: IdSource,
     private readonly logger: Logger,
     private readonly policy: TaskPolicy,
+    private readonly failures?: AuthFailures,
   ) {}
+
+  /** Runs `work`; a refusal is recorded (rate-bounded, `auth.fail`) before it is rethrown. */
+  private async recorded<T>(what: string, context: ProofContext, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (error) {
+      this.failures?.record(error, { what, method: context.method, url: context.url })
+      throw error
+    }
+  }
 
   private readonly closeListeners: Array<(ended: readonly Task[]) => void> = []
 
@@ -123,6 +135,10 @@ export class TaskLifecycle {
 
   /** Opens a task for the instance that presents `svid` with a proof of its key. */
   async open(svid: string, context: ProofContext, intent: Intent): Promise<IssuedTaskToken> {
+    return this.recorded('svid', context, () => this.openOnce(svid, context, intent))
+  }
+
+  private async openOnce(svid: string, context: ProofContext, intent: Intent): Promise<IssuedTaskToken> {
     const { instance, agent } = await this.svids.verify(svid)
     await this.proofs.verify(context.proof, {
       method: context.method,
@@ -227,6 +243,14 @@ export class TaskLifecycle {
      * since is read again (`reread`), not the task, instance and agent in full. Ignored for another task.
      */
     known?: AuthenticatedTask,
+  ): Promise<AuthenticatedTask> {
+    return this.recorded('task_token', context, () => this.authenticateOnce(token, context, known))
+  }
+
+  private async authenticateOnce(
+    token: string,
+    context: ProofContext,
+    known: AuthenticatedTask | undefined,
   ): Promise<AuthenticatedTask> {
     const claims = await this.tokens.verify(token)
     const again = known?.task.id === claims.task ? await this.reread({ ...known, claims }) : undefined
@@ -404,6 +428,10 @@ export class TaskLifecycle {
    * no weaker, within the depth limit, and only to an agent the parent's registry entry may delegate to.
    */
   async exchange(request: ExchangeRequest, context: ProofContext): Promise<IssuedTaskToken> {
+    return this.recorded('token_exchange', context, () => this.exchangeOnce(request, context))
+  }
+
+  private async exchangeOnce(request: ExchangeRequest, context: ProofContext): Promise<IssuedTaskToken> {
     if (request.grantType !== TOKEN_EXCHANGE) {
       throw new WardenError('UNSUPPORTED_GRANT', `grant type \`${request.grantType}\``, {
         details: { param: 'grant_type' },

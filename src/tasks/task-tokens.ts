@@ -1,5 +1,5 @@
 import { type JWTPayload, jwtVerify, SignJWT } from 'jose'
-import { fromJoseError, type KeyRing, type Tier } from '../identity/index.js'
+import { fromJoseError, type KeyRing, requireCompactJws, type Tier } from '../identity/index.js'
 import { type Clock, epochSeconds, type IdSource, WardenError } from '../kernel/index.js'
 import type { ActorChain, Task } from './task-registry.js'
 
@@ -72,27 +72,36 @@ export class TaskTokens {
     return { token, jti, expiresAt: exp * 1000 }
   }
 
-  /** Tokens whose signature and claims already verified, by their exact text; expiry is rechecked on every hit. */
-  private readonly verified = new Map<string, TaskTokenClaims>()
+  /**
+   * Tokens whose signature and claims already verified, by their exact text, with the key that signed them;
+   * expiry and the key's standing (a revoked key) are rechecked on every hit.
+   */
+  private readonly verified = new Map<string, { claims: TaskTokenClaims; kid: string | undefined }>()
 
   /** Checks signature, type, issuer, audience, expiry and claim shapes; not revocation (the task's state). */
   async verify(token: string): Promise<TaskTokenClaims> {
+    requireCompactJws(token, 'the task token')
     const cached = this.verified.get(token)
     const skew = Math.ceil(this.options.clockSkew / 1000)
     if (cached) {
-      if (cached.exp + skew > epochSeconds(this.clock)) return cached
+      if (cached.claims.exp + skew > epochSeconds(this.clock) && this.keys.verifies(cached.kid))
+        return cached.claims
       this.verified.delete(token)
     }
-    const claims = await this.verifyFully(token)
+    const { claims, kid } = await this.verifyFully(token)
     if (this.verified.size >= 10_000) this.verified.delete(this.verified.keys().next().value as string)
-    this.verified.set(token, claims)
+    this.verified.set(token, { claims, kid })
     return claims
   }
 
-  private async verifyFully(token: string): Promise<TaskTokenClaims> {
+  private async verifyFully(token: string): Promise<{ claims: TaskTokenClaims; kid: string | undefined }> {
     let payload: JWTPayload
+    let kid: string | undefined
     try {
-      ;({ payload } = await jwtVerify(token, this.keys.verificationKeys(), {
+      ;({
+        payload,
+        protectedHeader: { kid },
+      } = await jwtVerify(token, this.keys.verificationKeys(), {
         typ: TYP,
         issuer: this.options.issuer,
         audience: this.options.audience,
@@ -111,6 +120,6 @@ export class TaskTokens {
     if (!boundWell || typeof payload.task !== 'string' || typeof payload.scope !== 'string') {
       throw new WardenError('TOKEN_CLAIMS_INVALID', 'the task token has malformed claims')
     }
-    return payload as TaskTokenClaims
+    return { claims: payload as TaskTokenClaims, kid }
   }
 }

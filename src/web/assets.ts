@@ -20,6 +20,7 @@ h1 { font-size: 22px; margin: 8px 0 12px; } h2 { font-size: 18px; margin: 20px 0
 a { color: var(--accent); }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, summary:focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; }
+figure.graph { margin: 0 0 16px; overflow: auto; } figure.graph svg { max-width: 100%; height: auto; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; color: var(--muted); font-size: 13px; }
 code, pre { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, monospace; }
@@ -49,7 +50,7 @@ ol.timeline .meta { color: var(--muted); font-size: 12px; }
 ul.signals { margin: 4px 0; padding-left: 18px; } .evidence { font-size: 13px; } .evidence span { color: var(--muted); }
 .severity-critical, .severity-high { color: var(--deny); }
 .diff ins { color: var(--allow); text-decoration: none; background: #dafbe1; } .diff del { color: var(--deny); text-decoration: none; background: var(--deny-bg); }
-.verified { color: var(--allow); font-weight: 600; } .tampered { color: var(--deny); font-weight: 600; }
+.verified { color: var(--allow); font-weight: 600; } .unanchored { color: var(--escalate); font-weight: 600; } .tampered { color: var(--deny); font-weight: 600; }
 ul.tree { margin: 4px 0; }
 .approval { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; margin: 8px 0; list-style: none; }
 ul.approvals { padding: 0; }

@@ -15,6 +15,7 @@ import {
 import type { Warden } from '../compose.js'
 import type { Agent } from '../identity/index.js'
 import { WardenError } from '../kernel/index.js'
+import { liveReportSources, privilegeDot, privilegeReport, renderSvg } from '../reports/index.js'
 import type { Task } from '../tasks/index.js'
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js'
 import {
@@ -317,9 +318,12 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
     const verdict = await verifyChain(warden.chain, parsePublicKey(warden.chain.publicKeyPem), {
       from: first.seq,
     })
-    return verdict.ok
-      ? html`<p class="verified">Chain verified from #${first.seq} to #${verdict.head.seq}: ${events.length} records of this task, every link and signature intact.${signed}</p>`
-      : html`<p class="tampered" role="alert">Chain damaged at #${verdict.seq}: ${verdict.message}.</p>`
+    if (verdict.ok)
+      return html`<p class="verified">Chain verified from #${first.seq} to #${verdict.head.seq}: ${events.length} records of this task, every link and signature intact.${signed}</p>`
+    // A young deployment: every link holds, but no signed checkpoint vouches for the records yet.
+    if (verdict.damage === 'unanchored')
+      return html`<p class="unanchored">Links and hashes intact from #${first.seq} (${events.length} records of this task); no signed checkpoint vouches for them yet.</p>`
+    return html`<p class="tampered" role="alert">Chain damaged at #${verdict.seq}: ${verdict.message}.</p>`
   }
 
   app.post('/tasks/:id/close', async (c) => {
@@ -455,8 +459,14 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
         )
       }
     }
-    for (const agent of await visibleAgents(c.get('session').viewer)) walk([agent], agent.entitlements)
-    return c.html(graphPage(paths, pageOf(c)))
+    const viewer = c.get('session').viewer
+    for (const agent of await visibleAgents(viewer)) walk([agent], agent.entitlements)
+    const now = warden.clock.now()
+    const report = await privilegeReport(liveReportSources(warden), {
+      period: { since: now - 30 * 86_400_000, until: now + 1 },
+      owner: viewer.role === 'admin' ? undefined : viewer.owner,
+    })
+    return c.html(graphPage(paths, pageOf(c), await renderSvg(privilegeDot(report))))
   })
 
   app.post('/sign-out', (c) => {

@@ -1,4 +1,4 @@
-import { html as honoHtml } from 'hono/html'
+import { html as honoHtml, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import type { Approval } from '../approvals/index.js'
 import type { CatalogTool } from '../catalog/index.js'
@@ -348,10 +348,12 @@ ${page.viewer.role === 'admin' ? actionForm(`/console/tools/${tool.server}/${too
 export function graphPage(
   paths: Array<{ path: string[]; tools: string[] }>,
   page: { viewer: ConsoleViewer; csrf: string },
+  /** The effective-privilege graph (`warden report privileges`), rendered by Graphviz from our own DOT. */
+  svg?: string,
 ): Html {
   return layout(
     'Delegation',
-    html`<p>Every path an agent may delegate along, and the tools a task at its end can reach: a delegated task's
+    html`${svg ? html`<figure class="graph" aria-label="Delegation graph">${raw(svg.slice(svg.indexOf('<svg')))}<figcaption>Delegation grants used in the last 30 days (solid) and unused (dashed); each agent's entitlements, coloured by what its tier's template allows. The full report: <code>GET /v1/reports/privileges?format=html</code>.</figcaption></figure>` : ''}<p>Every path an agent may delegate along, and the tools a task at its end can reach: a delegated task's
 scope is a subset of its parent's, so a path reaches only what every agent on it is entitled to.</p>
 <table aria-label="Delegation paths"><thead><tr><th scope="col">path</th><th scope="col">tools reachable</th></tr></thead>
 <tbody>${paths.map(

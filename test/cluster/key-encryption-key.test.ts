@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { decodeProtectedHeader } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { KeyEncryptionKey, SharedKeys } from '../../src/cluster/index.js'
-import { systemClock } from '../../src/kernel/index.js'
+import { KeyRing } from '../../src/identity/index.js'
+import { silentLogger, systemClock } from '../../src/kernel/index.js'
 import { migrate, type Store } from '../../src/store/index.js'
+import { FakeClock } from '../fakes/clock.js'
 import { openPostgresTestStore } from '../fakes/postgres.js'
 
 describe('the key-encryption key', () => {
@@ -74,5 +76,30 @@ describe('shared keys in PostgreSQL', () => {
     await expect(
       new SharedKeys(store, KeyEncryptionKey.of(old), systemClock).load('secrets'),
     ).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })
+  })
+
+  it('rotates a signing key once for the deployment when it falls due on every node at once', async () => {
+    const kek = KeyEncryptionKey.of(randomBytes(32))
+    const clock = new FakeClock()
+    const options = { alg: 'ES256' as const, rotateEvery: 3_600_000, maxTokenTtl: 600_000 }
+    const open = () =>
+      KeyRing.open(new SharedKeys(store, kek, clock).signingKeyStore(), clock, silentLogger, options)
+    const rings = await Promise.all([open(), open(), open()])
+    const first = await Promise.all(rings.map(async (ring) => (await ring.signingKey()).kid))
+    expect(new Set(first).size).toBe(1)
+    clock.advance('61m')
+    const second = await Promise.all(rings.map(async (ring) => (await ring.signingKey()).kid))
+    expect(new Set(second).size).toBe(1)
+    expect(second[0]).not.toBe(first[0])
+    // Every node verifies both: the retired key until its last token expires, and the new one.
+    await Promise.all(rings.map((ring) => ring.reload()))
+    const jwks = rings.map((ring) =>
+      ring
+        .publicJwks()
+        .keys.map((key) => key.kid)
+        .sort(),
+    )
+    expect(jwks[1]).toEqual(jwks[0])
+    expect(jwks[0]).toEqual([first[0], second[0]].sort())
   })
 })

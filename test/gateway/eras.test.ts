@@ -74,6 +74,11 @@ describe('the gateway serves the 2026-07-28 stateless revision beside 2025-11-25
           everything: { command: ['node', `${MODULES}server-everything/dist/index.js`, 'stdio'] },
           'v2-stdio': { command: ['node', V2_SERVER, 'stdio'] },
           'v2-http': { url: v2Http.url },
+          // A connection per session (per call, for a stateless client): the server's requests can be relayed.
+          isolated: {
+            command: ['node', `${MODULES}server-everything/dist/index.js`, 'stdio'],
+            sessions: 'isolated',
+          },
         },
       },
       { clock: new ShiftedClock() },
@@ -85,7 +90,12 @@ describe('the gateway serves the 2026-07-28 stateless revision beside 2025-11-25
         name: 'assistant',
         owner: 'ops@example.com',
         tier: 'standard',
-        entitlements: [...TOOLS, 'delete_everything'],
+        entitlements: [
+          ...TOOLS,
+          'delete_everything',
+          'trigger-elicitation-request',
+          'trigger-sampling-request',
+        ],
       },
     })
     const minted = (await (await t.request('POST', '/v1/agents/assistant/join-tokens')).json()) as {
@@ -197,5 +207,103 @@ describe('the gateway serves the 2026-07-28 stateless revision beside 2025-11-25
         await legacy.close()
       }
     }
+  }, 60_000)
+
+  it("relays an upstream's request for input to the stateless client that made the call, as input_required, and records it", async () => {
+    const tools = ['trigger-elicitation-request', 'trigger-sampling-request']
+    const task = await agent.openTask({ purpose: 'ask the user and the model', tools })
+    const endpoint = `${url}/mcp/isolated`
+    const client = new ModernClient(
+      { name: 'modern-agent', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: MODERN } }, capabilities: { elicitation: {}, sampling: {} } },
+    )
+    const asked: string[] = []
+    client.setRequestHandler('elicitation/create', async (request) => {
+      asked.push(request.params.message)
+      return { action: 'accept', content: { name: 'Ada', check: true, firstLine: 'Hello', integer: 7 } }
+    })
+    client.setRequestHandler('sampling/createMessage', async () => ({
+      role: 'assistant',
+      content: { type: 'text', text: 'the model says hi' },
+      model: 'test-model',
+      stopReason: 'endTurn',
+    }))
+    await client.connect(
+      new ModernHttpTransport(new URL(endpoint), { fetch: agent.gatewayFetch(task, endpoint) }),
+    )
+    try {
+      const elicited = await client.callTool({ name: 'trigger-elicitation-request', arguments: {} })
+      expect(asked).toHaveLength(1)
+      expect(JSON.stringify(elicited.content)).toContain('Ada')
+      const sampled = await client.callTool({
+        name: 'trigger-sampling-request',
+        arguments: { prompt: 'say hi', maxTokens: 10 },
+      })
+      expect(JSON.stringify(sampled.content)).toContain('the model says hi')
+    } finally {
+      await client.close()
+    }
+    const events = await chainOf(task)
+    const relayed = events.filter((e) => e.kind === 'server.request' || e.kind === 'server.result')
+    expect(relayed.map((e) => `${e.kind} ${e.body.method}`)).toEqual([
+      'server.request elicitation/create',
+      'server.result elicitation/create',
+      'server.request sampling/createMessage',
+      'server.result sampling/createMessage',
+    ])
+    // Decided once per call (the retry carries the answers, not a new call), and each relayed request by policy.
+    const calls = events.filter((e) => e.kind === 'tool.call').map((e) => e.body.action)
+    expect(calls.sort()).toEqual(['elicitation/create', 'sampling/createMessage', 'tools/call', 'tools/call'])
+  }, 60_000)
+
+  it('keeps a round to the task that started it: another task cannot answer for it', async () => {
+    const tools = ['trigger-elicitation-request']
+    const owner = await agent.openTask({ purpose: 'ask the user', tools })
+    const intruder = await agent.openTask({ purpose: 'ask the user', tools })
+    const endpoint = `${url}/mcp/isolated`
+    const post = async (task: TaskHandle, params: Record<string, unknown>) => {
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `DPoP ${task.token}`,
+          dpop: await agent.proof('POST', endpoint, task.token),
+          'mcp-protocol-version': MODERN,
+          'mcp-method': 'tools/call',
+          'mcp-name': 'trigger-elicitation-request',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: {
+            name: 'trigger-elicitation-request',
+            arguments: {},
+            ...params,
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': MODERN,
+              'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+            },
+          },
+        }),
+      })
+      return ((await res.json()) as { result: Record<string, unknown> }).result
+    }
+    const first = await post(owner, {})
+    expect(first.resultType).toBe('input_required')
+    const state = first.requestState as string
+    const key = Object.keys(first.inputRequests as object)[0] as string
+    const answer = { action: 'accept', content: { name: 'Mallory' } }
+    // Another task presenting the owner's state starts a call of its own; the owner's round is untouched.
+    const stolen = await post(intruder, { requestState: state, inputResponses: { [key]: answer } })
+    expect(stolen.resultType).toBe('input_required')
+    expect(stolen.requestState).not.toBe(state)
+    // Control: the owner's retry completes its call.
+    const done = await post(owner, {
+      requestState: state,
+      inputResponses: { [key]: { action: 'accept', content: { name: 'Ada' } } },
+    })
+    expect(done.resultType).toBe('complete')
+    expect(JSON.stringify(done.content)).toContain('Ada')
   }, 60_000)
 })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RPC } from '../../src/gateway/index.js'
+import { MAX_SESSIONS_PER_INSTANCE, RPC, SESSION_IDLE_MS } from '../../src/gateway/index.js'
 import { type TaskHandle, WardenAgent } from '../../src/sdk/index.js'
 import { ShiftedClock } from '../fakes/clock.js'
 import { listen } from '../fakes/gateway.js'
@@ -265,4 +265,56 @@ describe('the gateway speaks 2026-07-28 on the wire: JSON-RPC rules, headers, ne
     expect(denied.body?.error?.code).toBe(RPC.DENIED)
     expect(denied.body?.error?.data?.decisionId).toBeDefined()
   })
+
+  it('caps the 2025 sessions one instance holds, and ends a session idle for 15 minutes', async () => {
+    const minted = (await (await t.request('POST', '/v1/agents/raw/join-tokens')).json()) as { token: string }
+    const other = await WardenAgent.attest(url, { method: 'join_token', token: minted.token })
+    const own = await other.openTask({ purpose: 'echo a message', tools: ['echo'] })
+    const initialize = async () => {
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `DPoP ${own.token}`,
+          dpop: await other.proof('POST', endpoint, own.token),
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'raw', version: '1' },
+          },
+        }),
+      })
+      await res.body?.cancel()
+      return { status: res.status, session: res.headers.get('mcp-session-id') }
+    }
+    const sessions: string[] = []
+    for (let i = 0; i < MAX_SESSIONS_PER_INSTANCE; i++) {
+      const opened = await initialize()
+      expect(opened.status).toBe(200)
+      sessions.push(opened.session as string)
+    }
+    const refused = await initialize()
+    expect(refused.status).toBe(429)
+    // Idle past the limit: the sweep ends them, and the instance may open sessions again.
+    await t.warden.gateway.sweep(Date.now() + SESSION_IDLE_MS)
+    const ping = await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `DPoP ${own.token}`,
+        dpop: await other.proof('POST', endpoint, own.token),
+        'mcp-session-id': sessions[0] as string,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
+    })
+    expect(ping.status).toBe(404)
+    expect((await initialize()).status).toBe(200)
+  }, 60_000)
 })

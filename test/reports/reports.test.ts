@@ -316,6 +316,35 @@ describe('reports on a scripted run', () => {
     }
   }, 60_000)
 
+  it('shows the graph in the console’s delegation page, an owner’s limited to their agents', async () => {
+    const signIn = async (token: string) => {
+      const res = await t.app.request('http://localhost/console/sign-in', {
+        method: 'POST',
+        headers: { origin: 'http://localhost', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }).toString(),
+      })
+      expect(res.status).toBe(303)
+      return (res.headers.get('set-cookie') ?? '').split(';')[0] as string
+    }
+    const graphOf = async (cookie: string) => {
+      const res = await t.app.request('http://localhost/console/graph', { headers: { cookie } })
+      expect(res.status).toBe(200)
+      return res.text()
+    }
+    const admin = await graphOf(await signIn('test-admin-token'))
+    expect(admin).toContain('<figure class="graph"')
+    expect(admin).toContain('<title>agent:scout&#45;&gt;agent:lead</title>')
+    expect(admin).toContain('<title>agent:idle</title>')
+
+    const minted = await t.request(
+      'POST',
+      `/v1/owners/${encodeURIComponent('lead-owner@example.com')}/tokens`,
+    )
+    const owner = await graphOf(await signIn(((await minted.json()) as { token: string }).token))
+    expect(owner).toContain('<title>agent:lead&#45;&gt;agent:worker</title>')
+    expect(owner).not.toContain('<title>agent:idle</title>')
+  })
+
   it('runs offline on the data directory with the same numbers', async () => {
     const cli = await runCli(['report', 'privileges', '--data', t.dataDir, '--format', 'json'])
     expect(cli.code, cli.stderr).toBe(0)

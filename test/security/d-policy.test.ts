@@ -118,20 +118,21 @@ describe('PO-03 empty, partial or concurrent policy updates', () => {
     expect(s.up.calls().map((c) => c.tool)).toEqual(['echo', 'echo'])
   })
 
-  it('denies everything once the set is empty', async () => {
+  it('refuses a set that permits nothing and keeps deciding under the last good one (#23)', async () => {
     const { writeFileSync, readFileSync } = await import('node:fs')
     const original = readFileSync(`${dir}/workspace.cedar`, 'utf8')
     writeFileSync(`${dir}/workspace.cedar`, '// nothing\n')
-    await s.t.request('POST', '/v1/policies/reload')
     try {
-      const before = s.up.calls().length
-      await denied(client.callTool({ name: 'echo', arguments: { text: 'empty' } }))
-      expect(s.up.calls()).toHaveLength(before)
+      const res = await s.t.request('POST', '/v1/policies/reload')
+      expect(res.status).toBe(400)
+      expect(JSON.stringify(await res.json())).toContain('allows nothing')
+      // The last good set still decides: an allowed call goes through, a forbidden one does not.
+      await client.callTool({ name: 'echo', arguments: { text: 'still v1' } })
+      await denied(client.callTool({ name: 'delete_file', arguments: { path: '/workspace/x' } }))
     } finally {
       writeFileSync(`${dir}/workspace.cedar`, original)
       expect((await s.t.request('POST', '/v1/policies/reload')).status).toBe(200)
     }
-    // Positive control after the swap back.
     await client.callTool({ name: 'echo', arguments: { text: 'back' } })
   })
 

@@ -84,6 +84,8 @@ describe.skipIf(!existsSync(CHROMIUM))(
           'upstreams:',
           `  files: { command: ["node", ${JSON.stringify(FILESYSTEM)}, ${JSON.stringify(sandbox)}] }`,
           'approvals: { hold: 20s }',
+          // Checkpoints often, so a task's page can show its records vouched for by a signature.
+          'chain: { checkpointEvery: 2 }',
           'policy: { watch: false }',
         ].join('\n'),
       )

@@ -1,19 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
-import { parsePublicKey } from '../../chain/index.js'
 import type { Warden } from '../../compose.js'
 import { describeIssues } from '../../config/index.js'
 import { parseDuration, WardenError } from '../../kernel/index.js'
 import {
   COMPLIANCE_FORMATS,
   complianceReport,
+  liveReportSources,
   PRIVILEGE_FORMATS,
   privilegeReport,
-  probeTierTemplate,
   type RenderedReport,
-  type ReportSources,
   renderCompliance,
   renderPrivileges,
 } from '../../reports/index.js'
@@ -54,20 +50,7 @@ export function reportRoutes(warden: Warden): Hono {
     if (!owner) throw new WardenError('UNAUTHENTICATED', 'an admin or owner token is required')
     return { owner }
   }
-  const keyFile = join(resolve(warden.config.dataDir), 'keys', 'chain-public.pem')
-  const sources = (): ReportSources => {
-    const pem = existsSync(keyFile) ? readFileSync(keyFile, 'utf8') : undefined
-    return {
-      agents: () => warden.identity.agents.list(),
-      tools: () => warden.catalog.list(),
-      // The engine in force already types every catalogued tool.
-      template: (tools) => probeTierTemplate(warden.policy.engine, tools, warden.clock.now()),
-      maxDelegationDepth: warden.config.tasks.maxDelegationDepth,
-      chain: warden.chain,
-      publicKey: pem ? { key: parsePublicKey(pem), pem } : undefined,
-      now: () => warden.clock.now(),
-    }
-  }
+  const sources = () => liveReportSources(warden)
   const send = (c: Context, rendered: RenderedReport) =>
     c.body(rendered.body, 200, { 'content-type': rendered.contentType })
   const parse = <S extends z.ZodType>(schema: S, c: Context): z.output<S> => {

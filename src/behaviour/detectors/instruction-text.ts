@@ -11,16 +11,6 @@ const CUES: ReadonlyArray<readonly [RegExp, number]> = [
     /\b(ignore|disregard|forget|override)\b[^.\n]{0,40}\b(previous|prior|above|earlier|all|any|other)\b[^.\n]{0,30}\b(instructions?|prompts?|tasks?|rules?|messages?)\b/i,
     3,
   ],
-  // Addressed to a model or assistant.
-  [
-    /\b(to you|dear|hey|hi|hello|attention|note)\b[^.\n]{0,20}\b(ai|assistant|model|agent|llm|bot|chatbot|gpt[-\w.]*|claude|gemini|llama|copilot)\b/i,
-    2,
-  ],
-  [/\b(you are|as) an? (ai|language model|assistant|agent)\b/i, 2],
-  [
-    /\b(ai|assistant|model|agent|llm)\b[^.\n]{0,40}\b(must|should|needs? to|has to|is required to|will now)\b/i,
-    2,
-  ],
   // Talk about the agent's own task, from inside data.
   [
     /\b(the|your|my|this) (original |current |previous |initial )?(task|instructions?|request) (that |which )?(i|the user) (gave|asked|assigned|told)/i,

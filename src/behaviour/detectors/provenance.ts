@@ -2,8 +2,8 @@ import type { ToolDefinition } from '../../catalog/index.js'
 import type { Fingerprinter } from '../fingerprints.js'
 import type { Signal } from '../signals.js'
 import type { TaskState } from '../task-state.js'
-import { isWrite } from '../task-state.js'
-import { canonical, embeddedIdentifiers, isTraceable, occursIn, SHORT } from '../values.js'
+import { againstPrincipal, isWrite } from '../task-state.js'
+import { argumentLeaves, canonical, embeddedIdentifiers, isTraceable, occursIn, SHORT } from '../values.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './instruction-text.js'
 
 /** Argument names that choose *where* an action goes or *whom* it affects. */
@@ -12,14 +12,18 @@ const CONSEQUENTIAL_NAME =
 /** Words in an argument's description that say the same. */
 const CONSEQUENTIAL_DESCRIPTION =
   /\b(recipients?|e-?mail address(es)?|iban|account number|url|web ?site|channel|user ?name|participants?|password|phone number|destination)\b/i
-/** Free-text arguments whose embedded identifiers (links, addresses, accounts) matter as much. */
-const FREE_TEXT = /body|message|content|text|subject|description|note|comment|title/i
 
 interface Candidate {
   arg: string
   value: string
   /** Found inside free text (a message body) rather than being the argument itself. */
   embedded: boolean
+  /**
+   * Traced only for planted provenance: a whole value of an argument no name marks as consequential (a title, a
+   * command, a file's content, a memory fact, a member's name). Such a value comes from anywhere; only one found
+   * nowhere but inside planted instructions says where it came from.
+   */
+  plantedOnly?: boolean
 }
 
 function describe(definition: ToolDefinition | undefined, arg: string): string {
@@ -27,26 +31,40 @@ function describe(definition: ToolDefinition | undefined, arg: string): string {
   return props[arg]?.description ?? ''
 }
 
-function strings(value: unknown): string[] {
-  if (typeof value === 'string') return [value]
-  if (Array.isArray(value)) return value.flatMap(strings)
-  return []
+/**
+ * Specific to where it was written: at least 8 characters and more than one word, or with a character a word
+ * has not (a digit, `@`, `/`, `.`) — "invoices" or "Done" are words any text has.
+ */
+function isSpecific(value: string): boolean {
+  return canonical(value).length >= 8 && /[\s\d@/.:_]/.test(value.trim())
 }
 
-/** The values of a call that decide its target or carry identifiers, with the argument they came from. */
+/**
+ * The values of a call to trace, at any depth of its argument tree (nested objects, arrays, object keys): those
+ * whose member name or description says they choose a target, identifiers inside any text, and every other whole
+ * value long enough to be specific, for planted provenance only.
+ */
 export function consequentialValues(
   definition: ToolDefinition | undefined,
   args: Record<string, unknown>,
 ): Candidate[] {
   const out: Candidate[] = []
-  for (const [arg, value] of Object.entries(args)) {
-    if (CONSEQUENTIAL_NAME.test(arg) || CONSEQUENTIAL_DESCRIPTION.test(describe(definition, arg))) {
-      for (const v of strings(value)) if (isTraceable(v)) out.push({ arg, value: v, embedded: false })
-    } else if (FREE_TEXT.test(arg)) {
-      for (const v of strings(value))
-        for (const id of embeddedIdentifiers(v))
-          if (isTraceable(id)) out.push({ arg, value: id, embedded: true })
+  for (const leaf of argumentLeaves(args)) {
+    const top = leaf.path.split('/')[0] ?? leaf.name
+    const v = leaf.value
+    if (!isTraceable(v)) continue
+    const named =
+      !leaf.key &&
+      (CONSEQUENTIAL_NAME.test(leaf.name) ||
+        (top === leaf.name && CONSEQUENTIAL_DESCRIPTION.test(describe(definition, top))))
+    if (named) {
+      out.push({ arg: leaf.path, value: v, embedded: false })
+      continue
     }
+    const ids = embeddedIdentifiers(v)
+    for (const id of ids) if (isTraceable(id)) out.push({ arg: leaf.path, value: id, embedded: true })
+    if (isSpecific(v) && !ids.includes(v))
+      out.push({ arg: leaf.path, value: v, embedded: false, plantedOnly: true })
   }
   return out
 }
@@ -69,8 +87,8 @@ export function detectProvenance(
   if (!isWrite(def) && !isOpenWorld(def)) return []
   const toolNames = state.toolNames()
   const signals: Signal[] = []
-  for (const { arg, value, embedded } of consequentialValues(def, args)) {
-    if (instructionScore(value, toolNames) >= INSTRUCTION_THRESHOLD) {
+  for (const { arg, value, embedded, plantedOnly } of consequentialValues(def, args)) {
+    if (!plantedOnly && instructionScore(value, toolNames) >= INSTRUCTION_THRESHOLD) {
       signals.push({
         kind: 'instructions_in_argument',
         severity: 'critical',
@@ -81,7 +99,9 @@ export function detectProvenance(
       continue
     }
     // A path is traced by its tail too: instructions name `leak/out.txt`, the call writes `/srv/x/leak/out.txt`.
-    const traced = value.includes('/') ? pathTail(value) : value
+    // Only a path: a link keeps its host (its tail would keep a scheme cut in two), free text its words.
+    const isPath = value.includes('/') && !value.includes('://') && !/\s/.test(value.trim())
+    const traced = isPath ? pathTail(value) : value
     const c = canonical(traced)
     const short = c.length < SHORT
     const inText = occursIn(traced)
@@ -99,9 +119,16 @@ export function detectProvenance(
       continue
     // Where does the value occur: only inside planted instructions, or also in plain data?
     const places = state.outputs.flatMap((output) =>
-      output.chunks.filter(occurs).map((chunk) => ({ seq: output.seq, tainted: chunk.tainted })),
+      output.chunks
+        .filter(occurs)
+        .map((chunk) => ({ seq: output.seq, tainted: chunk.tainted, against: againstPrincipal(output) })),
     )
     const planted = places.filter((place) => place.tainted)
+    if (plantedOnly) {
+      if (planted.length > 0 && planted.length === places.length && planted.every((place) => place.against))
+        signals.push(plantedSignal(state, tool, arg, value, planted))
+      continue
+    }
     const injected = state.outputs.filter((output) => output.tainted).map((output) => output.seq)
     if (places.length === 0 && injected.length === 0 && isWrite(def) && !embedded && !short) {
       signals.push({
@@ -139,16 +166,36 @@ export function detectProvenance(
         refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
       })
     } else if (planted.length > 0 && planted.length === places.length) {
-      signals.push({
-        kind: 'untrusted_provenance',
-        severity: 'critical',
-        summary: `\`${arg}\` of \`${tool}\` comes from instructions planted in a tool output`,
-        evidence: [...new Set(planted.map((place) => place.seq))],
-        refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02', 'MAESTRO:L3'],
-      })
+      signals.push(plantedSignal(state, tool, arg, value, planted))
     }
   }
   return signals
+}
+
+/** A value found nowhere but inside planted instructions: the strongest signal there is. */
+function plantedSignal(
+  state: TaskState,
+  tool: string,
+  arg: string,
+  value: string,
+  planted: Array<{ seq: number }>,
+): Signal {
+  const seqs = [...new Set(planted.map((place) => place.seq))]
+  const output = state.outputs.find((o) => o.seq === seqs[0])
+  return {
+    kind: 'untrusted_provenance',
+    severity: 'critical',
+    summary: `\`${arg}\` of \`${tool}\` comes from instructions planted in a tool output`,
+    evidence: seqs,
+    refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02', 'MAESTRO:L3'],
+    detail: {
+      principle: 'taint',
+      output: seqs[0],
+      span: output?.spans[0]?.text.slice(0, 200),
+      argument: arg,
+      value: value.slice(0, 120),
+    },
+  }
 }
 
 /** A web address or bare domain (no `@`, a dotted host), as opposed to an account, e-mail address or number. */

@@ -2,7 +2,7 @@ import { decodeJwt, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jos
 import type { ClaimRule, OidcIssuerConfig } from '../../config/index.js'
 import { type Clock, epochSeconds, WardenError } from '../../kernel/index.js'
 import { fromJoseError } from '../jose-errors.js'
-import { checkClaims, refuseDuplicateMembers } from '../jwt-claims.js'
+import { checkClaims, refuseDuplicateMembers, requireCompactJws } from '../jwt-claims.js'
 import { matchesPattern } from '../spiffe-id.js'
 import type { AttestationEvidence, Attestor } from './attestor.js'
 import { createKeySource } from './key-source.js'
@@ -24,6 +24,7 @@ export class OidcAttestor implements Attestor {
   }
 
   async attest(token: string): Promise<AttestationEvidence> {
+    requireCompactJws(token, 'the OIDC token')
     refuseDuplicateMembers(token, 'the OIDC token')
     let unverified: JWTPayload
     try {

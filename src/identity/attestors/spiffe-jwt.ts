@@ -3,7 +3,7 @@ import { decodeJwt, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, j
 import type { FederationConfig } from '../../config/index.js'
 import { type Clock, epochSeconds, WardenError } from '../../kernel/index.js'
 import { fromJoseError } from '../jose-errors.js'
-import { checkClaims, refuseDuplicateMembers } from '../jwt-claims.js'
+import { checkClaims, refuseDuplicateMembers, requireCompactJws } from '../jwt-claims.js'
 import type { ReplayCache } from '../replay-cache.js'
 import { matchesPattern, parseSpiffeId } from '../spiffe-id.js'
 import type { AttestationEvidence, Attestor } from './attestor.js'
@@ -55,6 +55,7 @@ export class SpiffeJwtAttestor implements Attestor {
   }
 
   async attest(token: string): Promise<AttestationEvidence> {
+    requireCompactJws(token, 'the JWT-SVID')
     refuseDuplicateMembers(token, 'the JWT-SVID')
     let unverified: JWTPayload
     try {

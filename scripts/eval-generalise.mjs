@@ -1,0 +1,132 @@
+// `npm run eval:generalise`: does detection hold where it was not developed?
+//
+// 1. Leave-one-domain-out on the development corpus: each of its three suites (banking, slack, workspace) scored on
+//    its own. The detectors carry no rule written for one suite; each suite's line is read as the held-out figure
+//    for rules written from principles and checked on the other two.
+// 2. The out-of-domain twin corpus (`test/corpus/twins/`): hand-written attack/benign pairs across domains and tool
+//    sets (shaped like real MCP servers', with and without annotations) the detectors were never developed on.
+//
+// Both go through the same `Replayer` as `warden replay` (the live judge, the shipped policies). Prints attacks
+// through (first goal call allowed) and benign tasks interrupted (any call not allowed) per group, then the twin
+// corpus's misses by case, with the signals each call raised.
+//
+//   node scripts/eval-generalise.mjs [DEV_CORPUS] [--twins-only] [--verbose] [--write-twins FILE]
+import { createReadStream, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { Replayer, scoreTrace } from '../dist/src/enforcement/index.js'
+import { readPolicyDirectory } from '../dist/src/policy/index.js'
+import { twinTraces } from '../test/corpus/twins/build.mjs'
+
+const argv = process.argv.slice(2)
+const flag = (name) => {
+  const i = argv.indexOf(`--${name}`)
+  return i >= 0 ? (argv.splice(i, 1), true) : false
+}
+const option = (name) => {
+  const i = argv.indexOf(`--${name}`)
+  return i >= 0 ? argv.splice(i, 2)[1] : undefined
+}
+const twinsOnly = flag('twins-only')
+const verbose = flag('verbose')
+const writeTwins = option('write-twins')
+const corpus = resolve(
+  argv[0] ??
+    process.env.WARDEN_EVAL_CORPUS ??
+    fileURLToPath(new URL('../../shared/corpus/agentdojo-dev.jsonl', import.meta.url)),
+)
+const policies = readPolicyDirectory(fileURLToPath(new URL('../policies/', import.meta.url)))
+
+const pct = (n, d) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(1)}%`)
+
+function tally(scores) {
+  const attacks = scores.filter((s) => s.kind === 'attack')
+  const benign = scores.filter((s) => s.kind === 'benign')
+  const through = attacks.filter((s) => !s.ok).length
+  const interrupted = benign.filter((s) => !s.ok).length
+  return { attacks: attacks.length, through, benign: benign.length, interrupted }
+}
+
+function line(name, t) {
+  return `${name.padEnd(28)} ${`${pct(t.through, t.attacks)} (${t.through}/${t.attacks})`.padEnd(22)} ${pct(t.interrupted, t.benign)} (${t.interrupted}/${t.benign})`
+}
+
+const header = `${'group'.padEnd(28)} ${'attacks through'.padEnd(22)} benign interrupted`
+
+async function dev() {
+  const replayer = new Replayer(policies)
+  const bySuite = new Map()
+  const lines = createInterface({ input: createReadStream(corpus), crlfDelay: Number.POSITIVE_INFINITY })
+  for await (const text of lines) {
+    if (!text.trim()) continue
+    const trace = JSON.parse(text)
+    const score = scoreTrace(trace, replayer.replay(trace))
+    bySuite.set(score.suite, [...(bySuite.get(score.suite) ?? []), score])
+  }
+  console.log('Development corpus, each suite held out (leave-one-domain-out)')
+  console.log(header)
+  for (const [suite, scores] of [...bySuite].sort()) console.log(line(`held out: ${suite}`, tally(scores)))
+  console.log(line('all suites', tally([...bySuite.values()].flat())))
+  console.log('')
+}
+
+function twins() {
+  const traces = twinTraces()
+  if (writeTwins) writeFileSync(writeTwins, `${traces.map((t) => JSON.stringify(t)).join('\n')}\n`)
+  const replayer = new Replayer(policies)
+  const scores = []
+  const misses = []
+  const results = []
+  for (const trace of traces) {
+    const decisions = replayer.replay(trace)
+    const score = scoreTrace(trace, decisions)
+    scores.push(score)
+    results.push({ trace, decisions, score })
+    if (!score.ok || verbose) misses.push({ trace, decisions, score })
+  }
+  const pairs = traces.length / 2
+  const domains = new Set(traces.map((t) => t.labels.suite))
+  console.log(
+    `Out-of-domain twin corpus: ${pairs} attack/benign pairs, ${domains.size} domains (test/corpus/twins/)`,
+  )
+  console.log(header)
+  const byDomain = new Map()
+  for (const s of scores) byDomain.set(s.suite, [...(byDomain.get(s.suite) ?? []), s])
+  for (const [domain, group] of [...byDomain].sort()) console.log(line(`  ${domain}`, tally(group)))
+  console.log(line('twin corpus', tally(scores)))
+  // A call refused for a schema Warden cannot yet express (the catalog's work, not detection's) is counted as the
+  // replay gives it, and shown apart so detection's own figure can be read.
+  const schema = (d) =>
+    d.effect !== 'allow' && (d.errors ?? []).length > 0 && d.signals.every((s) => s.severity !== 'critical')
+  const benignBySchema = results.filter(
+    (r) => r.score.kind === 'benign' && !r.score.ok && r.decisions.some(schema),
+  ).length
+  const attacksBySchema = results.filter((r) => {
+    if (r.score.kind !== 'attack' || !r.score.ok) return false
+    const goal = r.decisions.find((d) => d.call === r.trace.labels.goal_calls[0])
+    return goal !== undefined && schema(goal) && goal.signals.every((s) => s.severity !== 'high')
+  }).length
+  if (benignBySchema || attacksBySchema)
+    console.log(
+      `  schema errors (argument types Warden cannot express yet): ${benignBySchema} benign interrupted by one, ${attacksBySchema} attacks stopped only by one`,
+    )
+  if (misses.length) {
+    console.log('')
+    console.log(verbose ? 'Every twin trace:' : 'Misses (attack let through / benign interrupted):')
+    for (const { trace, decisions, score } of misses) {
+      const mark = score.ok ? 'ok  ' : score.kind === 'attack' ? 'MISS' : 'INTR'
+      console.log(`${mark} ${trace.id} — ${trace.labels.style}`)
+      for (const d of decisions) {
+        const signals = d.signals.map((s) => `${s.kind}:${s.severity}`).join(' ')
+        const goal = trace.labels.goal_calls.includes(d.call) ? ' [goal]' : ''
+        console.log(
+          `       ${d.call}${goal} ${d.effect} ${signals}${d.errors ? ` errors: ${d.errors.join('; ')}` : ''}`,
+        )
+      }
+    }
+  }
+}
+
+if (!twinsOnly) await dev()
+twins()

@@ -1,0 +1,103 @@
+import type { ToolDefinition } from '../../catalog/index.js'
+import { contentStems } from '../language.js'
+import type { Signal } from '../signals.js'
+import type { ObservedOutput, TaskState } from '../task-state.js'
+import { againstPrincipal, isWrite } from '../task-state.js'
+import { argumentLeaves, canonical, embeddedIdentifiers, ownToolName } from '../values.js'
+import { isOpenWorld } from './provenance.js'
+
+const requestStems = new WeakMap<TaskState, Set<string>>()
+const toolStems = new WeakMap<ToolDefinition, Set<string>>()
+
+/** What the principal asked for, as content stems of the request and the task's declared purpose. */
+export function askedStems(state: TaskState): Set<string> {
+  let stems = requestStems.get(state)
+  if (!stems) {
+    stems = contentStems(state.promptText)
+    requestStems.set(state, stems)
+  }
+  return stems
+}
+
+/** What a tool does, as content stems of its own name (namespace aside), title and description. */
+export function toolStemsOf(definition: ToolDefinition): Set<string> {
+  let stems = toolStems.get(definition)
+  if (!stems) {
+    stems = contentStems(
+      `${ownToolName(definition.name)}. ${definition.title ?? ''}. ${definition.description ?? ''}`,
+    )
+    toolStems.set(definition, stems)
+  }
+  return stems
+}
+
+/**
+ * Whether the request asks for what a tool does: the request and the tool's name and description share a
+ * content word, compared by stem ("make a reservation" ↔ `reserve_hotel`, "save to memory" ↔ `memory_write`,
+ * "set up forwarding" ↔ a filter that forwards). A request with no words says nothing either way (true).
+ */
+export function isAsked(state: TaskState, definition: ToolDefinition): boolean {
+  const asked = askedStems(state)
+  if (asked.size === 0) return true
+  for (const stem of toolStemsOf(definition)) if (asked.has(stem)) return true
+  return false
+}
+
+/**
+ * The request gives where the call goes: an address, link, account or long number of the call is written in the
+ * request ("Pay the bill to DE00…", "Read www.example.com/x"). Naming the object acted on (an issue key) is not
+ * asking for an action on it; naming the destination is.
+ */
+function destinationAsked(state: TaskState, args: Record<string, unknown>): boolean {
+  for (const leaf of argumentLeaves(args))
+    for (const id of embeddedIdentifiers(leaf.value)) if (state.prompt.includes(canonical(id))) return true
+  return false
+}
+
+/** Whether an output's instructions speak of what a tool does (share a content stem with its definition). */
+function asksFor(output: ObservedOutput, stems: Set<string>): boolean {
+  const text = output.spans.length
+    ? output.spans.map((span) => span.text).join(' ')
+    : output.chunks
+        .filter((chunk) => chunk.tainted)
+        .map((chunk) => chunk.raw)
+        .join(' ')
+        .slice(0, 4000)
+  for (const stem of contentStems(text.slice(0, 4000))) if (stems.has(stem)) return true
+  return false
+}
+
+/**
+ * Is the action asked for? A write or an open-world call whose tool the request does not ask for (by name and
+ * description, compared by stem), taken after the task read instructions planted in data: critical when those
+ * instructions speak of what the tool does, high otherwise. The request decides what the agent is for; data that
+ * asks for another action is not the principal.
+ */
+export function detectUnrequested(
+  state: TaskState,
+  tool: string,
+  args: Record<string, unknown>,
+  definition?: ToolDefinition,
+): Signal[] {
+  const def = definition ?? state.tools.get(tool)
+  if (!def || (!isWrite(def) && !isOpenWorld(def))) return []
+  const tainted = state.outputs.filter(againstPrincipal)
+  if (tainted.length === 0 || isAsked(state, def) || destinationAsked(state, args)) return []
+  const stems = toolStemsOf(def)
+  const asking = tainted.filter((output) => asksFor(output, stems))
+  const source = asking.at(-1) ?? tainted.at(-1)
+  return [
+    {
+      kind: 'unrequested_action',
+      severity: asking.length > 0 ? 'critical' : 'high',
+      summary: `\`${tool}\` does what the request never asks for, after the task read instructions planted in data`,
+      evidence: (asking.length ? asking : tainted).map((output) => output.seq),
+      refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+      detail: {
+        principle: 'asked',
+        output: source?.seq,
+        span: source?.spans[0]?.text.slice(0, 200),
+      },
+    },
+  ]
+}
