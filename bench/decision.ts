@@ -157,13 +157,15 @@ async function benchPipeline(figures: Record<string, number>): Promise<Suite['ro
         proof: await proof('http://localhost/v1/tasks', 'o', attested.svid),
         method: 'POST',
         url: 'http://localhost/v1/tasks',
+        scheme: 'DPoP',
       },
       { purpose: 'bench' },
     )
     const caller = await warden.tasks.lifecycle.authenticate(task.token, {
-      proof: undefined,
+      proof: await proof('http://localhost/x', 'c', task.token),
       method: 'POST',
-      url: 'x',
+      url: 'http://localhost/x',
+      scheme: 'DPoP',
     })
     const decided = await measure(
       'pipeline decide + durable record',

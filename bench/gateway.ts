@@ -4,6 +4,10 @@ import type { AddressInfo } from 'node:net'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernHttpTransport,
+} from '@modelcontextprotocol/client'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -69,6 +73,35 @@ async function everythingOverHttp(): Promise<{ url: string; child: ChildProcess 
     stream: 'stderr',
   })
   return { url: `http://127.0.0.1:${port}/mcp`, child }
+}
+
+/** `clients` calling `echo` all at once, `perClient` calls each (after a warm-up): throughput and latencies. */
+async function saturate(name: string, clients: Client[], perClient: number): Promise<Figure> {
+  await Promise.all(
+    clients.map(async (client) => {
+      for (let i = 0; i < 10; i++) await echo(client)()
+    }),
+  )
+  const samples: number[] = []
+  const start = process.hrtime.bigint()
+  await Promise.all(
+    clients.map(async (client) => {
+      for (let i = 0; i < perClient; i++) {
+        const t0 = process.hrtime.bigint()
+        await echo(client)()
+        samples.push(Number(process.hrtime.bigint() - t0) / 1000)
+      }
+    }),
+  )
+  const totalS = Number(process.hrtime.bigint() - start) / 1e9
+  samples.sort((a, b) => a - b)
+  return {
+    name,
+    ops: samples.length,
+    medianUs: samples[Math.floor(samples.length / 2)] ?? 0,
+    p99Us: samples[Math.floor(samples.length * 0.99)] ?? 0,
+    perSecond: samples.length / totalS,
+  }
 }
 
 const echo =
@@ -227,6 +260,60 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
     }
     await compare('stdio', stdioDirect, stdioGateway, stdioRelay)
     await compare('http', httpDirect, httpGateway, httpRelayClient)
+
+    // 2026-07-28: a v2-SDK client pinned to the stateless revision, each call a POST of its own (proof, token
+    // check, decision, durable record), against the same direct call as above.
+    const modern = new ModernClient(
+      { name: 'bench-modern', version: '1' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    )
+    await modern.connect(
+      new ModernHttpTransport(new URL(gatewayUrl), { fetch: agent.gatewayFetch(task, gatewayUrl) }),
+    )
+    clients.push(modern as unknown as Client)
+    {
+      const baseline = await measure('direct http tools/call (again)', echo(httpDirect), RUNS)
+      const stateless = await measure(
+        `through the gateway, http, 2026-07-28 stateless, durability ${durability}`,
+        echo(modern as unknown as Client),
+        RUNS,
+      )
+      rows.push({ figure: baseline }, { figure: stateless, baseline })
+      figures.gateway_http_stateless_overhead_p50_ms = round((stateless.medianUs - baseline.medianUs) / 1000)
+      figures.gateway_http_stateless_overhead_p99_ms = round((stateless.p99Us - baseline.p99Us) / 1000)
+    }
+
+    // Load: 32 clients at once, each with a session of its own, as many calls as they can; the same against
+    // the server directly.
+    const CONCURRENT = 32
+    const PER_CLIENT = 100
+    const direct32 = await Promise.all(
+      Array.from({ length: CONCURRENT }, () =>
+        connect(new StreamableHTTPClientTransport(new URL(http.url), { fetch: fetchWithOwnSignals() })),
+      ),
+    )
+    const gateway32 = await Promise.all(
+      Array.from({ length: CONCURRENT }, () =>
+        connect(
+          new StreamableHTTPClientTransport(new URL(gatewayUrl), {
+            fetch: agent.gatewayFetch(task, gatewayUrl),
+          }),
+        ),
+      ),
+    )
+    for (const [label, group] of [
+      ['direct', direct32],
+      ['gateway', gateway32],
+    ] as const) {
+      const figure = await saturate(
+        `${label} http tools/call, ${CONCURRENT} clients at once`,
+        group,
+        PER_CLIENT,
+      )
+      rows.push({ figure })
+      figures[`${label}_http_calls_per_s`] = Math.round(figure.perSecond)
+      figures[`${label}_http_calls_p99_ms`] = round(figure.p99Us / 1000)
+    }
     // Not part of the headline figures: what a realistic output adds (its reading happens after the answer).
     await compare('stdio_4kb', stdioDirect, stdioGateway, stdioRelay, FOUR_KB)
     figures.gateway_overhead_p50_ms = Math.max(

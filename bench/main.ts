@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { benchChain } from './chain.js'
+import { benchCluster } from './cluster.js'
 import { benchDecision } from './decision.js'
 import { benchGateway } from './gateway.js'
 import { type Figure, printTable, type Suite } from './harness.js'
 import { benchIdentity } from './identity.js'
+import { benchPeer } from './peer.js'
 import { benchReplay } from './replay.js'
 import { benchTasks } from './tasks.js'
 
@@ -20,6 +22,12 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   replay: benchReplay,
   chain: benchChain,
   gateway: benchGateway,
+  peer: benchPeer,
+  cluster: benchCluster,
+}
+
+function hasTaskset(): boolean {
+  return spawnSync('taskset', ['-c', '0', 'true']).status === 0
 }
 
 const args = process.argv.slice(2)
@@ -34,7 +42,10 @@ if (child >= 0) {
   const figures: Record<string, number | string> = {}
   for (const name of Object.keys(SUITES)) {
     if (only.length > 0 && !only.includes(name)) continue
-    const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name], {
+    // The peer suite runs pinned to one core, as the peer's own harness runs it: both sides get the same CPU.
+    const child = [process.execPath, fileURLToPath(import.meta.url), '--child', name]
+    const pinned = name === 'peer' && hasTaskset() ? ['taskset', '-c', '0', ...child] : child
+    const run = spawnSync(pinned[0] as string, pinned.slice(1), {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 64 * 1024 * 1024,

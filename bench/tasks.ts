@@ -55,7 +55,7 @@ export async function benchTasks(): Promise<Suite> {
       async (i) =>
         lifecycle.open(
           attested.svid,
-          { proof: await openProof(i), method: 'POST', url: 'http://localhost/v1/tasks' },
+          { proof: await openProof(i), method: 'POST', url: 'http://localhost/v1/tasks', scheme: 'DPoP' },
           {
             purpose: 'bench',
           },
@@ -64,14 +64,14 @@ export async function benchTasks(): Promise<Suite> {
     )
     const task = await lifecycle.open(
       attested.svid,
-      { proof: await openProof(-1), method: 'POST', url: 'http://localhost/v1/tasks' },
+      { proof: await openProof(-1), method: 'POST', url: 'http://localhost/v1/tasks', scheme: 'DPoP' },
       { purpose: 'bench' },
     )
     const ath = athOf(task.token)
     // Proofs are signed ahead of time so that only Warden's side is timed.
     const proofs = await Promise.all(Array.from({ length: 2300 }, (_, i) => proof(privateKey, jwk, i, ath)))
     const verify = await measure('task_token_verify_dpop', (i) =>
-      lifecycle.authenticate(task.token, { proof: proofs[i], method: 'POST', url: URL_ }),
+      lifecycle.authenticate(task.token, { proof: proofs[i], method: 'POST', url: URL_, scheme: 'DPoP' }),
     )
     const baseline = await measure('jose_verify_x2', async () => {
       await jwtVerify(task.token, warden.identity.keys.verificationKeys())
@@ -83,7 +83,12 @@ export async function benchTasks(): Promise<Suite> {
     for (let i = 0; i < 50; i++) {
       const t = await lifecycle.open(
         attested.svid,
-        { proof: await openProof(10_000 + i), method: 'POST', url: 'http://localhost/v1/tasks' },
+        {
+          proof: await openProof(10_000 + i),
+          method: 'POST',
+          url: 'http://localhost/v1/tasks',
+          scheme: 'DPoP',
+        },
         {
           purpose: 'close',
         },
@@ -91,10 +96,12 @@ export async function benchTasks(): Promise<Suite> {
       const p = await proof(privateKey, jwk, 20_000 + i, athOf(t.token))
       const start = process.hrtime.bigint()
       await lifecycle.close(await warden.tasks.registry.require(t.taskId), 'bench')
-      const refused = await lifecycle.authenticate(t.token, { proof: p, method: 'POST', url: URL_ }).then(
-        () => false,
-        () => true,
-      )
+      const refused = await lifecycle
+        .authenticate(t.token, { proof: p, method: 'POST', url: URL_, scheme: 'DPoP' })
+        .then(
+          () => false,
+          () => true,
+        )
       if (!refused) throw new Error('a closed task was not refused')
       closeTimes.push(Number(process.hrtime.bigint() - start) / 1000)
     }

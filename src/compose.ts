@@ -2,19 +2,41 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { JWK } from 'jose'
 import { type AdminCredential, ensureAdminCredential } from './api/index.js'
 import { Approvals, WebhookNotifier } from './approvals/index.js'
 import { BehaviourEngine, behaviourEventsFrom, type ToolLookup } from './behaviour/index.js'
 import { ToolCatalog } from './catalog/index.js'
-import { ActivityChain, type ActivityEventV1, CheckpointSigner } from './chain/index.js'
+import {
+  ActivityChain,
+  type ActivityEventV1,
+  ChainReader,
+  CheckpointSigner,
+  type CheckpointWitness,
+  fileWitness,
+  httpWitness,
+} from './chain/index.js'
+import {
+  CachedAgentRegistry,
+  CachedInstanceRegistry,
+  CachedTaskRegistry,
+  type ChangeFeed,
+  ClusterBehaviour,
+  type KekSource,
+  KeyEncryptionKey,
+  OwnRecords,
+  PostgresChangeFeed,
+  SharedKeys,
+  StandingCache,
+  soleNodeFeed,
+} from './cluster/index.js'
 import type { Config } from './config/index.js'
-import { Pipeline } from './enforcement/index.js'
+import { Pipeline, RateLimits } from './enforcement/index.js'
 import { Gateway } from './gateway/index.js'
 import {
   AgentRegistry,
   Attestation,
   type Attestor,
+  AuthFailures,
   IdentityEvents,
   InstanceRegistry,
   JoinTokenAttestor,
@@ -42,6 +64,7 @@ import {
   PolicyEngine,
   readPolicyDirectory,
   watchPolicyDirectory,
+  withoutLogOnly,
 } from './policy/index.js'
 import { jsonKeyFile, migrate, openStore, type Store } from './store/index.js'
 import {
@@ -62,6 +85,8 @@ export interface Warden {
   readonly ids: IdSource
   readonly logger: Logger
   readonly store: Store
+  /** What this node hears of other nodes' changes (a node alone on SQLite hears nothing: it makes them all). */
+  readonly feed: ChangeFeed
   readonly chain: ActivityChain
   readonly admin: AdminCredential
   /** The admin token, when this start generated it (print it once, then forget it). */
@@ -102,10 +127,12 @@ export interface ComposeOptions {
   keyStore?: KeyStore
   /** Overrides the configured store (tests). */
   store?: Store
+  /** The key-encryption key of a store shared by several nodes (`WARDEN_KEK`, `WARDEN_KEK_FILE`). */
+  kek?: KekSource
 }
 
 /** The tier templates shipped with Warden: `policies/` at the package root (found from src/ or dist/src/). */
-const SHIPPED_POLICIES = (() => {
+export const SHIPPED_POLICIES = (() => {
   let dir = dirname(fileURLToPath(import.meta.url))
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
   return join(dir, 'policies')
@@ -123,11 +150,44 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   await migrate(store, clock.now())
 
   const { credential, generated } = await ensureAdminCredential(store, ids, options.adminToken)
-  const signer = await openCheckpointSigner(dataDir)
-  const chain = new ActivityChain(store, clock, ids, signer, logger, {
+  // Several nodes on one PostgreSQL (docs/decisions/010): shared keys sealed in the store, changes fanned out
+  // with LISTEN/NOTIFY, caches dropped on every revocation, behaviour folded in from the shared chain.
+  const cluster =
+    config.store.kind === 'postgres' && store.dialect === 'postgres'
+      ? {
+          keys: new SharedKeys(
+            store,
+            KeyEncryptionKey.from({
+              ...options.kek,
+              file: options.kek?.file ?? config.store.keyEncryptionKey?.file,
+            }),
+            clock,
+          ),
+          feed: await PostgresChangeFeed.open({ url: config.store.url, logger }),
+          own: new OwnRecords(),
+        }
+      : undefined
+  const feed = cluster?.feed ?? soleNodeFeed()
+  const keyPlace = cluster ? sharedKeyPlace(cluster.keys, dataDir) : fileKeyPlace(dataDir)
+  const signer = await openCheckpointSigner(keyPlace, dataDir)
+  const chain = new ActivityChain(store, clock, cluster ? cluster.own.chainIds(ids) : ids, signer, logger, {
     checkpointEvery: config.chain.checkpointEvery,
     maxBatch: config.chain.maxBatch,
+    resignAfter: config.chain.checkpointInterval,
   })
+  // Pushes in flight, so that shutdown waits for the last checkpoint to reach every witness.
+  const witnessing = new Set<Promise<void>>()
+  for (const witness of checkpointWitnesses(config)) {
+    chain.onCheckpoint((checkpoint) => {
+      const push = witness
+        .push(checkpoint)
+        .catch((error: unknown) =>
+          logger.error('checkpoint witness failed', { witness: witness.name, error: String(error) }),
+        )
+        .finally(() => witnessing.delete(push))
+      witnessing.add(push)
+    })
+  }
   const checkpointTimer = setInterval(() => {
     chain.checkpoint().catch((error: unknown) => logger.error('checkpoint failed', { error: String(error) }))
   }, config.chain.checkpointInterval)
@@ -135,14 +195,21 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const otlp = config.telemetry.otlp
   const exporter = otlp ? new OtelChainExporter({ url: otlp.url, headers: otlp.headers }) : undefined
   if (exporter) chain.onAppend((batch) => exporter.export(batch))
+  if (cluster) chain.onAppend((batch) => cluster.own.committed(batch))
   const events = new IdentityEvents(chain, config.trustDomain)
-  const agents = new AgentRegistry(store, clock, events)
-  const instances = new InstanceRegistry(store, clock, events)
+  const standing = cluster ? new StandingCache(feed) : undefined
+  const agents = standing
+    ? new CachedAgentRegistry(store, clock, events, standing)
+    : new AgentRegistry(store, clock, events)
+  const instances = standing
+    ? new CachedInstanceRegistry(store, clock, events, standing)
+    : new InstanceRegistry(store, clock, events)
   const keyFile = jsonKeyFile<{ keys: StoredKey[] }>(join(dataDir, 'keys', 'signing-keys.json'))
-  const keyStore: KeyStore = options.keyStore ?? {
-    load: async () => (await keyFile.load())?.keys ?? [],
-    save: (keys) => keyFile.save({ keys: [...keys] }),
-  }
+  const keyStore: KeyStore = options.keyStore ??
+    cluster?.keys.signingKeyStore() ?? {
+      load: async () => (await keyFile.load())?.keys ?? [],
+      save: (keys) => keyFile.save({ keys: [...keys] }),
+    }
   const id = config.identity
   const keys = await KeyRing.open(keyStore, clock, logger, {
     alg: id.signingAlg,
@@ -150,6 +217,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     maxTokenTtl: Math.max(id.svidTtl, ...Object.values(config.tasks.tokenTtl)) + id.clockSkew,
     onRotate: (kid, retired) =>
       events.record({ kind: 'key.rotate', body: { kid, retired: retired ?? null } }),
+    onStep: (step, kid) => events.record({ kind: step, body: { kid } }),
   })
   const svids = new SvidAuthority(keys, agents, instances, events, clock, ids, {
     issuer: id.issuer ?? `spiffe://${config.trustDomain}`,
@@ -157,23 +225,36 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     ttl: id.svidTtl,
     clockSkew: id.clockSkew,
   })
-  const proofs = new ProofVerifier(clock, new ReplayCache(store, clock), {
+  const replay = new ReplayCache(store, clock)
+  const proofs = new ProofVerifier(clock, replay, {
     maxAge: id.proofMaxAge,
     clockSkew: id.clockSkew,
   })
   const joinTokens = new JoinTokenAttestor(store, clock, ids, events, id.joinTokenTtl)
   const attestors: Attestor[] = [joinTokens]
   if (id.oidc.length > 0) attestors.push(new OidcAttestor(id.oidc, clock, id.clockSkew))
-  if (id.federation.length > 0) attestors.push(new SpiffeJwtAttestor(id.federation, clock, id.clockSkew))
-  const attestation = new Attestation(attestors, agents, instances, svids, proofs, ids, config.trustDomain)
+  if (id.federation.length > 0)
+    attestors.push(new SpiffeJwtAttestor(id.federation, clock, id.clockSkew, replay))
+  // Refused authentications leave a record, rate-bounded (`auth.fail`).
+  const failures = new AuthFailures(events, clock, logger)
+  const attestation = new Attestation(
+    attestors,
+    agents,
+    instances,
+    svids,
+    proofs,
+    ids,
+    config.trustDomain,
+    failures,
+  )
 
-  const registry = new TaskRegistry(store, clock)
+  const registry = standing ? new CachedTaskRegistry(store, clock, standing) : new TaskRegistry(store, clock)
   const tokens = new TaskTokens(keys, clock, ids, {
     issuer: id.issuer ?? `spiffe://${config.trustDomain}`,
     audience: config.tasks.audience,
     clockSkew: id.clockSkew,
   })
-  const staticSecrets = new StaticSecrets(store, clock, await openSecretsKey(dataDir))
+  const staticSecrets = new StaticSecrets(store, clock, await openSecretsKey(keyPlace))
   const secrets = new Map<string, LeasableSecret>()
   for (const [name, secret] of Object.entries(config.secrets)) {
     const provider =
@@ -203,17 +284,42 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
       maxDuration: config.tasks.maxDuration,
       maxDelegationDepth: config.tasks.maxDelegationDepth,
     },
+    failures,
   )
   const sweepTimer = setInterval(() => lifecycle.sweepQuietly(), config.tasks.sweepInterval)
   sweepTimer.unref()
 
   const catalog = new ToolCatalog(store, clock)
-  const engine = new PolicyEngine(logger, { validateRequests: config.policy.validateRequests })
+  const engine = new PolicyEngine(logger, {
+    validateRequests: config.policy.validateRequests,
+    allowEmpty: config.policy.allowEmpty,
+  })
   const policyDir = resolve(config.policy.dir ?? SHIPPED_POLICIES)
+  const shadowDir = config.policy.shadow ? resolve(config.policy.shadow) : undefined
+  // Decided beside the set in force, never enforced: the candidate directory, or the set as written when some of
+  // its policies are `@mode("log_only")` (the set in force then has them inert).
+  const shadow = new PolicyEngine(logger, {
+    validateRequests: config.policy.validateRequests,
+    allowEmpty: true,
+  })
+  let shadowing = false
   // The policy set is a function of the directory and the tool catalog (which types the per-tool actions):
   // whenever either changes, it is rebuilt; a set that fails is refused and the last good one keeps serving.
-  const reloadPolicies = async (): Promise<LoadResult> =>
-    engine.load(readPolicyDirectory(policyDir), await catalog.list())
+  const reloadPolicies = async (): Promise<LoadResult> => {
+    const tools = await catalog.list()
+    const written = readPolicyDirectory(policyDir)
+    const { enforced, logOnly } = withoutLogOnly(written)
+    const loaded = engine.load(enforced, tools)
+    if (shadowDir || logOnly.length > 0) {
+      const candidate = shadow.load(shadowDir ? readPolicyDirectory(shadowDir) : written, tools)
+      if (!candidate.ok)
+        logger.error('the shadow policy set does not load', {
+          problems: candidate.problems.map(formatProblem),
+        })
+      shadowing = candidate.ok
+    } else shadowing = false
+    return loaded
+  }
   const first = await reloadPolicies()
   if (!first.ok) {
     // Fail closed but keep serving: every request is denied until a valid set loads (`warden policy status`).
@@ -225,13 +331,18 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   catalog.onChange(async () => {
     await reloadPolicies()
   })
-  const stopWatching = config.policy.watch
-    ? watchPolicyDirectory(policyDir, () => {
-        reloadPolicies().catch((error: unknown) =>
-          logger.error('policy reload failed', { error: String(error) }),
-        )
-      })
-    : () => {}
+  const watched = config.policy.watch
+    ? [policyDir, ...(shadowDir ? [shadowDir] : [])].map((dir) =>
+        watchPolicyDirectory(dir, () => {
+          reloadPolicies().catch((error: unknown) =>
+            logger.error('policy reload failed', { error: String(error) }),
+          )
+        }),
+      )
+    : []
+  const stopWatching = () => {
+    for (const stop of watched) stop()
+  }
   const approvals = new Approvals(
     store,
     chain,
@@ -271,8 +382,9 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     }
     return records
   }
-  const behaviour = new BehaviourEngine({
-    fingerprintKey: await openFingerprintKey(dataDir),
+  const warmedAt = (await chain.head()).seq
+  const behaviourEngine = new BehaviourEngine({
+    fingerprintKey: await openFingerprintKey(keyPlace),
     history: async (task) => behaviourEventsFrom(await readChain({ task }, 50_000), lookupTool),
   })
   // Agents' baselines survive a restart: rebuilt from the last 30 days of the chain (bounded).
@@ -285,7 +397,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     definitions.set(key, found)
     return found
   }
-  behaviour.warmBaselines(
+  behaviourEngine.warmBaselines(
     await behaviourEventsFrom(
       (await readChain({ since: clock.now() - 30 * 86_400_000 }, 200_000)).filter(
         (record) => record.kind === 'tool.call' || record.kind === 'decision',
@@ -293,6 +405,9 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
       cachedLookup,
     ),
   )
+  const behaviour = cluster
+    ? new ClusterBehaviour(behaviourEngine, new ChainReader(store), cachedLookup, cluster.own, warmedAt)
+    : behaviourEngine
   chain.onAppend((events) => {
     // Signals raised outside the detectors (credential reuse, …) weigh on the task's risk; records of calls and
     // results observed live give their evidence a place; closed tasks are forgotten.
@@ -304,7 +419,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
           severity: 'low' | 'medium' | 'high' | 'critical'
           refs?: string[]
         }
-        behaviour.observe({
+        behaviourEngine.observe({
           kind: 'signal',
           seq: event.seq,
           task: event.task,
@@ -320,9 +435,15 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
         // Observed live before it had a place in the chain: evidence names its record from now on.
         const call = (event.body as { call?: unknown }).call
         if (typeof call === 'string')
-          behaviour.observe({ kind: 'recorded', seq: event.seq, task: event.task, call, event: event.kind })
+          behaviourEngine.observe({
+            kind: 'recorded',
+            seq: event.seq,
+            task: event.task,
+            call,
+            event: event.kind,
+          })
       } else if (event.kind === 'task.close') {
-        behaviour.forget(event.task)
+        behaviourEngine.forget(event.task)
       }
     }
   })
@@ -338,6 +459,8 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     clock,
     ids,
     memoryServers,
+    () => (shadowing ? shadow : undefined),
+    new RateLimits(store, clock, config.limits),
   )
 
   const gateway = new Gateway(
@@ -351,6 +474,35 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     logger,
   )
 
+  // What other nodes change reaches this one: caches of revocable state drop themselves (StandingCache); here
+  // the rest follows — the tool catalog and policy set, held approvals, signing keys. A feed that comes back
+  // after a gap (`resync`) may have missed anything: everything is read again.
+  const announce = async (topic: string) => {
+    if (cluster) await store.run(`SELECT pg_notify('warden', current_schema() || '.' || ?)`, [topic])
+  }
+  const reloadEverywhere = async (): Promise<LoadResult> => {
+    const result = await reloadPolicies()
+    await announce('policy')
+    return result
+  }
+  const quietly = (what: string) => (error: unknown) =>
+    logger.error(`${what} after a change on another node failed`, { error: String(error) })
+  feed.onChange((change) => {
+    const table = change.kind === 'table' ? change.table : undefined
+    if (table === undefined || table === 'tools' || table === 'policy') {
+      definitions.clear()
+      reloadPolicies().catch(quietly('policy reload'))
+    }
+    if (table === undefined || table === 'approvals') approvals.wakeAnswered().catch(quietly('approvals'))
+    if (table === undefined || table === 'shared_keys') keys.reload().catch(quietly('key reload'))
+  })
+  // A call held here is released when a human answers on any node: the feed wakes it at once; this catches an
+  // answer that landed while the feed was down or before the call began to wait.
+  const wakeTimer = cluster
+    ? setInterval(() => approvals.wakeAnswered().catch(quietly('approvals')), 500)
+    : undefined
+  wakeTimer?.unref()
+
   let closing: Promise<void> | undefined
   return {
     config,
@@ -358,6 +510,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     ids,
     logger,
     store,
+    feed,
     chain,
     admin: credential,
     generatedAdminToken: generated,
@@ -366,21 +519,24 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     gateway,
     approvals,
     catalog,
-    policy: { engine, dir: policyDir, reload: reloadPolicies },
+    policy: { engine, dir: policyDir, reload: reloadEverywhere },
     pipeline,
     close: () => {
       closing ??= (async () => {
         clearInterval(checkpointTimer)
         clearInterval(sweepTimer)
+        clearInterval(wakeTimer)
         stopWatching()
         await gateway.close()
         // The last checkpoint vouches for everything appended before shutdown.
         await chain
           .checkpoint()
           .catch((error: unknown) => logger.error('final checkpoint failed', { error: String(error) }))
+        await Promise.all([...witnessing])
         await exporter
           ?.shutdown()
           .catch((error: unknown) => logger.error('otlp flush failed', { error: String(error) }))
+        await feed.close()
         await store.close()
       })()
       return closing
@@ -388,39 +544,79 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   }
 }
 
+/** The outside copies of checkpoints the config names (`chain.witness`). */
+function checkpointWitnesses(config: Config): CheckpointWitness[] {
+  const witness = config.chain.witness
+  const witnesses: CheckpointWitness[] = []
+  if (witness?.file) witnesses.push(fileWitness(resolve(witness.file)))
+  if (witness?.url) witnesses.push(httpWitness(witness.url, witness.headers))
+  return witnesses
+}
+
+/** Where the deployment's key material lives: files in the data directory, or the store every node shares. */
+interface KeyPlace {
+  /** The value stored as `name`; made by `create` (once per deployment) when there is none. */
+  getOrCreate<T>(name: string, create: () => Promise<T>): Promise<T>
+}
+
+/** `keys/NAME.json` in the data directory (0600), created on first start. */
+function fileKeyPlace(dataDir: string): KeyPlace {
+  return {
+    async getOrCreate<T>(name: string, create: () => Promise<T>) {
+      const file = jsonKeyFile<T>(join(dataDir, 'keys', `${name}.json`))
+      const stored = await file.load()
+      if (stored !== undefined) return stored
+      const value = await create()
+      await file.save(value)
+      return value
+    },
+  }
+}
+
 /**
- * The deployment's checkpoint key: `keys/chain-signing.json` (private, 0600), created on first start together
- * with `keys/chain-public.pem`, the public key `warden chain verify` needs.
+ * The store shared by every node, sealed under the KEK. A deployment that ran one node on PostgreSQL before
+ * keeps its keys: the first node started with the data directory that holds them brings them into the store.
  */
-async function openCheckpointSigner(dataDir: string): Promise<CheckpointSigner> {
-  const file = jsonKeyFile<{ privateJwk: JWK }>(join(dataDir, 'keys', 'chain-signing.json'))
-  const stored = await file.load()
-  if (stored) return CheckpointSigner.fromJwk(stored.privateJwk)
-  const { signer, privateJwk } = await CheckpointSigner.generate()
-  await file.save({ privateJwk })
-  writeFileSync(join(dataDir, 'keys', 'chain-public.pem'), signer.publicKeyPem, { mode: 0o644 })
+function sharedKeyPlace(shared: SharedKeys, dataDir: string): KeyPlace {
+  return {
+    async getOrCreate<T>(name: string, create: () => Promise<T>) {
+      const local = jsonKeyFile<T>(join(dataDir, 'keys', `${name}.json`))
+      const { value } = await shared.getOrCreate(name, async () => (await local.load()) ?? create())
+      return value
+    },
+  }
+}
+
+/**
+ * The deployment's checkpoint key (`chain-signing`), created on first start; its public half is written to
+ * `keys/chain-public.pem` in the data directory, the key `warden chain verify` needs.
+ */
+async function openCheckpointSigner(place: KeyPlace, dataDir: string): Promise<CheckpointSigner> {
+  const { privateJwk } = await place.getOrCreate('chain-signing', async () => ({
+    privateJwk: (await CheckpointSigner.generate()).privateJwk,
+  }))
+  const signer = await CheckpointSigner.fromJwk(privateJwk)
+  const pem = join(dataDir, 'keys', 'chain-public.pem')
+  mkdirSync(dirname(pem), { recursive: true, mode: 0o700 })
+  writeFileSync(pem, signer.publicKeyPem, { mode: 0o644 })
   return signer
 }
 
 /**
- * The key of behaviour fingerprints (values of outputs and baselines in the chain): `keys/fingerprint.json`
- * (0600), created on first start. Nodes sharing a store must share it, as they share the chain.
+ * The key of behaviour fingerprints (values of outputs and baselines in the chain), created on first start.
+ * Nodes sharing a store share it, as they share the chain.
  */
-async function openFingerprintKey(dataDir: string): Promise<Buffer> {
-  const file = jsonKeyFile<{ key: string }>(join(dataDir, 'keys', 'fingerprint.json'))
-  const stored = await file.load()
-  if (stored) return Buffer.from(stored.key, 'base64url')
-  const key = randomBytes(32)
-  await file.save({ key: key.toString('base64url') })
-  return key
+async function openFingerprintKey(place: KeyPlace): Promise<Buffer> {
+  const { key } = await place.getOrCreate('fingerprint', async () => ({
+    key: randomBytes(32).toString('base64url'),
+  }))
+  return Buffer.from(key, 'base64url')
 }
 
-/** The AES-256 key for static secrets: `keys/secrets.json` (0600), created on first start. */
-async function openSecretsKey(dataDir: string): Promise<Buffer> {
-  const file = jsonKeyFile<{ key: string }>(join(dataDir, 'keys', 'secrets.json'))
-  const stored = await file.load()
-  if (stored) return Buffer.from(stored.key, 'base64url')
-  const key = randomBytes(32)
-  await file.save({ key: key.toString('base64url') })
-  return key
+/** The AES-256 key for static secrets, created on first start; nodes sharing a store share it. */
+async function openSecretsKey(place: KeyPlace): Promise<Buffer> {
+  const { key } = await place.getOrCreate('secrets', async () => ({
+    key: randomBytes(32).toString('base64url'),
+  }))
+  return Buffer.from(key, 'base64url')
 }

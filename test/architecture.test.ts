@@ -66,6 +66,7 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   policy: ['gateway', 'api', 'cli'],
   enforcement: ['gateway', 'api', 'cli'],
   approvals: ['gateway', 'api', 'cli'],
+  cluster: ['gateway', 'api', 'cli'],
   reports: ['gateway', 'api', 'cli'],
   telemetry: [
     'config',
@@ -97,6 +98,7 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   ],
   gateway: ['cli'],
   api: ['cli'],
+  web: ['api', 'cli', 'gateway'],
 }
 
 function files(dir: string): string[] {
@@ -134,6 +136,6 @@ describe('architecture', () => {
 
   it('lets only the composition root and entry points import compose.ts', () => {
     const importers = imports.filter((i) => i.target.join('/') === 'compose.js').map((i) => i.fromPart)
-    expect(new Set(importers)).toEqual(new Set(['api', 'cli']))
+    expect(new Set(importers)).toEqual(new Set(['api', 'cli', 'web']))
   })
 })

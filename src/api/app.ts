@@ -2,16 +2,26 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { Warden } from '../compose.js'
 import { isWardenError, WardenError } from '../kernel/index.js'
+import { consoleRoutes } from '../web/index.js'
 import type { ErrorBody } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
 import { checkHost } from './host-check.js'
+import { limitJson } from './json-limits.js'
+import { authChallenge } from './oauth-error.js'
+import { OwnerCredentials } from './owner-credential.js'
+import { limitCredentials } from './rate-limit.js'
+import { isAdmin } from './request.js'
+import { responseHeaders } from './response-headers.js'
 import { agentRoutes } from './routes/agents.js'
 import { approvalRoutes } from './routes/approvals.js'
 import { attestRoutes } from './routes/attest.js'
 import { chainRoutes } from './routes/chain.js'
 import { decisionRoutes } from './routes/decisions.js'
 import { instanceRoutes } from './routes/instances.js'
+import { keyRoutes } from './routes/keys.js'
 import { mcpRoutes } from './routes/mcp.js'
+import { policyEvalRoutes } from './routes/policy-eval.js'
+import { reportRoutes } from './routes/reports.js'
 import { taskRoutes } from './routes/tasks.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 
@@ -20,6 +30,7 @@ export function createApp(warden: Warden): Hono {
   const app = new Hono()
   const { server } = warden.config
 
+  app.use('*', responseHeaders())
   app.use('*', checkHost(server))
   app.use(
     '*',
@@ -30,27 +41,65 @@ export function createApp(warden: Warden): Hono {
       },
     }),
   )
+  app.use(
+    '*',
+    limitJson(server.jsonLimits, (path) => path.startsWith('/mcp/')),
+  )
+  const credentials = limitCredentials(warden.clock, server.rateLimits)
+  for (const path of [
+    '/v1/attest',
+    '/v1/svid/renew',
+    '/v1/tasks',
+    '/v1/tasks/:id/token',
+    '/v1/tasks/:id/leases',
+    '/v1/token',
+  ])
+    app.use(path, credentials)
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.route('/', wellKnownRoutes(warden))
   app.route('/v1', agentRoutes(warden))
   app.route('/v1', attestRoutes(warden))
   app.route('/v1', instanceRoutes(warden))
+  app.route('/v1', keyRoutes(warden))
   app.route('/v1', chainRoutes(warden))
   app.route('/v1', taskRoutes(warden))
+  app.route('/v1', policyEvalRoutes(warden))
   app.route('/v1', decisionRoutes(warden))
   app.route('/v1', approvalRoutes(warden))
+  app.route('/v1', reportRoutes(warden))
   app.route('/', mcpRoutes(warden))
+  const owners = new OwnerCredentials(warden.store, warden.ids, () => warden.clock.now())
+  app.route(
+    '/console',
+    consoleRoutes(warden, {
+      isAdmin: (token) => warden.admin.matches(token),
+      ownerOf: (token) => owners.ownerOfToken(token),
+      statusOf: (code) => HTTP_STATUS[code],
+    }),
+  )
 
+  // Without the admin token, an unknown route is a 401 like every admin route: path variants (`//v1/agents`,
+  // `/V1/agents`, `/v1/agents;x`) and probing learn nothing of which routes exist.
   app.notFound((c) =>
-    c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404),
+    isAdmin(c, warden.admin)
+      ? c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404)
+      : c.json<ErrorBody>({ code: 'UNAUTHENTICATED', message: 'a valid admin token is required' }, 401),
   )
   app.onError((error, c) => {
     if (isWardenError(error)) {
       const body: ErrorBody = { code: error.code, message: error.message }
       if (error.details) body.details = error.details
+      // A store that cannot be written, or a rate limit: the client may try again (RFC 9110 §10.2.3).
+      if (error.code === 'STORE_UNAVAILABLE') c.header('retry-after', '1')
       if (HTTP_STATUS[error.code] >= 500)
         warden.logger.error('request failed', { code: error.code, path: c.req.path })
+      // RFC 6750 §3 / RFC 9449 §7.1: every 401 names its scheme and error.
+      if (HTTP_STATUS[error.code] === 401 && !c.res.headers.has('www-authenticate'))
+        c.header('www-authenticate', authChallenge(error.code))
+      // RFC 9110 §10.2.3: when a limited call may be tried again.
+      const retryAfter = error.details?.retryAfterSeconds
+      if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter))
       return c.json(body, HTTP_STATUS[error.code])
     }
     warden.logger.error('unexpected error', { path: c.req.path, error: String(error), stack: error.stack })

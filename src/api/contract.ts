@@ -100,7 +100,8 @@ const toolDefinition = z.looseObject({
   name: toolName,
   title: z.string().optional(),
   description: z.string().max(20_000).optional(),
-  inputSchema: z.looseObject({ type: z.literal('object') }),
+  // MCP requires `type: "object"`; servers that leave it out (GitLab's) are taken as they are.
+  inputSchema: z.looseObject({ type: z.literal('object').optional() }),
   annotations: z
     .looseObject({
       readOnlyHint: z.boolean().optional(),

@@ -29,10 +29,15 @@ export class OwnerCredentials {
   /** The owner a bearer token belongs to, if it is an owner token. */
   async ownerOf(c: Context): Promise<string | undefined> {
     const match = /^Bearer\s+(wot_\S+)$/i.exec(c.req.header('authorization') ?? '')
-    if (!match?.[1]) return undefined
+    return match?.[1] ? this.ownerOfToken(match[1]) : undefined
+  }
+
+  /** The owner `token` belongs to, if it is an owner token. */
+  async ownerOfToken(token: string): Promise<string | undefined> {
+    if (!token.startsWith('wot_')) return undefined
     const row = await this.store.get<{ owner: string }>(
       `SELECT owner FROM owner_tokens WHERE token_hash = ?`,
-      [sha256(match[1])],
+      [sha256(token)],
     )
     return row?.owner
   }

@@ -47,7 +47,12 @@ export function presentedToken(
     throw new WardenError('TOKEN_INVALID', 'a token is required: `Authorization: DPoP <token>`')
   return {
     token: match[2],
-    context: { proof: c.req.header('dpop'), method: c.req.method, url: requestUrl(c, publicUrl) },
+    context: {
+      proof: c.req.header('dpop'),
+      method: c.req.method,
+      url: requestUrl(c, publicUrl),
+      scheme: match[1],
+    },
   }
 }
 

@@ -219,6 +219,17 @@ export class Approvals {
     return this.require(id)
   }
 
+  /**
+   * Releases the calls held on this node whose request was answered on another node sharing the store: each
+   * request a call waits for is read again (called when approvals change anywhere).
+   */
+  async wakeAnswered(): Promise<void> {
+    for (const name of this.answered.eventNames()) {
+      const approval = await this.get(String(name))
+      if (approval && approval.status !== 'pending') this.answered.emit(String(name), approval)
+    }
+  }
+
   /** Marks pending requests past their expiry as expired (recorded in the chain). */
   async expire(): Promise<void> {
     const rows = await this.store.all<ApprovalRow>(

@@ -150,6 +150,11 @@ export class BehaviourEngine implements BehaviourAnalyzer {
     return this.tasks.has(task)
   }
 
+  /** True when the engine holds the task and its call `call`. */
+  holdsCall(task: string, call: string): boolean {
+    return this.tasks.get(task)?.callOf(call) !== undefined
+  }
+
   async open(task: string, intent: TaskIntent): Promise<void> {
     if (this.tasks.has(task)) return
     const past = this.history ? await this.history(task) : []

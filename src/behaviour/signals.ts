@@ -77,6 +77,11 @@ export interface BehaviourAnalyzer {
   /** What the chain keeps of an output for provenance (keyed fingerprints), once the output was observed. */
   prints(task: string, call: string): OutputPrints | undefined
   assess(request: RequestFacts): Promise<BehaviourAssessment>
+  /**
+   * Before a result is observed: makes sure the analyzer holds the call, which another node sharing the chain
+   * may have decided (a result reported to this one). Absent on a node alone.
+   */
+  adopt?(task: string, call: string, intent: TaskIntent): Promise<void>
 }
 
 /** What a task declared that the detectors read. */

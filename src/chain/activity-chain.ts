@@ -68,6 +68,11 @@ export interface ActivityChainOptions {
   checkpointEvery: number
   /** Most records committed in one transaction. */
   maxBatch: number
+  /**
+   * A checkpoint of an unchanged head is signed again (with a fresh `ts`) once the last is this old, so a running
+   * deployment's newest checkpoint is always recent, and a store rolled back to a backup shows its age.
+   */
+  resignAfter?: number
 }
 
 /** A promise with its settle functions (Node 20 has no `Promise.withResolvers`). */
@@ -197,6 +202,9 @@ export class ActivityChain extends ChainReader {
   /** The most recent append, for `settled` and `onDisk`. */
   private last: Pending | undefined
   private readonly listeners: Array<(events: readonly ActivityEventV1[]) => void> = []
+  private readonly checkpointListeners: Array<(checkpoint: Checkpoint) => void> = []
+  /** The checkpoint the transaction under way signed, announced once it commits. */
+  private signed: Checkpoint | undefined
 
   constructor(
     store: Store,
@@ -207,6 +215,11 @@ export class ActivityChain extends ChainReader {
     private readonly options: ActivityChainOptions,
   ) {
     super(store)
+  }
+
+  /** The public key (PEM) that verifies this deployment's checkpoints. */
+  get publicKeyPem(): string {
+    return this.signer.publicKeyPem
   }
 
   /**
@@ -275,6 +288,22 @@ export class ActivityChain extends ChainReader {
     return super.rows(fromSeq, limit)
   }
 
+  /** Calls `listener` with each checkpoint once it is committed (witnesses outside the store). */
+  onCheckpoint(listener: (checkpoint: Checkpoint) => void): void {
+    this.checkpointListeners.push(listener)
+  }
+
+  private announce(checkpoint: Checkpoint | undefined): void {
+    if (!checkpoint) return
+    for (const listener of this.checkpointListeners) {
+      try {
+        listener(checkpoint)
+      } catch (error) {
+        this.logger.error('checkpoint listener failed', { error: String(error) })
+      }
+    }
+  }
+
   /** Calls `listener` with each committed batch, in order (exporters, behaviour). */
   onAppend(listener: (events: readonly ActivityEventV1[]) => void): void {
     this.listeners.push(listener)
@@ -290,6 +319,7 @@ export class ActivityChain extends ChainReader {
         const batch = this.pending.splice(0, this.options.maxBatch)
         let events: ActivityEventV1[]
         try {
+          this.signed = undefined
           events = await this.store.transaction((tx) => this.commit(tx, batch), { flush: 'later' })
         } catch (cause) {
           const error = this.failure('the activity chain could not be written', cause)
@@ -301,6 +331,8 @@ export class ActivityChain extends ChainReader {
           continue
         }
         for (const [i, item] of batch.entries()) item.committed.resolve(events[i] as ActivityEventV1)
+        this.announce(this.signed)
+        this.signed = undefined
         this.store.flush().then(
           () => {
             for (const [i, item] of batch.entries()) item.onDisk.resolve(events[i] as ActivityEventV1)
@@ -354,7 +386,8 @@ export class ActivityChain extends ChainReader {
       `UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1 RETURNING (SELECT MAX(seq) FROM chain_checkpoints) AS seq`,
       [seq, hash],
     )
-    if (seq - (last?.seq ?? 0) >= this.options.checkpointEvery) await this.insertCheckpoint(tx, seq, hash)
+    if (seq - (last?.seq ?? 0) >= this.options.checkpointEvery)
+      this.signed = await this.insertCheckpoint(tx, seq, hash)
     return events
   }
 
@@ -376,15 +409,32 @@ export class ActivityChain extends ChainReader {
     return cp
   }
 
-  /** Waits for every pending append, then signs a checkpoint of the head if it moved since the last one. */
+  /**
+   * Waits for every pending append, then signs a checkpoint of the head if it moved since the last one — or, when
+   * it did not, signs the last again with a fresh `ts` once `resignAfter` has passed.
+   */
   async checkpoint(): Promise<Checkpoint | undefined> {
     await this.settled()
-    return this.store.transaction(async (tx) => {
+    const signed = await this.store.transaction(async (tx) => {
       const head = await this.lockHead(tx)
-      const last = await tx.get<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM chain_checkpoints`)
-      if (head.seq === 0 || head.seq === (last?.seq ?? 0)) return undefined
-      return this.insertCheckpoint(tx, head.seq, head.hash)
+      const last = await tx.get<{ seq: number; ts: number }>(
+        `SELECT seq, ts FROM chain_checkpoints ORDER BY seq DESC LIMIT 1`,
+      )
+      if (head.seq === 0) return undefined
+      if (head.seq !== last?.seq) return this.insertCheckpoint(tx, head.seq, head.hash)
+      const resignAfter = this.options.resignAfter
+      if (resignAfter === undefined || this.clock.now() - last.ts < resignAfter) return undefined
+      const cp = this.signer.sign({ seq: head.seq, hash: head.hash, ts: this.clock.now() })
+      await tx.run(`UPDATE chain_checkpoints SET ts = ?, kid = ?, signature = ? WHERE seq = ?`, [
+        cp.ts,
+        cp.kid,
+        cp.signature,
+        cp.seq,
+      ])
+      return cp
     })
+    this.announce(signed)
+    return signed
   }
 }
 

@@ -13,8 +13,11 @@ export type ActivityKind =
   | 'server.request'
   | 'server.result'
   | 'decision'
+  /** A candidate policy set (or a log-only policy) decided a call otherwise than the set in force. */
+  | 'decision.shadow'
   | 'signal'
   | 'approval'
+  | 'rate_limited'
   | 'lease.issue'
   | 'lease.revoke'
   | 'agent.register'
@@ -25,6 +28,11 @@ export type ActivityKind =
   | 'instance.quarantine'
   | 'svid.issue'
   | 'key.rotate'
+  | 'key.prepare'
+  | 'key.activate'
+  | 'key.taint'
+  | 'key.revoke'
+  | 'auth.fail'
 
 export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'task.open',
@@ -40,8 +48,10 @@ export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'server.request',
   'server.result',
   'decision',
+  'decision.shadow',
   'signal',
   'approval',
+  'rate_limited',
   'lease.issue',
   'lease.revoke',
   'agent.register',
@@ -52,6 +62,11 @@ export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'instance.quarantine',
   'svid.issue',
   'key.rotate',
+  'key.prepare',
+  'key.activate',
+  'key.taint',
+  'key.revoke',
+  'auth.fail',
 ]
 
 /** What a caller appends; the chain assigns `seq`, `id`, `ts`, `prev` and `hash`. */

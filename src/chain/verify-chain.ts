@@ -12,6 +12,8 @@ export type ChainDamage =
   | 'checkpoint_forged'
   | 'checkpoint_mismatch'
   | 'tail_truncated'
+  | 'unanchored'
+  | 'checkpoint_stale'
 
 export type ChainVerdict =
   | { ok: true; records: number; head: { seq: number; hash: string }; checkpoints: number }
@@ -25,6 +27,28 @@ export interface ChainSource {
 
 const PAGE = 5000
 
+/** What verification is given besides the store. */
+export interface VerifyOptions {
+  /** Start at this seq (default 1). */
+  from?: number
+  /**
+   * Signed checkpoints kept outside the store (exported earlier, or a witness's copy). Each must be signed by the
+   * key, and the chain must still hold its record at its seq with its hash: a truncated tail, a chain rewritten
+   * without the key, or a store rolled back to an older backup each fail against one of them.
+   */
+  anchors?: readonly Checkpoint[]
+  /**
+   * Refuse a chain that no signed checkpoint vouches for (`unanchored`): without one, anyone with write access can
+   * rewrite the whole chain and its links still agree. Offline verification of a store (`warden chain verify`)
+   * sets it; a live view of the newest records, which may precede the first checkpoint, need not.
+   */
+  requireCheckpoint?: boolean
+  /** When set, the newest checkpoint (stored or given) must be at most this old (milliseconds) at `now`. */
+  maxCheckpointAge?: number
+  /** Now, in epoch milliseconds (for `maxCheckpointAge`). */
+  now?: number
+}
+
 /**
  * Verifies the chain from `from` (default 1) with nothing but the stored rows and the deployment's public key:
  * gap-free seq, each `prev` equal to the previous `hash`, each `hash` recomputed over every stored field, every
@@ -34,10 +58,12 @@ const PAGE = 5000
 export async function verifyChain(
   source: ChainSource,
   publicKey: KeyObject,
-  options: { from?: number } = {},
+  options: VerifyOptions = {},
 ): Promise<ChainVerdict> {
   const from = Math.max(1, options.from ?? 1)
-  const checkpoints = await source.checkpoints()
+  const stored = await source.checkpoints()
+  const anchors = options.anchors ?? []
+  const checkpoints = [...stored, ...anchors]
   const forged = checkpoints.find((cp) => !isCheckpointSigned(cp, publicKey))
   if (forged) {
     return fail(
@@ -47,7 +73,15 @@ export async function verifyChain(
       0,
     )
   }
-  const expectedAt = new Map(checkpoints.filter((cp) => cp.seq >= from).map((cp) => [cp.seq, cp.hash]))
+  // A checkpoint given from outside that disagrees with a stored one at the same seq: the store was rewritten.
+  const expectedAt = new Map<number, string>()
+  for (const cp of checkpoints.filter((c) => c.seq >= from)) {
+    const seen = expectedAt.get(cp.seq)
+    if (seen !== undefined && seen !== cp.hash) {
+      return fail(cp.seq, 'checkpoint_mismatch', `two signed checkpoints disagree at seq ${cp.seq}`, 0)
+    }
+    expectedAt.set(cp.seq, cp.hash)
+  }
 
   let expectedSeq = from
   let prevHash: string | undefined = from === 1 ? GENESIS_HASH : undefined
@@ -101,6 +135,23 @@ export async function verifyChain(
       `a checkpoint vouches for seq ${beyond.seq} but the chain ends at ${lastSeq}`,
       records,
     )
+  }
+  // INVARIANT: a chain no signature vouches for is not intact — without a checkpoint, anyone with write access
+  // can rewrite it whole and the links still agree (Ma & Tsudik 2008).
+  if (options.requireCheckpoint && lastSeq > 0 && checkpoints.length === 0) {
+    return fail(1, 'unanchored', 'no signed checkpoint vouches for the chain', records)
+  }
+  if (options.maxCheckpointAge !== undefined && checkpoints.length > 0) {
+    const newest = Math.max(...checkpoints.map((cp) => cp.ts))
+    const age = (options.now ?? Date.now()) - newest
+    if (age > options.maxCheckpointAge) {
+      return fail(
+        lastSeq + 1,
+        'checkpoint_stale',
+        `the newest signed checkpoint is ${Math.round(age / 1000)} s old, more than ${Math.round(options.maxCheckpointAge / 1000)} s allowed (rolled back?)`,
+        records,
+      )
+    }
   }
   return {
     ok: true,

@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
-import { type ActivityEventV1, ChainReader, parsePublicKey, toEvent, verifyChain } from '../chain/index.js'
-import { loadConfig } from '../config/index.js'
-import { WardenError } from '../kernel/index.js'
+import {
+  type ActivityEventV1,
+  ChainReader,
+  type Checkpoint,
+  parseCheckpoints,
+  parsePublicKey,
+  toEvent,
+  verifyChain,
+} from '../chain/index.js'
+import { type Config, loadConfig } from '../config/index.js'
+import { parseDuration, WardenError } from '../kernel/index.js'
 import { openStore, type Store } from '../store/index.js'
 
 interface OfflineFlags {
@@ -14,15 +22,23 @@ interface OfflineFlags {
 /** Opens the chain straight from the store named by the config or `--data`: no server, no admin token. */
 async function withChain<T>(
   flags: OfflineFlags,
-  work: (chain: ChainReader, dataDir: string) => Promise<T>,
+  work: (chain: ChainReader, dataDir: string, config: Config) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig({ config: flags.config, data: flags.data })
   const dataDir = resolve(config.dataDir)
   const store: Store = openStore(config.store, dataDir, { mustExist: true })
   try {
-    return await work(new ChainReader(store), dataDir)
+    return await work(new ChainReader(store), dataDir, config)
   } finally {
     await store.close()
+  }
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (cause) {
+    throw new WardenError('BAD_REQUEST', `cannot read ${what} \`${file}\``, { cause })
   }
 }
 
@@ -51,16 +67,30 @@ export function addChainCommands(program: Command): void {
       '--public-key <file>',
       'the deployment public key (PEM or JWK); default <data>/keys/chain-public.pem',
     )
+    .option(
+      '--checkpoint <file>',
+      'signed checkpoints kept outside Warden (`warden chain checkpoint` output, or a witness file): the chain must still hold each',
+    )
+    .option(
+      '--max-age <duration>',
+      'refuse a chain whose newest signed checkpoint is older than this (default `chain.maxCheckpointAge`)',
+    )
     .action(async (o) => {
-      const verdict = await withChain(o, async (reader, dataDir) => {
+      const verdict = await withChain(o, async (reader, dataDir, config) => {
         const keyFile = o.publicKey ?? join(dataDir, 'keys', 'chain-public.pem')
-        let text: string
-        try {
-          text = readFileSync(keyFile, 'utf8')
-        } catch (cause) {
-          throw new WardenError('BAD_REQUEST', `cannot read public key \`${keyFile}\``, { cause })
-        }
-        return verifyChain(reader, parsePublicKey(text), o.from ? { from: o.from } : {})
+        const text = readText(keyFile, 'public key')
+        const anchors: Checkpoint[] = o.checkpoint
+          ? parseCheckpoints(readText(o.checkpoint, 'checkpoint file'))
+          : []
+        const maxAge = o.maxAge === undefined ? config.chain.maxCheckpointAge : parseDuration(o.maxAge)
+        if (o.maxAge !== undefined && (maxAge === undefined || maxAge <= 0))
+          throw new WardenError('BAD_REQUEST', '`--max-age` must be a duration like `10m`')
+        return verifyChain(reader, parsePublicKey(text), {
+          ...(o.from ? { from: o.from } : {}),
+          anchors,
+          requireCheckpoint: true,
+          ...(maxAge !== undefined ? { maxCheckpointAge: maxAge, now: Date.now() } : {}),
+        })
       })
       if (verdict.ok) {
         process.stdout.write(
@@ -70,6 +100,18 @@ export function addChainCommands(program: Command): void {
         process.stdout.write(`chain damaged at seq ${verdict.seq}: ${verdict.damage}: ${verdict.message}\n`)
         process.exitCode = 1
       }
+    })
+
+  offline(chain.command('checkpoint'))
+    .description(
+      'print the newest signed checkpoint as JSON: keep it outside Warden for `verify --checkpoint`',
+    )
+    .action(async (o) => {
+      await withChain(o, async (reader) => {
+        const newest = (await reader.checkpoints()).at(-1)
+        if (!newest) throw new WardenError('NOT_FOUND', 'the chain has no signed checkpoint yet')
+        process.stdout.write(`${JSON.stringify(newest)}\n`)
+      })
     })
 
   offline(chain.command('show <task>'))

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { serve as serveHttp } from '@hono/node-server'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -13,6 +13,7 @@ import { parsePublicKey, verifyChain } from '../chain/index.js'
 import { composeWarden } from '../compose.js'
 import { configSchema } from '../config/index.js'
 import { type TaskHandle, WardenAgent, type WardenApiError } from '../sdk/index.js'
+import { runClusterDemo } from './demo-cluster.js'
 
 const ADMIN = 'demo-admin-token'
 const PLANTED =
@@ -39,8 +40,23 @@ export function addDemoCommand(program: Command): void {
     .description(
       'a scripted agent against a real MCP filesystem server: identity, JIT tokens, a planted instruction stopped, the chain',
     )
-    .action(async () => {
+    .option('--keep <dir>', "keep the demo's data directory in <dir> (for `warden report … --data <dir>`)")
+    .option('--serve', 'keep the console up after the run, until Ctrl-C (the default in a terminal)')
+    .option('--no-serve', 'exit when the run ends')
+    .option('--nodes <n>', 'run that many `warden serve` processes on one PostgreSQL instead (2 or more)')
+    .option(
+      '--store <url>',
+      'the PostgreSQL for --nodes (default $WARDEN_STORE_URL, else the local `test` db)',
+    )
+    .action(async (o: { keep?: string; serve?: boolean; nodes?: string; store?: string }) => {
+      if (o.nodes !== undefined) {
+        const count = Math.max(2, Number.parseInt(o.nodes, 10) || 2)
+        const store = o.store ?? process.env.WARDEN_STORE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+        return runClusterDemo(count, store)
+      }
+      const keepServing = o.serve ?? process.stdout.isTTY === true
       const root = mkdtempSync(join(tmpdir(), 'warden-demo-'))
+      const dataDir = o.keep ? resolve(o.keep) : join(root, 'data')
       const sandbox = join(root, 'sandbox')
       mkdirSync(join(sandbox, 'docs'), { recursive: true })
       mkdirSync(join(sandbox, 'leak'))
@@ -55,7 +71,7 @@ export function addDemoCommand(program: Command): void {
       )
       const warden = await composeWarden(
         configSchema.parse({
-          dataDir: join(root, 'data'),
+          dataDir,
           policy: { watch: false },
           upstreams: { files: { command: ['node', filesystem, sandbox] } },
         }),
@@ -71,7 +87,7 @@ export function addDemoCommand(program: Command): void {
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         }).then((res) => res.json() as Promise<Record<string, unknown>>)
       try {
-        out(`Warden on ${base}, data in ${join(root, 'data')}, MCP filesystem server on ${sandbox}`)
+        out(`Warden on ${base}, data in ${dataDir}, MCP filesystem server on ${sandbox}`)
         await warden.gateway.start()
 
         step(1, 'Register agents with an owner and a tier')
@@ -186,13 +202,25 @@ export function addDemoCommand(program: Command): void {
         await warden.chain.checkpoint()
         const verdict = await verifyChain(
           warden.chain,
-          parsePublicKey(readFileSync(join(root, 'data', 'keys', 'chain-public.pem'), 'utf8')),
+          parsePublicKey(readFileSync(join(dataDir, 'keys', 'chain-public.pem'), 'utf8')),
         )
         out(
           verdict.ok
             ? `   chain intact: ${verdict.records} records, ${verdict.checkpoints} signed checkpoints`
             : `   chain DAMAGED at ${verdict.seq}`,
         )
+        if (o.keep) {
+          out(`\n   data kept in ${dataDir}: warden report privileges|compliance --data ${o.keep}`)
+        }
+        // The fragment carries the token to the sign-in page's script; it never reaches a server or a log.
+        out(`\nConsole: ${base}/console/sign-in#token=${ADMIN}`)
+        if (keepServing) {
+          out('   the demo keeps serving it; Ctrl-C to stop')
+          await new Promise<void>((done) => {
+            process.once('SIGINT', done)
+            process.once('SIGTERM', done)
+          })
+        }
       } finally {
         await new Promise<void>((resolve) => server.close(() => resolve()))
         await warden.close()

@@ -40,6 +40,7 @@ export function addGatewayCommands(program: Command): void {
         proof: agent ? await agent.proof('POST', url, token) : undefined,
         method: 'POST',
         url,
+        scheme: 'DPoP',
       })
       const authenticate = () => warden.tasks.lifecycle.recheck(first)
       const transport = new StdioServerTransport()

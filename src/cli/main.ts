@@ -7,8 +7,10 @@ import { addApprovalCommands } from './approvals.js'
 import { addChainCommands } from './chain.js'
 import { addDemoCommand } from './demo.js'
 import { addGatewayCommands } from './gateway.js'
+import { addKeyCommands } from './keys.js'
 import { addPolicyCommands } from './policy.js'
 import { addReplayCommand } from './replay.js'
+import { addReportCommands } from './report.js'
 import { serve } from './serve.js'
 import { addTaskCommands } from './task.js'
 
@@ -22,6 +24,10 @@ program
   .option('--data <dir>', 'data directory (default ./.warden)')
   .option('--host <host>', 'address to listen on (default 127.0.0.1)')
   .option('--port <port>', 'port to listen on (default 8700)')
+  .option(
+    '--store <url>',
+    'postgres://… — a store shared by any number of nodes (key-encryption key: $WARDEN_KEK)',
+  )
   .action(serve)
 
 addIdentityCommands(program)
@@ -32,6 +38,8 @@ addReplayCommand(program)
 addDemoCommand(program)
 addApprovalCommands(program)
 addGatewayCommands(program)
+addKeyCommands(program)
+addReportCommands(program)
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message =

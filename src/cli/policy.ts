@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { type CatalogTool, type ToolDefinition, unstoredTool } from '../catalog/index.js'
-import { silentLogger } from '../kernel/index.js'
+import { parseDuration, silentLogger } from '../kernel/index.js'
 import { formatProblem, PolicyEngine, readPolicyDirectory, runPolicyTests } from '../policy/index.js'
 import { createApiClient } from './api-client.js'
 import { printJson } from './output.js'
@@ -34,6 +34,7 @@ export function addPolicyCommands(program: Command): void {
       '--tools <file>',
       'a JSON file `{ "<server>": [tool definitions] }` whose tools the policies may name',
     )
+    .option('--allow-empty', 'accept a set that permits nothing (it would deny every call)')
     .action((dir: string, o) => {
       const tools: CatalogTool[] = []
       if (o.tools) {
@@ -42,10 +43,10 @@ export function addPolicyCommands(program: Command): void {
           for (const definition of definitions) tools.push(unstoredTool(server, definition))
         }
       }
-      const result = new PolicyEngine(silentLogger, { validateRequests: true }).load(
-        readPolicyDirectory(dir),
-        tools,
-      )
+      const result = new PolicyEngine(silentLogger, {
+        validateRequests: true,
+        allowEmpty: o.allowEmpty === true,
+      }).load(readPolicyDirectory(dir), tools)
       if (result.ok) {
         process.stdout.write(`ok: ${result.policies} policies, version ${result.version}\n`)
       } else {
@@ -58,10 +59,12 @@ export function addPolicyCommands(program: Command): void {
     .description(
       'run the test cases in <dir>/tests/*.json against the policies in <dir>; exit 1 on any failure',
     )
-    .action((dir: string) => {
+    .option('--allow-empty', 'accept a set that permits nothing (it would deny every call)')
+    .action((dir: string, o: { allowEmpty?: boolean }) => {
       const { loadErrors, results } = runPolicyTests(
         readPolicyDirectory(dir),
         readJsonFiles(join(dir, 'tests')),
+        { allowEmpty: o.allowEmpty === true },
       )
       for (const error of loadErrors) process.stdout.write(`error: ${error}\n`)
       for (const r of results) {
@@ -72,6 +75,81 @@ export function addPolicyCommands(program: Command): void {
       const failed = results.filter((r) => !r.passed).length
       process.stdout.write(`\n${results.length - failed} passed, ${failed} failed\n`)
       if (failed > 0 || loadErrors.length > 0 || results.length === 0) process.exitCode = 1
+    })
+  policy
+    .command('eval')
+    .description(
+      'what the policies in force decide on one request, the policies that decided it, and the Cedar context — nothing recorded',
+    )
+    .option('--agent <name>', 'the agent making the request (its tier and entitlements)')
+    .option('--tool <name>', 'the tool called')
+    .option('--server <name>', "the tool's server, when its name is not unique")
+    .option('--args <json>', "the call's arguments as a JSON object", '{}')
+    .option('--tier <tier>', "decide as a task of this tier (default: the agent's)")
+    .option('--signals <list>', 'behavioural signals as kind:severity,… (e.g. untrusted_provenance:high)')
+    .option('--risk <n>', "the task's risk, 0–100", '0')
+    .option('--approved', 'as if a human approved this exact call')
+    .option(
+      '--from-record <seq>',
+      'the tool call recorded at this chain seq, with its task, signals and risk',
+    )
+    .option('--url <url>')
+    .action(async (o) => {
+      const body = o.fromRecord
+        ? { fromRecord: Number(o.fromRecord) }
+        : {
+            agent: o.agent,
+            tool: o.tool,
+            ...(o.server ? { server: o.server } : {}),
+            args: JSON.parse(o.args) as unknown,
+            ...(o.tier ? { tier: o.tier } : {}),
+            signals: String(o.signals ?? '')
+              .split(',')
+              .filter(Boolean)
+              .map((pair) => {
+                const [kind, severity = 'medium'] = pair.split(':')
+                return { kind, severity }
+              }),
+            risk: Number(o.risk),
+            approved: o.approved === true,
+          }
+      printJson(await createApiClient(o).call('POST', '/v1/policies/eval', body))
+    })
+  policy
+    .command('diff')
+    .description(
+      'what the shadow set (policy.shadow, or @mode("log_only") policies) decided otherwise than the set in force',
+    )
+    .option('--since <duration>', 'how far back, e.g. 1h, 30m, 7d', '1h')
+    .option('--url <url>')
+    .action(async (o: { since: string; url?: string }) => {
+      const since = Date.now() - (parseDuration(o.since) ?? 3_600_000)
+      const client = createApiClient(o)
+      const differences: Array<{ seq: number; task: string | null; body: Record<string, unknown> }> = []
+      for (let after = 0; ; ) {
+        const page = await client.call<{ events: typeof differences; next: number | null }>(
+          'GET',
+          `/v1/events?kind=decision.shadow&since=${since}&after=${after}&limit=10000`,
+        )
+        differences.push(...page.events)
+        if (page.next === null) break
+        after = page.next
+      }
+      const byChange = new Map<string, number>()
+      const byReason = new Map<string, number>()
+      for (const { body } of differences) {
+        const change = `${String(body.effect)} → ${String(body.shadowEffect)}`
+        byChange.set(change, (byChange.get(change) ?? 0) + 1)
+        for (const reason of (body.shadowReasons as string[]) ?? [])
+          byReason.set(reason, (byReason.get(reason) ?? 0) + 1)
+      }
+      printJson({
+        since: new Date(since).toISOString(),
+        differences: differences.length,
+        byChange: Object.fromEntries(byChange),
+        byShadowPolicy: Object.fromEntries(byReason),
+        examples: differences.slice(0, 10).map(({ seq, task, body }) => ({ seq, task, ...body })),
+      })
     })
   policy
     .command('status')

@@ -12,7 +12,15 @@ import { createJsonLogger } from '../kernel/index.js'
 export async function serve(flags: ConfigFlags): Promise<void> {
   const config = loadConfig(flags)
   const logger = createJsonLogger()
-  const warden = await composeWarden(config, { logger, adminToken: process.env.WARDEN_ADMIN_TOKEN })
+  const warden = await composeWarden(config, {
+    logger,
+    adminToken: process.env.WARDEN_ADMIN_TOKEN,
+    kek: {
+      value: process.env.WARDEN_KEK,
+      file: process.env.WARDEN_KEK_FILE,
+      previous: process.env.WARDEN_KEK_PREVIOUS,
+    },
+  })
   if (warden.generatedAdminToken) {
     // Printed once, on the first start; only its hash is kept.
     process.stdout.write(
@@ -21,7 +29,14 @@ export async function serve(flags: ConfigFlags): Promise<void> {
   }
   await warden.gateway.start()
   const app = createApp(warden)
-  const server = serveHttp({ fetch: app.fetch, hostname: config.server.host, port: config.server.port })
+  const server = serveHttp({
+    fetch: app.fetch,
+    hostname: config.server.host,
+    port: config.server.port,
+    // Slow clients (CVE-2018-12122): headers must arrive within 10 s and a whole request within 60 s, checked
+    // every second (Node checks every 30 s by default). Responses, SSE streams included, are not limited here.
+    serverOptions: { headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1_000 },
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve)
     server.once('error', reject)

@@ -10,6 +10,8 @@ export interface ConfigFlags {
   data?: string | undefined
   host?: string | undefined
   port?: string | number | undefined
+  /** A PostgreSQL URL: the store nodes share (`store.kind: postgres`). */
+  store?: string | undefined
 }
 
 type Raw = Record<string, unknown>
@@ -80,6 +82,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   }
   if (env.WARDEN_STORE_URL && !(raw.store as Raw | undefined)?.kind)
     setPath(raw, ['store', 'kind'], 'postgres')
+  if (flags.store !== undefined) {
+    setPath(raw, ['store', 'kind'], 'postgres')
+    setPath(raw, ['store', 'url'], flags.store)
+  }
   if (flags.data !== undefined) setPath(raw, ['dataDir'], flags.data)
   if (flags.host !== undefined) setPath(raw, ['server', 'host'], flags.host)
   if (flags.port !== undefined) setPath(raw, ['server', 'port'], flags.port)

@@ -38,6 +38,8 @@ const oidcIssuer = z
       .default(['RS256', 'ES256', 'EdDSA']),
     /** A claim whose value is the workload's code digest (e.g. an image digest), checked against the registry. */
     digestClaim: z.string().optional(),
+    /** The longest lifetime (`exp − iat`, and `exp − now`) of a token accepted from this issuer. */
+    maxLifetime: duration.default(86_400_000),
     rules: z.array(claimRule).min(1),
   })
   .strict()
@@ -49,11 +51,20 @@ const federation = z
     trustDomain: z.string().min(1),
     bundle: keySource,
     audience: z.string().min(1),
+    /** When set, the `iss` every JWT-SVID of this trust domain must carry. */
+    issuer: z.string().min(1).optional(),
+    /** The longest lifetime (`exp − iat`, and `exp − now`) of a JWT-SVID accepted from this trust domain. */
+    maxLifetime: duration.default(3_600_000),
     rules: z.array(spiffeRule).min(1),
   })
   .strict()
 
 const signingAlg = z.enum(['ES256', 'EdDSA'])
+
+/** A token bucket: `burst` requests at once, refilled at `perSecond`. */
+const rateLimit = z
+  .object({ burst: z.coerce.number().int().positive(), perSecond: z.coerce.number().positive() })
+  .strict()
 
 /** The whole of `warden.yaml`, with defaults. */
 export const configSchema = z
@@ -74,6 +85,28 @@ export const configSchema = z
         /** Browser origins allowed to call the API. */
         allowedOrigins: z.array(z.string()).default([]),
         bodyLimitBytes: z.coerce.number().int().positive().default(1_048_576),
+        /** Structure of a JSON body, refused with 400 before it is parsed (docs/decisions/008). */
+        jsonLimits: z
+          .object({
+            depth: z.coerce.number().int().positive().default(64),
+            keys: z.coerce.number().int().positive().default(1000),
+            elements: z.coerce.number().int().positive().default(10_000),
+            /** Keys and elements in the whole body. */
+            members: z.coerce.number().int().positive().default(20_000),
+          })
+          .strict()
+          .prefault({}),
+        /**
+         * Credential routes (attest, renew, task tokens, exchange): failed requests per client address, issued
+         * credentials per principal; past the burst, 429 with `Retry-After`.
+         */
+        rateLimits: z
+          .object({
+            failures: rateLimit.prefault({ burst: 100, perSecond: 20 }),
+            issued: rateLimit.prefault({ burst: 200, perSecond: 100 }),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -90,7 +123,20 @@ export const configSchema = z
             durability: z.enum(['full', 'normal']).default('full'),
           })
           .strict(),
-        z.object({ kind: z.literal('postgres'), url: z.string().min(1) }).strict(),
+        z
+          .object({
+            kind: z.literal('postgres'),
+            url: z.string().min(1),
+            /**
+             * The key-encryption key every node is given: the shared signing, checkpoint, fingerprint and secrets
+             * keys are kept in the store sealed under it. A file here, or the key itself in `WARDEN_KEK`.
+             */
+            keyEncryptionKey: z
+              .object({ file: z.string().min(1) })
+              .strict()
+              .optional(),
+          })
+          .strict(),
       ])
       .default({ kind: 'sqlite', durability: 'full' }),
     identity: z
@@ -125,8 +171,13 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
-        /** Tiers whose task tokens need a DPoP proof (`ath`) on every use. */
-        proofRequired: z.array(z.enum(['critical', 'high', 'standard', 'low'])).default(['critical', 'high']),
+        /**
+         * Tiers whose task tokens are bound to the instance's key (`cnf.jkt`) and need a DPoP proof (`ath`) under
+         * the `DPoP` scheme on every use. Any other tier gets unbound bearer tokens.
+         */
+        proofRequired: z
+          .array(z.enum(['critical', 'high', 'standard', 'low']))
+          .default(['critical', 'high', 'standard', 'low']),
         /** Tiers whose task is revoked when its token is presented by another key or instance. */
         revokeOnReuse: z.array(z.enum(['critical', 'high', 'standard', 'low'])).default(['critical', 'high']),
         /** Default and largest `maxDuration` of a task; past it the task closes by itself. */
@@ -150,9 +201,37 @@ export const configSchema = z
          * built to the schema — the per-request check doubles the decision's cost (docs/decisions/002).
          */
         validateRequests: z.boolean().default(false),
+        /** Load a set that permits nothing (it denies every call); by default such a set is refused as a mistake. */
+        allowEmpty: z.boolean().default(false),
+        /**
+         * A candidate set decided beside the one in force on every call, never changing an outcome: each call it
+         * decides otherwise is recorded (`decision.shadow`, `warden policy diff`).
+         */
+        shadow: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),
+    /**
+     * Rate limits and quotas on tool calls, counted in the store every node shares: at most `calls` per
+     * `window` for each agent, each tool (`server/tool`) or each task; with `per: task` and no window, a quota
+     * over the task's life. `tools` / `agents` narrow what counts. Policies see the counts as `context.usage`.
+     */
+    limits: z
+      .array(
+        z
+          .object({
+            per: z.enum(['agent', 'tool', 'task']),
+            calls: z.number().int().positive(),
+            window: duration.optional(),
+            tools: z.array(z.string().min(1)).optional(),
+            agents: z.array(z.string().min(1)).optional(),
+          })
+          .strict()
+          .refine((limit) => limit.window !== undefined || limit.per === 'task', {
+            message: 'a window (`1m`, `1h`) is needed unless `per: task` (a quota over the task)',
+          }),
+      )
+      .default([]),
     approvals: z
       .object({
         /** How long an approval request stays open. */
@@ -230,6 +309,20 @@ export const configSchema = z
         checkpointInterval: duration.default(60_000),
         /** Most records group-committed in one transaction. */
         maxBatch: z.coerce.number().int().positive().max(10_000).default(1000),
+        /**
+         * Where each signed checkpoint is also pushed, outside the store: a file (JSON lines; put it on another
+         * volume) and/or an HTTP endpoint. `warden chain verify --checkpoint` checks the store against that copy.
+         */
+        witness: z
+          .object({
+            file: z.string().min(1).optional(),
+            url: z.url().optional(),
+            headers: z.record(z.string(), z.string()).default({}),
+          })
+          .strict()
+          .optional(),
+        /** `warden chain verify` refuses a chain whose newest signed checkpoint is older than this. */
+        maxCheckpointAge: duration.optional(),
       })
       .strict()
       .prefault({}),

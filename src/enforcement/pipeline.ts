@@ -9,16 +9,21 @@ import {
 import type { CatalogTool, ToolCatalog } from '../catalog/index.js'
 import { type ActivityChain, type AppendOptions, canonicalJson, summarizeOutput } from '../chain/index.js'
 import type { ProofContext } from '../identity/index.js'
-import type { Clock, IdSource } from '../kernel/index.js'
-import type {
-  ArgumentValidator,
-  DecisionFacts,
-  Effect,
-  PolicyDecision,
-  PolicyEngine,
+import { type Clock, type IdSource, isWardenError } from '../kernel/index.js'
+import {
+  type ArgumentValidator,
+  buildRequest,
+  type DecisionFacts,
+  type Effect,
+  type PolicyDecision,
+  type PolicyEngine,
+  type PolicyRequest,
+  withoutNullOptionals,
 } from '../policy/index.js'
 import type { ActorChain, AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
+import { canonicalArguments, canonicalPath } from './canonical-arguments.js'
 import { judge } from './judge.js'
+import type { RateLimits, Usage } from './rate-limits.js'
 
 /**
  * A request to be decided: a tool call (or, from the gateway, a resource read or subscription, a prompt, an
@@ -53,8 +58,15 @@ export interface Decision {
   call: string
   /** The catalog tool, for a tool call that resolved. */
   tool?: CatalogTool
+  /**
+   * A tool call's arguments as decided and recorded, path arguments canonical: what the enforcement point must
+   * forward (docs/decisions/008).
+   */
+  args?: Record<string, unknown>
   /** For an escalation: the approval request a human answers; for an approved call: the approval it used. */
   approval?: string
+  /** The task's behavioural risk the policies saw (recorded, so `warden policy eval --from-record` sees it too). */
+  risk?: number
 }
 
 /** SPIFFE IDs on a task's delegation path, root first. */
@@ -126,6 +138,10 @@ export class Pipeline {
     private readonly ids: IdSource,
     /** Upstreams of `kind: memory`: their writes are memory writes to the detectors. */
     private readonly memoryServers: ReadonlySet<string> = new Set(),
+    /** A candidate set decided beside the one in force, when there is one (`policy.shadow`, log-only policies). */
+    private readonly shadow: () => PolicyEngine | undefined = () => undefined,
+    /** `limits` of warden.yaml, counted in the shared store. */
+    private readonly limits?: RateLimits,
   ) {}
 
   /** ① Authenticates a task token (throws on failure: no task, no decision), then decides the request. */
@@ -191,6 +207,51 @@ export class Pipeline {
     } else {
       // INVARIANT: an action this pipeline does not know (a cast request from a trace or an adapter) is denied.
       unresolved = `unsupported action \`${String((request as { action: unknown }).action)}\``
+    }
+
+    // Path arguments in their canonical form before anything reads them (docs/decisions/008): detectors, the
+    // chain record, Cedar and the upstream all see one value. Only a tool call's arguments are forwarded as
+    // decided; elsewhere a path that is not already canonical is refused, as is one with no canonical form.
+    const canonical = canonicalArguments(args)
+    if (!canonical.ok) unresolved = canonical.error
+    else if (request.action === 'tools/call') args = canonical.args
+    else if (canonical.changed.length > 0)
+      unresolved = `argument \`${canonical.changed[0]}\` is not a canonical path`
+    const uri =
+      'uri' in request
+        ? request.uri
+        : request.action === 'completion/complete' && request.ref.type === 'resource'
+          ? request.ref.uri
+          : undefined
+    if (uri !== undefined && /^file:/i.test(uri)) {
+      const path = canonicalPath(uri)
+      if (!path.ok || path.path !== uri) unresolved = `resource \`${uri}\` is not a canonical file URI`
+    }
+    if (unresolved !== undefined) target = undefined
+
+    // Rate limits and quotas, before the call enters the chain: over a limit, it is refused with when to retry
+    // (a held call decided again after its approval was counted the first time).
+    let usage: Usage | undefined
+    if (tool && this.limits && !this.limits.empty && options.call === undefined) {
+      try {
+        usage = await this.limits.take({
+          agent: agent.name,
+          server: tool.server,
+          tool: tool.name,
+          task: task.id,
+          taskEnds: task.expiresAt,
+        })
+      } catch (error) {
+        if (isWardenError(error, 'RATE_LIMITED')) {
+          await this.chain.append({
+            kind: 'rate_limited',
+            task: task.id,
+            agent: instance.spiffeId,
+            body: { call, server: tool.server, tool: tool.name, ...error.details },
+          })
+        }
+        throw error
+      }
     }
 
     // The task's behavioural state, rebuilt from the chain first if this node has not seen the task (another
@@ -270,6 +331,7 @@ export class Pipeline {
       args,
       approved: options.approved ?? false,
       behaviour,
+      ...(usage ? { usage } : {}),
     }
     let policy: PolicyDecision = judge(this.engine, this.validator, facts)
     let approval: string | undefined
@@ -323,6 +385,9 @@ export class Pipeline {
       approval = requested.id
     }
 
+    // The candidate set decides the same facts; it never changes the outcome, only what is recorded.
+    this.compareShadow(facts, policy, { task: task.id, agent: instance.spiffeId, call, decisionId })
+
     // An allowed call's targets join the agent's baseline (novelty); the chain's decision record rebuilds it.
     this.behaviour.observe({
       kind: 'decision',
@@ -341,11 +406,60 @@ export class Pipeline {
       errors: policy.errors,
       signals: recordedSignals(behaviour.signals),
       policyVersion: policy.policyVersion,
+      risk: behaviour.risk,
       task: task.id,
       call,
       ...(tool ? { tool } : {}),
       ...(approval ? { approval } : {}),
+      ...(request.action === 'tools/call' ? { args } : {}),
     })
+  }
+
+  /**
+   * Records, without waiting, a call the candidate set decides otherwise than the set in force (`decision.shadow`):
+   * what a policy change would have done to real traffic, before it is enforced.
+   */
+  private compareShadow(
+    facts: DecisionFacts,
+    enforced: PolicyDecision,
+    at: { task: string; agent: string; call: string; decisionId: string },
+  ): void {
+    const shadow = this.shadow()
+    if (!shadow) return
+    const candidate = judge(shadow, this.validator, facts)
+    if (candidate.effect === enforced.effect) return
+    this.chain
+      .append(
+        {
+          kind: 'decision.shadow',
+          task: at.task,
+          agent: at.agent,
+          body: {
+            call: at.call,
+            decisionId: at.decisionId,
+            effect: enforced.effect,
+            policyVersion: enforced.policyVersion,
+            shadowEffect: candidate.effect,
+            shadowReasons: candidate.reasons,
+            shadowErrors: candidate.errors,
+            shadowVersion: candidate.policyVersion,
+          },
+        },
+        { lazy: true },
+      )
+      .catch(() => undefined)
+  }
+
+  /**
+   * Step ⑤ alone, recorded nowhere: what the policies in force decide on `facts`, and the Cedar request they decide
+   * it from (`warden policy eval`). The same `judge` as every live decision.
+   */
+  explain(facts: DecisionFacts): { decision: PolicyDecision; request: PolicyRequest | null } {
+    const decision = judge(this.engine, this.validator, facts)
+    const tool = facts.target.kind === 'tool' ? facts.target.tool : undefined
+    const args = tool ? withoutNullOptionals(tool, facts.args) : facts.args
+    const built = buildRequest({ ...facts, args }, this.engine)
+    return { decision, request: built.ok ? built.request : null }
   }
 
   /** The catalog's tools of one server (the gateway lists them to the agent as pinned). */
@@ -364,6 +478,7 @@ export class Pipeline {
     error?: string,
     options: Pick<AppendOptions, 'lazy'> = {},
   ): Promise<void> {
+    await this.behaviour.adopt?.(caller.task.id, call, caller.task.intent)
     this.behaviour.observe({ kind: 'tool.result', seq: 0, task: caller.task.id, call, output })
     // Keyed fingerprints of the output's values, so a node that did not see it can rebuild provenance.
     const found = this.behaviour.prints(caller.task.id, call)
@@ -442,6 +557,7 @@ export class Pipeline {
           })),
           policyVersion: decision.policyVersion,
           approval: decision.approval ?? null,
+          ...(decision.risk === undefined ? {} : { risk: decision.risk }),
         },
       },
       { until },

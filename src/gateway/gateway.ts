@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
@@ -13,7 +13,6 @@ import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   type ProgressToken,
   ReadResourceRequestSchema,
   RootsListChangedNotificationSchema,
@@ -28,11 +27,22 @@ import type { Approvals } from '../approvals/index.js'
 import type { ToolCatalog } from '../catalog/index.js'
 import type { ActivityChain } from '../chain/index.js'
 import type { Config } from '../config/index.js'
-import type { Decision, Pipeline, ToolRequest } from '../enforcement/index.js'
+import type { Pipeline, ToolRequest } from '../enforcement/index.js'
 import type { ProofContext } from '../identity/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
-import { RPC } from './rpc.js'
+import { Calls, type Decided } from './calls.js'
+import { classify, dispatch, type Era, HeaderMismatch, isPlainLegacyRequest } from './http-dispatch.js'
+import { InputRounds } from './input-rounds.js'
+import {
+  failureResponse,
+  type Inbound,
+  isResponse,
+  JSONRPC,
+  type PostedResponse,
+  parseMessage,
+  RpcFailure,
+} from './json-rpc.js'
 import { type Downstream, SessionLink } from './session-link.js'
 import { Upstream } from './upstream.js'
 
@@ -55,23 +65,18 @@ interface Session {
 interface HttpSession extends Session {
   transport: WebStandardStreamableHTTPServerTransport
   caller: AuthenticatedTask
+  /** When it last served a request (ms since the epoch), for idle expiry. */
+  seen: number
 }
+
+/** Sessions one instance may hold open at once (each may hold an event stream and an upstream connection). */
+export const MAX_SESSIONS_PER_INSTANCE = 64
+/** A session with no request for this long is ended by the sweep. */
+export const SESSION_IDLE_MS = 15 * 60_000
+/** Stateless callers remembered by token (each entry spares two reads per request; the rest is re-read). */
+const MAX_CALLERS = 10_000
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>
-
-/** What comes back from upstream is recorded without holding the answer: it joins the next commit. */
-const LAZY = { lazy: true } as const
-
-/**
- * A request decided: its caller, the decision, and the flush of its records (the call and the decision are
- * committed before anything goes upstream; the answer waits for `onDisk`, whose flush overlaps the upstream
- * call).
- */
-interface Decided {
-  caller: AuthenticatedTask
-  decision: Decision
-  onDisk: Promise<void>
-}
 
 /**
  * What a downstream session advertises: what the upstream has and the gateway relays. Logging only where log
@@ -100,41 +105,6 @@ function downstreamCapabilities(
   }
 }
 
-function decisionError(decision: Decision): McpError {
-  const data = {
-    decisionId: decision.decisionId,
-    reasons: decision.reasons,
-    signals: decision.signals.map((s) => s.kind),
-    errors: decision.errors,
-  }
-  if (decision.effect === 'escalate') {
-    return new McpError(
-      RPC.ESCALATED,
-      `waiting for human approval ${decision.approval ?? ''} (decision ${decision.decisionId}): ${decision.reasons.join(', ')}; retry the same call once approved`,
-      { ...data, approval: decision.approval },
-    )
-  }
-  const why = [...decision.errors, ...decision.signals.map((s) => s.summary), ...decision.reasons].join('; ')
-  return new McpError(
-    RPC.DENIED,
-    `denied by Warden (decision ${decision.decisionId}): ${why || 'no policy allows it'}`,
-    data,
-  )
-}
-
-/** Text of a tool result, for the behaviour detectors (never stored: the chain keeps its digest). */
-function resultText(result: CallToolResult): string {
-  return (result.content ?? [])
-    .map((item) =>
-      item.type === 'text'
-        ? item.text
-        : item.type === 'resource' && 'text' in item.resource
-          ? String(item.resource.text)
-          : '',
-    )
-    .join('\n')
-}
-
 /**
  * The MCP gateway: for each configured upstream, a Streamable HTTP endpoint whose sessions are bound to a task.
  * Every request that touches data goes through the enforcement pipeline before it reaches the upstream;
@@ -146,6 +116,11 @@ export class Gateway {
   readonly upstreams: ReadonlyMap<string, Upstream>
   private readonly sessions = new Map<string, HttpSession>()
   private readonly links = new Set<SessionLink>()
+  /** Stateless (2026-07-28) callers by token: what `authenticate` need not read again. */
+  private readonly callers = new Map<string, AuthenticatedTask>()
+
+  private readonly calls: Calls
+  private readonly rounds: InputRounds
 
   constructor(
     config: Config['upstreams'],
@@ -153,11 +128,13 @@ export class Gateway {
     private readonly pipeline: Pipeline,
     private readonly lifecycle: TaskLifecycle,
     private readonly chain: ActivityChain,
-    private readonly approvals: Approvals,
+    approvals: Approvals,
     /** How long a call waiting for a human is held before the client is told to retry. */
-    private readonly hold: number,
+    hold: number,
     private readonly logger: Logger,
   ) {
+    this.calls = new Calls(pipeline, lifecycle, chain, approvals, hold, logger)
+    this.rounds = new InputRounds(pipeline, chain, logger)
     this.upstreams = new Map(
       Object.entries(config).map(([name, c]) => [name, new Upstream(name, c, catalog, logger)]),
     )
@@ -165,6 +142,7 @@ export class Gateway {
     lifecycle.onClose((ended) => {
       const ids = new Set(ended.map((task) => task.id))
       for (const [id, session] of this.sessions) if (ids.has(session.caller.task.id)) this.end(id, session)
+      for (const [token, caller] of this.callers) if (ids.has(caller.task.id)) this.callers.delete(token)
     })
   }
 
@@ -180,9 +158,10 @@ export class Gateway {
    * Ends every session whose task no longer stands — expired, or closed on another node, which `onClose` does not
    * hear of — so an idle session cannot keep receiving what its upstream sends, nor hold its connection.
    */
-  async sweep(): Promise<void> {
+  async sweep(now = Date.now()): Promise<void> {
     for (const [id, session] of [...this.sessions]) {
-      await this.lifecycle.recheck(session.caller).catch(() => this.end(id, session))
+      if (now - session.seen >= SESSION_IDLE_MS) this.end(id, session)
+      else await this.lifecycle.recheck(session.caller).catch(() => this.end(id, session))
     }
   }
 
@@ -227,6 +206,7 @@ export class Gateway {
   async close(): Promise<void> {
     clearInterval(this.sweeper)
     this.sweeper = undefined
+    this.rounds.close()
     for (const session of this.sessions.values()) await session.transport.close().catch(() => undefined)
     this.sessions.clear()
     await Promise.all([...this.links].map((link) => link.close()))
@@ -234,32 +214,126 @@ export class Gateway {
   }
 
   /**
-   * Handles one HTTP request to `/mcp/<name>`: authenticates the task token (with its proof), binds a new
-   * session to that task or checks that an existing session belongs to it, then lets the MCP transport answer.
+   * Handles one HTTP request to `/mcp/<name>`. The task token and its proof are checked on every request. A POST
+   * is read by the gateway's own JSON-RPC layer: a 2026-07-28 request is answered statelessly, a 2025-era session
+   * request that needs no stream is answered on the same path, as plain JSON; the rest (`initialize`, a request
+   * with a progress token, an isolated upstream's session, GET and DELETE) goes to the session's MCP SDK
+   * transport. A session answers only the task that opened it.
    */
   async handle(name: string, request: Request, token: string, proof: ProofContext): Promise<Response> {
     const upstream = this.upstreams.get(name)
     if (!upstream) throw new WardenError('UPSTREAM_NOT_FOUND', `no upstream \`${name}\``)
     const sessionId = request.headers.get('mcp-session-id')
-    // The session's caller spares re-reading what cannot have changed; the token and its proof are checked in full.
-    const known = sessionId ? this.sessions.get(sessionId)?.caller : undefined
+    // What is known of this caller spares re-reading what cannot have changed; the token and proof are checked
+    // in full, and the task's, instance's and agent's standing read again (`TaskLifecycle.authenticate`).
+    const known = sessionId ? this.sessions.get(sessionId)?.caller : this.callers.get(token)
     const caller = await this.lifecycle.authenticate(token, proof, known)
+    if (request.method !== 'POST') return this.viaSession(upstream, caller, sessionId, request)
+    let message: Inbound | PostedResponse
+    let era: Era
+    try {
+      // Streamable HTTP: a POST carries one JSON-RPC message as `application/json`.
+      const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
+      if (type !== 'application/json') {
+        throw new RpcFailure(JSONRPC.INVALID_REQUEST, 'unsupported media type: send `application/json`', 415)
+      }
+      message = parseMessage(await request.text())
+      // A posted response answers a server's request on a 2025-era session's stream: the session takes it.
+      if (isResponse(message)) {
+        if (!sessionId)
+          throw new RpcFailure(JSONRPC.INVALID_REQUEST, 'invalid request: no session to answer', 400)
+        return this.viaSession(upstream, caller, sessionId, request, { jsonrpc: '2.0', ...message })
+      }
+      era = classify(message, request.headers)
+    } catch (error) {
+      if (error instanceof HeaderMismatch) await this.recordMismatch(upstream, caller, error)
+      if (error instanceof RpcFailure) return failureResponse(error)
+      throw error
+    }
+    if (era === 'modern') {
+      this.remember(token, caller)
+      // A notification has no answer; none of the revision's notifications changes what Warden does.
+      if (message.id === undefined) return new Response(null, { status: 202 })
+      const capabilities = downstreamCapabilities(await upstream.capabilities(), false)
+      return dispatch(
+        { calls: this.calls, upstream, caller, capabilities, rounds: this.rounds },
+        message,
+        'modern',
+      )
+    }
+    const session = sessionId ? this.sessions.get(sessionId) : undefined
+    if (session && !upstream.isolated && isPlainLegacyRequest(message)) {
+      this.bind(session, upstream, caller)
+      return dispatch(
+        { calls: this.calls, upstream, caller, capabilities: session.capabilities },
+        message,
+        'legacy',
+      )
+    }
+    const parsedBody = { jsonrpc: '2.0', ...message }
+    return this.viaSession(upstream, caller, sessionId, request, parsedBody)
+  }
+
+  /** A request on the session's SDK transport; without a session id, one opened for it (kept if it initializes). */
+  private async viaSession(
+    upstream: Upstream,
+    caller: AuthenticatedTask,
+    sessionId: string | null,
+    request: Request,
+    parsedBody?: unknown,
+  ): Promise<Response> {
+    const options = parsedBody === undefined ? undefined : { parsedBody }
     if (sessionId) {
       // Looked up after authenticating: the session may have ended meanwhile (closed, swept, its task closed).
       const session = this.sessions.get(sessionId)
-      if (!session || session.upstream !== upstream) throw new WardenError('NOT_FOUND', 'no such MCP session')
-      // INVARIANT: a session answers only the task that opened it (MCP security best practices, session binding).
-      if (session.caller.task.id !== caller.task.id) {
-        throw new WardenError('SESSION_MISMATCH', 'this MCP session belongs to another task')
-      }
-      session.caller = caller
-      return session.transport.handleRequest(request)
+      if (!session) throw new WardenError('NOT_FOUND', 'no such MCP session')
+      this.bind(session, upstream, caller)
+      return session.transport.handleRequest(request, options)
     }
     const session = await this.open(upstream, caller)
-    const response = await session.transport.handleRequest(request)
+    const response = await session.transport.handleRequest(request, options)
     // A request that did not initialize a session (malformed, or not `initialize`) leaves nothing behind.
     if (!session.id) await session.transport.close().catch(() => undefined)
     return response
+  }
+
+  /** Checks that `session` is `caller`'s on `upstream`, and makes `caller` its current one. */
+  private bind(session: HttpSession, upstream: Upstream, caller: AuthenticatedTask): void {
+    if (session.upstream !== upstream) throw new WardenError('NOT_FOUND', 'no such MCP session')
+    // INVARIANT: a session answers only the task that opened it (MCP security best practices, session binding).
+    if (session.caller.task.id !== caller.task.id) {
+      throw new WardenError('SESSION_MISMATCH', 'this MCP session belongs to another task')
+    }
+    session.caller = caller
+    session.seen = Date.now()
+  }
+
+  /** Keeps a stateless caller, by its token, so its next request re-reads only what can change. */
+  private remember(token: string, caller: AuthenticatedTask): void {
+    if (this.callers.has(token)) return
+    if (this.callers.size >= MAX_CALLERS) this.callers.delete(this.callers.keys().next().value as string)
+    this.callers.set(token, caller)
+  }
+
+  /** A header that disagreed with its body: a signal in the chain (an intermediary may have routed on it). */
+  private async recordMismatch(upstream: Upstream, caller: AuthenticatedTask, mismatch: HeaderMismatch) {
+    await this.chain.append({
+      kind: 'signal',
+      task: caller.task.id,
+      agent: caller.instance.spiffeId,
+      body: {
+        kind: 'header_mismatch',
+        severity: 'medium',
+        evidence: {
+          server: upstream.name,
+          header: mismatch.header,
+          sent: mismatch.sent,
+          body: mismatch.body,
+        },
+        refs: ['MCP-2026-07-28:SEP-2243'],
+        action: 'refused',
+      },
+    })
   }
 
   private downstreamServer(upstream: Upstream, capabilities: ServerCapabilities): Server {
@@ -280,6 +354,15 @@ export class Gateway {
   }
 
   private async open(upstream: Upstream, caller: AuthenticatedTask): Promise<HttpSession> {
+    let held = 0
+    for (const session of this.sessions.values())
+      if (session.caller.instance.id === caller.instance.id) held++
+    if (held >= MAX_SESSIONS_PER_INSTANCE) {
+      throw new WardenError(
+        'SESSION_LIMIT',
+        `instance \`${caller.instance.id}\` holds ${held} MCP sessions; close one (DELETE) or let one expire`,
+      )
+    }
     const capabilities = downstreamCapabilities(await upstream.capabilities(), upstream.isolated)
     const server = this.downstreamServer(upstream, capabilities)
     const session: HttpSession = {
@@ -288,10 +371,12 @@ export class Gateway {
       server,
       capabilities,
       caller,
+      seen: Date.now(),
       current: async () => session.caller,
       link: this.link(upstream, server, () => this.lifecycle.recheck(session.caller)),
       transport: new WebStandardStreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
+        // 256 random bits, base64url (visible ASCII): a UUID carries only 122 (MCP security best practices, ≥128).
+        sessionIdGenerator: () => randomBytes(32).toString('base64url'),
         // Server-sent events, not one JSON answer: what the upstream sends while a request runs (progress, log
         // messages, sampling and elicitation requests) travels on that request's stream.
         enableJsonResponse: false,
@@ -357,67 +442,26 @@ export class Gateway {
         await decided.onDisk
       }
     }
-    /** Decides a request and enforces the decision. */
-    const allow = async (request: ToolRequest): Promise<Decided> => {
-      const caller = await session.current()
-      return this.enforce(caller, await this.pipeline.decide(caller, request, { until: 'commit' }))
-    }
+    const allow = async (request: ToolRequest): Promise<Decided> =>
+      this.calls.allow(await session.current(), request)
 
     server.setRequestHandler(ListToolsRequestSchema, async () => {
-      const { caller, onDisk } = await allow({ action: 'tools/list', server: name })
+      const caller = await session.current()
       await link.use()
-      // Only tools the task may call, as pinned (a changed definition is not shown until re-approved).
-      const scope = new Set(caller.task.scope)
-      const tools = (await this.pipeline.catalogTools(name)).filter(
-        (tool) => scope.has(tool.name) && tool.status === 'approved',
-      )
-      await onDisk
-      return { tools: tools.map((tool) => tool.definition) as never }
+      return (await this.calls.listTools(upstream, caller)) as never
     })
 
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const caller = await session.current()
-      const args = (request.params.arguments ?? {}) as Record<string, unknown>
-      const call = { action: 'tools/call' as const, server: name, tool: request.params.name, args }
-      let decision = await this.pipeline.decide(caller, call, { until: 'commit' })
-      if (decision.effect === 'escalate' && decision.approval) {
-        // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
-        const answer = await this.approvals.wait(decision.approval, this.hold)
-        // The task may have ended while it was held (expiry, a close on another node): standing is checked again.
-        if (answer.status === 'approved') {
-          const current = await this.lifecycle.recheck(caller)
-          decision = await this.pipeline.decide(current, call, { call: decision.call, until: 'commit' })
-        }
-      }
-      const decided = await this.enforce(caller, decision)
-      let result: CallToolResult
-      try {
-        // Only the name and the decided arguments go upstream.
-        const params = { name: request.params.name, arguments: args, _meta: request.params._meta }
-        result = (await forward(extra, decided, params, (client, p, options) =>
-          client.callTool(p, undefined, options),
-        )) as CallToolResult
-      } catch (cause) {
-        const message = cause instanceof Error ? cause.message : String(cause)
-        this.afterAnswer(() =>
-          this.pipeline.observeResult(caller, decision.call, '', `upstream failed: ${message}`, LAZY),
-        )
-        throw new McpError(RPC.UPSTREAM, `upstream \`${name}\` failed: ${message}`, {
-          decisionId: decision.decisionId,
-        })
-      }
-      this.afterAnswer(
-        () =>
-          this.pipeline.observeResult(
-            caller,
-            decision.call,
-            resultText(result),
-            result.isError ? 'tool reported an error' : undefined,
-            LAZY,
-          ),
-        () => this.recordMovement(session.upstream, caller, decision, args),
+      return this.calls.callTool(
+        upstream,
+        caller,
+        request.params,
+        (decided, params) =>
+          forward(extra, decided, { ...params, _meta: request.params._meta }, (client, p, options) =>
+            client.callTool(p, undefined, options),
+          ) as Promise<CallToolResult>,
       )
-      return result
     })
 
     if (capabilities.resources) {
@@ -435,18 +479,11 @@ export class Gateway {
         )
       })
 
-      server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-        const { uri } = request.params
-        const decided = await allow({ action: 'resources/read', server: name, uri })
-        const result = await forward(extra, decided, request.params, (client, p, options) =>
-          client.readResource(p, options),
-        )
-        const text = result.contents.map((c) => ('text' in c ? String(c.text) : '')).join('\n')
-        this.afterAnswer(() =>
-          this.pipeline.observeResult(decided.caller, decided.decision.call, text, undefined, LAZY),
-        )
-        return result
-      })
+      server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) =>
+        this.calls.readResource(upstream, await session.current(), request.params.uri, (decided) =>
+          forward(extra, decided, request.params, (client, p, options) => client.readResource(p, options)),
+        ),
+      )
 
       if (capabilities.resources.subscribe) {
         // Updates of a resource tell what changes in it: subscribing is decided as reading it.
@@ -487,20 +524,9 @@ export class Gateway {
     }
 
     if (capabilities.completions) {
-      // Completions suggest values drawn from the data behind a prompt or resource template, so a completion is
-      // decided as reading what it completes: where the read is denied, so is the completion.
+      // Where the read is denied, so is the completion (`Calls.completion`).
       server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
-        const { ref, argument, context } = request.params
-        const args = { ...(context?.arguments ?? {}), [argument.name]: argument.value }
-        const decided = await allow({
-          action: 'completion/complete',
-          server: name,
-          ref:
-            ref.type === 'ref/prompt'
-              ? { type: 'prompt', name: ref.name }
-              : { type: 'resource', uri: ref.uri },
-          args,
-        })
+        const decided = await allow(Calls.completion(name, request.params))
         return forward(extra, decided, request.params, (client, p, options) => client.complete(p, options))
       })
     }
@@ -518,74 +544,5 @@ export class Gateway {
       await link.rootsChanged()
     })
     // `ping` is answered by the SDK: it is between the agent and Warden, hop by hop (MCP basic/utilities/ping).
-  }
-
-  /**
-   * Enforces a committed decision. Allowed: the decision with the flush of every record made so far, its own
-   * included (its handler attached at once, so a failed flush cannot go unhandled while the upstream call runs;
-   * whoever answers awaits it). Anything else: the decision's error, once its record is on disk.
-   */
-  private async enforce(caller: AuthenticatedTask, decision: Decision): Promise<Decided> {
-    const onDisk = this.chain.onDisk()
-    onDisk.catch(() => undefined)
-    if (decision.effect !== 'allow') {
-      await onDisk
-      throw decisionError(decision)
-    }
-    return { caller, decision, onDisk }
-  }
-
-  /**
-   * Observes and records what came back without holding the answer: the detectors' reading of an output takes
-   * milliseconds for a large one. It runs in the check phase of this turn of the event loop — after the answer
-   * has been handed to the transport, before the poll phase that could read anything the agent sends next — so
-   * the next decision still sees it. Its records join the next commit (`LAZY`). A failure is logged; the chain's
-   * next append fails the same way, and that denies the next decision (fail closed).
-   */
-  private afterAnswer(...records: Array<() => Promise<void>>): void {
-    setImmediate(() => {
-      Promise.all(records.map((record) => record())).catch((error: unknown) =>
-        this.logger.error('a result could not be recorded', { error: String(error) }),
-      )
-    })
-  }
-
-  /** Memory upstreams' calls become memory.read / memory.write; writes leaving the organisation, data.egress. */
-  private async recordMovement(
-    upstream: Upstream,
-    caller: AuthenticatedTask,
-    decision: Decision,
-    args: Record<string, unknown>,
-  ): Promise<void> {
-    const tool = decision.tool
-    const readOnly = tool?.definition.annotations?.readOnlyHint === true
-    const base = { task: caller.task.id, agent: caller.instance.spiffeId }
-    if (upstream.config.kind === 'memory') {
-      await this.chain.append(
-        {
-          ...base,
-          kind: readOnly ? 'memory.read' : 'memory.write',
-          body: { call: decision.call, server: upstream.name, tool: tool?.name ?? null },
-        },
-        LAZY,
-      )
-    } else if (
-      !readOnly &&
-      (upstream.config.egress || tool?.definition.annotations?.openWorldHint === true)
-    ) {
-      const destination = Object.entries(args)
-        .filter(
-          ([key, value]) => typeof value === 'string' && /to|recipient|url|address|channel|email/i.test(key),
-        )
-        .map(([key, value]) => `${key}=${String(value)}`)
-      await this.chain.append(
-        {
-          ...base,
-          kind: 'data.egress',
-          body: { call: decision.call, server: upstream.name, tool: tool?.name ?? null, destination },
-        },
-        LAZY,
-      )
-    }
   }
 }

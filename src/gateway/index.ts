@@ -1,2 +1,2 @@
-export { Gateway, RPC } from './gateway.js'
+export { Gateway, MAX_SESSIONS_PER_INSTANCE, RPC, SESSION_IDLE_MS } from './gateway.js'
 export { Upstream } from './upstream.js'

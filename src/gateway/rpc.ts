@@ -5,5 +5,7 @@ export const RPC = {
   UPSTREAM: -32002,
   /** A server-to-client request the gateway cannot route to exactly one client (a shared upstream connection). */
   UNROUTABLE: -32005,
+  /** A rate limit or quota is used up; `data.retryAfterSeconds` says when to retry. */
+  RATE_LIMITED: -32006,
   INTERNAL: -32603,
 } as const

@@ -15,6 +15,7 @@ import {
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
+  ResultSchema,
   type ServerCapabilities,
   type ServerNotification,
   ToolListChangedNotificationSchema,
@@ -22,8 +23,9 @@ import {
 import type { ToolCatalog, ToolDefinition } from '../catalog/index.js'
 import type { UpstreamConfig } from '../config/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
-import { fetchWithOwnSignals } from '../sdk/index.js'
+import { unpinnedPackage } from './package-pinning.js'
 import { RPC } from './rpc.js'
+import { upstreamFetch } from './upstream-http.js'
 
 /**
  * The environment a stdio upstream inherits: Warden's own, without Warden's settings and credentials
@@ -57,6 +59,8 @@ export class Upstream {
   private backoff = 250
   private stopped = false
   private tools: ToolDefinition[] = []
+  /** An HTTP upstream's connection pool, shared by the shared connection and every isolated session's. */
+  private http: ReturnType<typeof upstreamFetch> | undefined
   /** Sessions using the shared connection, for notifications that concern all of them (list changes). */
   private readonly listeners = new Set<SharedListener>()
   /** Progress tokens the gateway gave upstream requests (on any of its connections), and where each goes. */
@@ -78,6 +82,10 @@ export class Upstream {
 
   private transport(): Transport {
     if (this.config.command) {
+      // INVARIANT: nothing fetched unpinned from a registry is ever spawned (SC-03).
+      const unpinned = unpinnedPackage(this.config.command)
+      if (unpinned)
+        throw new WardenError('UPSTREAM_UNAVAILABLE', `upstream \`${this.name}\` refused: ${unpinned}`)
       const [command, ...args] = this.config.command
       return new StdioClientTransport({
         command: command === 'node' ? process.execPath : (command as string),
@@ -88,9 +96,9 @@ export class Upstream {
         stderr: 'pipe',
       })
     }
-    return new StreamableHTTPClientTransport(new URL(this.config.url as string), {
-      fetch: fetchWithOwnSignals(),
-    })
+    const url = new URL(this.config.url as string)
+    this.http ??= upstreamFetch(url, { timeout: this.config.timeout })
+    return new StreamableHTTPClientTransport(url, { fetch: this.http.fetch })
   }
 
   /** Connects (once; concurrent callers share the attempt) and syncs the tool list into the catalog. */
@@ -108,7 +116,8 @@ export class Upstream {
       this.routeProgress(client)
       const transport = this.transport()
       transport.onclose = () => this.lost(client)
-      await client.connect(transport)
+      // The handshake is bounded like any call: an upstream that accepts and never answers does not hang here.
+      await client.connect(transport, { timeout: this.config.timeout })
       await this.refreshTools(client)
       this.client = client
       this.backoff = 250
@@ -201,7 +210,20 @@ export class Upstream {
     const tools: ToolDefinition[] = []
     let cursor: string | undefined
     do {
-      const page = await client.listTools(cursor ? { cursor } : {})
+      const params = cursor ? { cursor } : {}
+      const page = await client.listTools(params).catch(async () => {
+        // The SDK refuses a list that breaks MCP's schema (GitLab's server gives root input schemas no `type`);
+        // Warden takes it as sent, the tools it can name, since their calls are checked against their own schema.
+        // (A transport failure fails this request too.)
+        const raw = await client.request({ method: 'tools/list', params }, ResultSchema)
+        const listed = Array.isArray(raw.tools) ? (raw.tools as Array<Record<string, unknown>>) : []
+        return {
+          tools: listed.filter(
+            (tool) => typeof tool.name === 'string' && typeof tool.inputSchema === 'object',
+          ),
+          nextCursor: typeof raw.nextCursor === 'string' ? raw.nextCursor : undefined,
+        }
+      })
       tools.push(...(page.tools as unknown as ToolDefinition[]))
       cursor = page.nextCursor
     } while (cursor)
@@ -254,7 +276,7 @@ export class Upstream {
     // Set before connecting: the SDK chains its own close handling onto this one.
     transport.onclose = () => onLost(client)
     try {
-      await client.connect(transport)
+      await client.connect(transport, { timeout: this.config.timeout })
     } catch (cause) {
       await client.close().catch(() => undefined)
       throw new WardenError('UPSTREAM_UNAVAILABLE', `upstream \`${this.name}\` is unavailable`, { cause })
@@ -317,5 +339,7 @@ export class Upstream {
     this.listeners.clear()
     this.subscribers.clear()
     await client?.close().catch(() => undefined)
+    await this.http?.close().catch(() => undefined)
+    this.http = undefined
   }
 }

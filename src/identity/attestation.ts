@@ -2,6 +2,7 @@ import { calculateJwkThumbprint, importJWK, type JWK } from 'jose'
 import { type IdSource, WardenError } from '../kernel/index.js'
 import type { AgentRegistry } from './agent-registry.js'
 import type { AttestMethod, Attestor } from './attestors/attestor.js'
+import type { AuthFailures } from './auth-failures.js'
 import type { InstanceRegistry } from './instance-registry.js'
 import type { ProofVerifier } from './proof.js'
 import { instanceSpiffeId } from './spiffe-id.js'
@@ -13,6 +14,11 @@ export interface ProofContext {
   proof: string | undefined
   method: string
   url: string
+  /**
+   * The scheme the credential was presented under (`Authorization: <scheme> <token>`), as sent. A key-bound
+   * credential is accepted under `DPoP` only (RFC 9449 §7.1); absent counts as not `DPoP`.
+   */
+  scheme?: string | undefined
 }
 
 export interface AttestRequest extends ProofContext {
@@ -47,6 +53,7 @@ export class Attestation {
     private readonly proofs: ProofVerifier,
     private readonly ids: IdSource,
     private readonly trustDomain: string,
+    private readonly failures?: AuthFailures,
   ) {
     this.attestors = new Map(attestors.map((attestor) => [attestor.method, attestor]))
   }
@@ -56,7 +63,21 @@ export class Attestation {
     return [...this.attestors.keys()]
   }
 
+  /** Attests, and records a refusal (rate-bounded) before rethrowing it. */
   async attest(request: AttestRequest): Promise<IssuedSvid> {
+    try {
+      return await this.attestOnce(request)
+    } catch (error) {
+      this.failures?.record(error, {
+        what: `attestation:${request.attestMethod}`,
+        method: request.method,
+        url: request.url,
+      })
+      throw error
+    }
+  }
+
+  private async attestOnce(request: AttestRequest): Promise<IssuedSvid> {
     const attestor = this.attestors.get(request.attestMethod)
     if (!attestor) {
       throw new WardenError(
@@ -104,12 +125,22 @@ export class Attestation {
 
   /** Renews a still-valid SVID, given a fresh proof by the key it is bound to. */
   async renew(svid: string, context: ProofContext): Promise<IssuedSvid> {
+    try {
+      return await this.renewOnce(svid, context)
+    } catch (error) {
+      this.failures?.record(error, { what: 'svid', method: context.method, url: context.url })
+      throw error
+    }
+  }
+
+  private async renewOnce(svid: string, context: ProofContext): Promise<IssuedSvid> {
     const verified = await this.svids.verify(svid)
     await this.proofs.verify(context.proof, {
       method: context.method,
       url: context.url,
       jkt: verified.instance.jkt,
       accessToken: svid,
+      scheme: context.scheme,
     })
     const issued = await this.svids.issue(verified.instance)
     return {

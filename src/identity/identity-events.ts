@@ -1,4 +1,4 @@
-import type { ActivityChain, ActivityEventV1, ActivityKind } from '../chain/index.js'
+import type { ActivityChain, ActivityEventV1, ActivityKind, AppendOptions } from '../chain/index.js'
 
 /** Kinds of identity event, each an activity-chain kind. */
 export type IdentityEventKind = Extract<
@@ -11,6 +11,11 @@ export type IdentityEventKind = Extract<
   | 'instance.quarantine'
   | 'svid.issue'
   | 'key.rotate'
+  | 'key.prepare'
+  | 'key.activate'
+  | 'key.taint'
+  | 'key.revoke'
+  | 'auth.fail'
 >
 
 export interface IdentityEventInput {
@@ -33,13 +38,16 @@ export class IdentityEvents {
   ) {}
 
   /** Appends an event; resolves once it is durable. */
-  async record(input: IdentityEventInput): Promise<ActivityEventV1> {
+  async record(input: IdentityEventInput, options?: AppendOptions): Promise<ActivityEventV1> {
     const agentId = input.agent ? `spiffe://${this.trustDomain}/agent/${input.agent}` : null
-    return this.chain.append({
-      kind: input.kind,
-      agent: input.subject ?? agentId,
-      task: null,
-      body: input.agent ? { agent: input.agent, ...input.body } : input.body,
-    })
+    return this.chain.append(
+      {
+        kind: input.kind,
+        agent: input.subject ?? agentId,
+        task: null,
+        body: input.agent ? { agent: input.agent, ...input.body } : input.body,
+      },
+      options,
+    )
   }
 }

@@ -20,8 +20,13 @@ export interface ProofExpectation {
   method: string
   /** The request URL; query and fragment are ignored (`htu`, RFC 9449 §4.3). */
   url: string
-  /** When the proof accompanies an access token: that token, whose hash must be `ath`. */
+  /**
+   * When the proof accompanies an access token: that token, whose hash must be `ath`. The token is key-bound, so
+   * `scheme` must then be `DPoP` (RFC 9449 §7.1: a bound token is never a bearer token).
+   */
   accessToken?: string
+  /** The `Authorization` scheme the access token came under. */
+  scheme?: string | undefined
   /** When the credential is bound to a key: its thumbprint (`cnf.jkt`). */
   jkt?: string
 }
@@ -33,6 +38,10 @@ export interface VerifiedProof {
 }
 
 export interface ProofVerifierOptions {
+  /**
+   * How far a proof's `iat` may be from now, either way (RFC 9449 §11.1 leaves the window to the server; ±60 s
+   * is the common one: node-oidc-provider, the MCP conformance suite). `jti`s are kept that long.
+   */
   maxAge: number
   clockSkew: number
 }
@@ -75,6 +84,12 @@ export class ProofVerifier {
 
   /** Verifies `proof` against `expected`; throws `PROOF_*` codes. */
   async verify(proof: string | undefined, expected: ProofExpectation): Promise<VerifiedProof> {
+    if (expected.accessToken !== undefined && expected.scheme?.toLowerCase() !== 'dpop') {
+      throw new WardenError(
+        'TOKEN_INVALID',
+        'a key-bound token must be presented as `Authorization: DPoP <token>`',
+      )
+    }
     if (!proof) throw new WardenError('PROOF_MISSING', 'a DPoP proof is required')
     let header: ReturnType<typeof decodeProtectedHeader>
     try {
@@ -111,17 +126,20 @@ export class ProofVerifier {
         algorithms: [...PROOF_ALGS],
         currentDate: new Date(this.clock.now()),
         clockTolerance: skewSeconds,
-        maxTokenAge: Math.ceil(this.options.maxAge / 1000),
         requiredClaims: ['iat', 'jti', 'htm', 'htu'],
       }))
     } catch (cause) {
       const mapped = fromJoseError(cause, 'the DPoP proof')
       throw new WardenError('PROOF_INVALID', mapped.message, { cause })
     }
+    // The window is symmetric (jose's maxTokenAge would refuse any iat ahead of the clock's skew).
     const iat = payload.iat as number
-    if (iat > epochSeconds(this.clock) + skewSeconds) {
+    const window = skewSeconds + Math.ceil(this.options.maxAge / 1000)
+    const now = epochSeconds(this.clock)
+    if (!Number.isFinite(iat) || iat > now + window) {
       throw new WardenError('PROOF_INVALID', 'the DPoP proof is issued in the future')
     }
+    if (iat < now - window) throw new WardenError('PROOF_INVALID', 'the DPoP proof is too old (`iat`)')
     if (payload.htm !== expected.method.toUpperCase()) {
       throw new WardenError('PROOF_INVALID', `the DPoP proof is for method \`${String(payload.htm)}\``)
     }
@@ -143,7 +161,8 @@ export class ProofVerifier {
         'the DPoP proof is signed by a key other than the bound one',
       )
     }
-    // Replay check last, so a proof that fails any other check does not burn its jti.
+    // Replay check last, so a proof that fails any other check does not burn its jti. It is accepted until
+    // iat + maxAge + skew, so its jti is kept that long.
     const expiresAt = (iat + skewSeconds) * 1000 + this.options.maxAge
     if (!(await this.replay.claim(`${jkt}:${jti}`, expiresAt))) {
       throw new WardenError('PROOF_REPLAYED', 'the DPoP proof was already used')

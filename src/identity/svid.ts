@@ -4,6 +4,7 @@ import type { Agent, AgentRegistry } from './agent-registry.js'
 import type { IdentityEvents } from './identity-events.js'
 import type { Instance, InstanceRegistry } from './instance-registry.js'
 import { fromJoseError } from './jose-errors.js'
+import { requireCompactJws } from './jwt-claims.js'
 import type { KeyRing } from './key-ring.js'
 
 /** The claims of a Warden JWT-SVID. */
@@ -73,6 +74,7 @@ export class SvidAuthority {
    * and its key binding unchanged.
    */
   async verify(svid: string): Promise<VerifiedSvid> {
+    requireCompactJws(svid, 'the SVID')
     let payload: JWTPayload
     try {
       ;({ payload } = await jwtVerify(svid, this.keys.verificationKeys(), {

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   TOKEN_ISSUER_MISMATCH: 'the token comes from an issuer that is not trusted here',
   TOKEN_AUDIENCE_MISMATCH: 'the token is not meant for this audience',
   TOKEN_CLAIMS_INVALID: 'a required claim is missing or has the wrong shape',
+  TOKEN_REPLAYED: 'the single-use token (an attestation JWT-SVID) was already used',
   PROOF_MISSING: 'a proof of possession (DPoP header) is required',
   PROOF_INVALID: 'the proof of possession is malformed, stale, or for another method, URL or token',
   PROOF_REPLAYED: 'the proof of possession was already used (`jti` seen before)',
@@ -41,6 +42,8 @@ export const ERROR_CODES = {
   SCOPE_WIDENED: 'a delegated token would hold a tool its parent (or the sub-agent) does not have',
   DELEGATION_NOT_ALLOWED: "the parent agent's registry entry does not allow delegating to that agent",
   DELEGATION_TOO_DEEP: 'the delegation chain would exceed `tasks.maxDelegationDepth`',
+  DELEGATION_CYCLE: 'the delegation would bring back an instance already on its delegation path (A → B → A)',
+  TARGET_INVALID: 'the token endpoint cannot issue a token for the requested `audience` or `resource`',
   UNSUPPORTED_GRANT:
     'the token endpoint only performs RFC 8693 token exchange with the documented token types',
   SECRET_NOT_FOUND: 'no secret with that name is configured',
@@ -51,9 +54,15 @@ export const ERROR_CODES = {
   UPSTREAM_NOT_FOUND: 'no MCP upstream with that name is configured',
   UPSTREAM_UNAVAILABLE: 'the MCP upstream is down, restarting, or did not answer in time',
   SESSION_MISMATCH: 'an MCP session is bound to the task that opened it; this request presents another',
+  SESSION_LIMIT: 'the instance holds as many MCP sessions as one instance may; close one or let it expire',
   APPROVAL_NOT_FOUND: 'no approval request with that id',
   APPROVAL_CLOSED: 'the approval request was already decided, used, or has expired',
+  SIGNING_KEY_NOT_FOUND: 'no signing key with that `kid`',
+  SIGNING_KEY_STATE:
+    'the signing key is not in a state that allows this step (prepare → activate → taint → revoke)',
   STORE_UNAVAILABLE: 'the store cannot be reached or written',
+  RATE_LIMITED:
+    'a rate limit or quota is used up (credential requests per client, or `limits` per agent, tool or task); retry after `Retry-After`',
   INTERNAL: 'an unexpected failure; details are in the server log',
 } as const
 

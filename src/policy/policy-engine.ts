@@ -10,7 +10,7 @@ import {
 } from '@cedar-policy/cedar-wasm/nodejs'
 import type { CatalogTool } from '../catalog/index.js'
 import type { Logger } from '../kernel/index.js'
-import type { CommonTypes, SchemaType } from './cedar-values.js'
+import type { InputShape } from './input-shape.js'
 import {
   actionKey,
   formatProblem,
@@ -20,7 +20,7 @@ import {
   parsePolicies,
   validatePolicies,
 } from './policy-set.js'
-import { buildSchema, serverNamespace } from './schema.js'
+import { buildSchema } from './schema.js'
 
 // WORKAROUND: V8 11.3 (Node 20) can crash the whole process ("Fatal error … unreachable code" in the
 // deoptimizer) when optimised code that inlined a JS→Wasm call to cedar-wasm is lazily deoptimised. Reproduced
@@ -184,8 +184,8 @@ interface ActiveSet {
   /** Per action and tier: the preparsed policies that can apply to it, with and without escalations. */
   partitions: Map<string, Partition | { error: string }>
   catalogKey: string
-  /** Typed inputs of tools, looked up once per tool. */
-  inputTypes: Map<string, { type: SchemaType; common: CommonTypes } | undefined>
+  /** Each tool's argument shape (`server/tool` →), as typed in the schema. */
+  inputs: Map<string, InputShape>
   /** Action entities with their groups, for requests decided without the schema (which otherwise supplies them). */
   actionEntities: Map<string, EntityJson>
 }
@@ -219,7 +219,11 @@ export class PolicyEngine {
 
   constructor(
     private readonly logger: Logger,
-    private readonly options: { validateRequests: boolean },
+    private readonly options: {
+      validateRequests: boolean
+      /** Load a set with no `permit` (it denies everything); otherwise such a set is refused as a mistake. */
+      allowEmpty?: boolean
+    },
   ) {}
 
   /** True when the set in force was built with this exact tool definition in its schema. */
@@ -246,7 +250,20 @@ export class PolicyEngine {
   load(sources: readonly PolicySource[], tools: readonly CatalogTool[]): LoadResult {
     const parsed = parsePolicies(sources)
     if (!parsed.ok) return this.refuse(parsed.problems)
-    const { schema, untyped } = buildSchema(tools)
+    if (parsed.parsed.permits === 0 && this.options.allowEmpty !== true) {
+      // An empty directory, a wrong path or a set of forbids only: it would deny every call. Refused, so the last
+      // good set keeps serving, unless the operator says it is meant (`policy.allowEmpty`, `--allow-empty`).
+      return this.refuse([
+        {
+          file: '(policy set)',
+          line: 1,
+          col: 1,
+          policyId: null,
+          message: `the policy set has ${Object.keys(parsed.parsed.policies).length} policies and no \`permit\`: it allows nothing (set \`policy.allowEmpty: true\` or pass \`--allow-empty\` if that is meant)`,
+        },
+      ])
+    }
+    const { schema, inputs, untyped } = buildSchema(tools)
     const problems = validatePolicies(parsed.parsed, schema, sources)
     if (problems.length > 0) return this.refuse(problems)
 
@@ -274,7 +291,7 @@ export class PolicyEngine {
       partitions: new Map(),
       catalogKey: catalogKey(tools),
       actionEntities: actionEntitiesOf(schema),
-      inputTypes: new Map(),
+      inputs,
     }
     this.lastProblems = []
     this.logger.info('policy set loaded', {
@@ -330,37 +347,9 @@ export class PolicyEngine {
     return { ok: false, problems }
   }
 
-  /** The generated type of a tool's `context.input`, with the common types it may name. */
-  inputType(server: string, tool: string): { type: SchemaType; common: CommonTypes } | undefined {
-    const active = this.active
-    if (!active) return undefined
-    const key = `${server}/${tool}`
-    if (active.inputTypes.has(key)) return active.inputTypes.get(key)
-    const found = this.findInputType(server, tool)
-    active.inputTypes.set(key, found)
-    return found
-  }
-
-  private findInputType(server: string, tool: string): { type: SchemaType; common: CommonTypes } | undefined {
-    const ns = serverNamespace(server)
-    const fragment = this.active?.schema[ns] as
-      | {
-          commonTypes?: Record<string, SchemaType>
-          actions?: Record<string, { appliesTo?: { context?: SchemaType } }>
-        }
-      | undefined
-    const input = fragment?.actions?.[tool]?.appliesTo?.context?.attributes?.input
-    if (!input) return undefined
-    const common = new Map<string, SchemaType>()
-    for (const [name, value] of Object.entries(this.active?.schema ?? {})) {
-      for (const [typeName, type] of Object.entries(
-        (value as { commonTypes?: Record<string, SchemaType> }).commonTypes ?? {},
-      )) {
-        common.set(`${name}::${typeName}`, type)
-        if (name === ns) common.set(typeName, type)
-      }
-    }
-    return { type: input, common }
+  /** The shape a tool's arguments are typed by in the set in force (undefined for a tool it was not built with). */
+  inputShape(server: string, tool: string): InputShape | undefined {
+    return this.active?.inputs.get(`${server}/${tool}`)
   }
 
   /**

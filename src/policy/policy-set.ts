@@ -39,6 +39,8 @@ export interface ParsedPolicies {
   origins: Map<string, PolicyOrigin>
   /** Ids of `forbid` policies annotated `@escalate`: they hold a call for a human instead of denying it. */
   escalations: Set<string>
+  /** How many policies are `permit`s: a set without one allows nothing. */
+  permits: number
   /** Each policy's action scope: `all`, or the action uids (`Type::"id"`) it names with `==` or `in`. */
   actionScopes: Map<string, 'all' | string[]>
   /**
@@ -161,6 +163,7 @@ export function parsePolicies(
   const policies: Record<string, string> = {}
   const origins = new Map<string, PolicyOrigin>()
   const escalations = new Set<string>()
+  let permits = 0
   const actionScopes = new Map<string, 'all' | string[]>()
   const tierGuards = new Map<string, TierGuard>()
   const sorted = [...sources].sort((a, b) => (a.file < b.file ? -1 : 1))
@@ -217,6 +220,7 @@ export function parsePolicies(
         escalations.add(id)
       }
       policies[id] = text
+      if (json.type === 'success' && json.json.effect === 'permit') permits += 1
       origins.set(id, { file: source.file, offset, ...at })
       actionScopes.set(id, json.type === 'success' ? scopeOf(json.json.action) : 'all')
       tierGuards.set(id, json.type === 'success' ? tierGuardOf(json.json.conditions as never) : 'all')
@@ -232,6 +236,7 @@ export function parsePolicies(
       policies,
       origins,
       escalations,
+      permits,
       actionScopes,
       tierGuards,
     },

@@ -92,6 +92,7 @@ export interface CaseResult {
 export function runPolicyTests(
   policies: readonly PolicySource[],
   files: ReadonlyArray<{ file: string; content: unknown }>,
+  options: { allowEmpty?: boolean } = {},
 ): { loadErrors: string[]; results: CaseResult[] } {
   const parsedFiles: Array<{ file: string; spec: z.output<typeof policyTestFile> }> = []
   const loadErrors: string[] = []
@@ -114,7 +115,10 @@ export function runPolicyTests(
       }
     }
   }
-  const engine = new PolicyEngine(silentLogger, { validateRequests: true })
+  const engine = new PolicyEngine(silentLogger, {
+    validateRequests: true,
+    allowEmpty: options.allowEmpty === true,
+  })
   const loaded = engine.load(policies, tools)
   if (!loaded.ok) return { loadErrors: [...loadErrors, ...loaded.problems.map(formatProblem)], results: [] }
   const validator = new ArgumentValidator()

@@ -32,6 +32,8 @@ export interface DecisionFacts {
   args: Record<string, unknown>
   approved: boolean
   behaviour: BehaviourAssessment
+  /** Calls counted against the `limits` of warden.yaml (each 0 where no limit of that kind applies). */
+  usage?: { agent: number; tool: number; task: number }
 }
 
 const SEVERITY_ORDER: readonly Severity[] = ['low', 'medium', 'high', 'critical']
@@ -86,10 +88,10 @@ export function buildRequest(
         },
         parents: [serverRef],
       })
-      const typed = engine.inputType(tool.server, tool.name)
-      action = typed ? toolAction(tool.server, tool.name) : uid('Action', 'call_tool')
-      if (typed) {
-        const converted = toCedarValue(facts.args, typed.type, typed.common)
+      const shape = engine.inputShape(tool.server, tool.name)
+      action = shape ? toolAction(tool.server, tool.name) : uid('Action', 'call_tool')
+      if (shape) {
+        const converted = toCedarValue(facts.args, shape)
         if (!converted.ok) return { ok: false, error: converted.error }
         input = converted.value
       }
@@ -149,6 +151,7 @@ export function buildRequest(
     risk: Math.round(facts.behaviour.risk),
     signals: [...new Set(facts.behaviour.signals.map((s) => s.kind))],
     signalSeverity: worst < 0 ? 'none' : (SEVERITY_ORDER[worst] as string),
+    usage: facts.usage ?? { agent: 0, tool: 0, task: 0 },
   }
   if (input !== undefined) context.input = input
   return { ok: true, request: { principal, action, resource, context, entities } }

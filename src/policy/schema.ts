@@ -1,5 +1,5 @@
-import { generateSchema } from '@cedar-policy/mcp-schema-generator-wasm'
 import type { CatalogTool } from '../catalog/index.js'
+import { cedarTypeOf, type InputShape, inputShapeOf, untypedParts } from './input-shape.js'
 
 // Cedar JSON schema (https://docs.cedarpolicy.com/schema/json-schema.html), built as data so that the context
 // every decision carries is defined once and merged into each generated per-tool action.
@@ -33,6 +33,8 @@ export const CONTEXT_ATTRIBUTES: Record<string, CedarType> = {
   risk: L,
   signals: setOf(S),
   signalSeverity: S,
+  /** Calls counted against the `limits` of warden.yaml in their current windows, this one included. */
+  usage: record({ agent: L, tool: L, task: L }),
 }
 
 const BASE: Record<string, unknown> = {
@@ -104,163 +106,47 @@ export function toolAction(server: string, tool: string): { type: string; id: st
   return { type: `${serverNamespace(server)}::Action`, id: tool }
 }
 
-/** Which tools got typed arguments and which fell back to the untyped `call_tool` shape, with why. */
+/** The schema, each tool's argument shape, and which tools have arguments in untyped (JSON text) form. */
 export interface SchemaBuild {
   schema: Record<string, unknown>
-  /** `server/tool` → a reason its arguments are not typed for policies (they are still validated). */
+  /** `server/tool` → the shape its arguments are converted by. */
+  inputs: Map<string, InputShape>
+  /** `server/tool` → where its arguments are untyped (JSON text) for policies, and why (they are still validated). */
   untyped: Map<string, string>
 }
 
 /**
  * Warden's Cedar schema: the base types and actions, plus one action per catalog tool (member of `call_tool`)
- * whose `context.input` is typed from the tool's input schema by `@cedar-policy/mcp-schema-generator-wasm`.
+ * whose `context.input` is typed from the tool's input schema (input-shape.ts).
  */
 export function buildSchema(tools: readonly CatalogTool[]): SchemaBuild {
   const schema: Record<string, unknown> = { [NAMESPACE]: structuredClone(BASE) }
+  const inputs = new Map<string, InputShape>()
   const untyped = new Map<string, string>()
   const byServer = new Map<string, CatalogTool[]>()
   for (const tool of tools) byServer.set(tool.server, [...(byServer.get(tool.server) ?? []), tool])
 
   for (const [server, serverTools] of byServer) {
-    const ns = serverNamespace(server)
     const actions: Record<string, unknown> = {}
-    const generated = generateFor(ns, serverTools)
-    for (const [name, fragment] of Object.entries(generated.namespaces)) {
-      if (name !== ns) schema[name] = fragment
-    }
-    const own = (generated.namespaces[ns] ?? { commonTypes: {}, entityTypes: {}, actions: {} }) as {
-      commonTypes?: Record<string, unknown>
-      actions?: Record<string, { appliesTo?: { context?: { attributes?: { input?: unknown } } } }>
-    }
-    const commonTypes = resolvableTypes(own.commonTypes ?? {}, generated.namespaces, ns)
     for (const tool of serverTools) {
-      let input = own.actions?.[tool.name]?.appliesTo?.context?.attributes?.input
-      if (input && !resolves(input, commonTypes, generated.namespaces, ns)) {
-        untyped.set(`${server}/${tool.name}`, 'its input schema has parts Cedar cannot type')
-        input = undefined
-      }
-      if (!input) untyped.set(`${server}/${tool.name}`, generated.error ?? 'no typed input generated')
+      const key = `${server}/${tool.name}`
+      const shape = inputShapeOf(tool.definition.inputSchema ?? {})
+      inputs.set(key, shape)
+      const parts = untypedParts(shape)
+      if (parts.length > 0) untyped.set(key, parts.join('; '))
       actions[tool.name] = {
         memberOf: [{ type: `${NAMESPACE}::Action`, id: 'call_tool' }],
         appliesTo: {
           principalTypes: [`${NAMESPACE}::Instance`],
           resourceTypes: [`${NAMESPACE}::Tool`],
-          context: record({ ...CONTEXT_ATTRIBUTES, ...(input ? { input: input as CedarType } : {}) }),
+          context: record({ ...CONTEXT_ATTRIBUTES, input: cedarTypeOf(shape) }),
         },
       }
     }
-    schema[ns] = { commonTypes, entityTypes: {}, actions }
+    const ns = serverNamespace(server)
+    const existing = schema[ns] as { actions: Record<string, unknown> } | undefined
+    // Two server names can map to one namespace (`a-b`, `a_b`): their actions share it.
+    schema[ns] = { entityTypes: {}, actions: { ...existing?.actions, ...actions } }
   }
-  return { schema, untyped }
-}
-
-function generateFor(
-  ns: string,
-  tools: readonly CatalogTool[],
-): { namespaces: Record<string, unknown>; error?: string } {
-  const stub = `namespace ${ns} {
-  @mcp_principal
-  entity Caller;
-  @mcp_resource
-  entity Target;
-  action "call_tool" appliesTo { principal: [Caller], resource: [Target] };
-}`
-  // Objects without `additionalProperties` become records; numbers become decimals, integers Longs.
-  const config = JSON.stringify({ objectsAsRecords: true, numbersAsDecimal: true })
-  const typeable = tools.filter((tool) => !hasOpenObject(tool.definition.inputSchema))
-  try {
-    const result = JSON.parse(
-      generateSchema(stub, JSON.stringify(typeable.map((tool) => tool.definition)), config),
-    ) as { isOk: boolean; schemaJson: string | null; error: string | null }
-    if (!result.isOk || !result.schemaJson)
-      return { namespaces: {}, error: result.error ?? 'schema generation failed' }
-    return { namespaces: JSON.parse(result.schemaJson) as Record<string, unknown> }
-  } catch (error) {
-    return { namespaces: {}, error: String(error) }
-  }
-}
-
-/** Objects with open-ended keys become tagged entities in the generator; Warden types those tools loosely. */
-function hasOpenObject(schema: unknown): boolean {
-  if (schema === null || typeof schema !== 'object') return false
-  const node = schema as Record<string, unknown>
-  if (
-    node.type === 'object' &&
-    node.additionalProperties !== undefined &&
-    node.additionalProperties !== false
-  )
-    return true
-  return Object.values(node).some((child) => hasOpenObject(child))
-}
-
-const PRIMITIVES = new Set([
-  'String',
-  'Long',
-  'Boolean',
-  'Bool',
-  'decimal',
-  'ipaddr',
-  'datetime',
-  'duration',
-  'Record',
-  'Set',
-  'Entity',
-  'EntityOrCommon',
-  'Extension',
-])
-
-/** Names a type refers to (common types or entities), recursively. */
-function references(type: unknown, out: string[] = []): string[] {
-  if (type === null || typeof type !== 'object') return out
-  const t = type as { type?: string; name?: string; element?: unknown; attributes?: Record<string, unknown> }
-  if ((t.type === 'EntityOrCommon' || t.type === 'Entity') && t.name && !PRIMITIVES.has(t.name))
-    out.push(t.name)
-  else if (t.type && !PRIMITIVES.has(t.type)) out.push(t.type)
-  if (t.element) references(t.element, out)
-  for (const attribute of Object.values(t.attributes ?? {})) references(attribute, out)
-  return out
-}
-
-function declared(
-  name: string,
-  common: Record<string, unknown>,
-  namespaces: Record<string, unknown>,
-  ns: string,
-): boolean {
-  const cut = name.lastIndexOf('::')
-  const [space, local] = cut < 0 ? [ns, name] : [name.slice(0, cut), name.slice(cut + 2)]
-  // In the server's own namespace only the common types kept so far count.
-  if (space === ns) return local in common
-  const fragment = namespaces[space] as
-    | { commonTypes?: Record<string, unknown>; entityTypes?: Record<string, unknown> }
-    | undefined
-  return Boolean(fragment && (local in (fragment.commonTypes ?? {}) || local in (fragment.entityTypes ?? {})))
-}
-
-/** The generated common types that resolve, dropping (to a fixpoint) those that name undeclared types. */
-function resolvableTypes(
-  common: Record<string, unknown>,
-  namespaces: Record<string, unknown>,
-  ns: string,
-): Record<string, unknown> {
-  const kept = { ...common }
-  for (let changed = true; changed; ) {
-    changed = false
-    for (const [name, type] of Object.entries(kept)) {
-      if (!references(type).every((ref) => declared(ref, kept, namespaces, ns))) {
-        delete kept[name]
-        changed = true
-      }
-    }
-  }
-  return kept
-}
-
-function resolves(
-  type: unknown,
-  common: Record<string, unknown>,
-  namespaces: Record<string, unknown>,
-  ns: string,
-): boolean {
-  return references(type).every((ref) => declared(ref, common, namespaces, ns))
+  return { schema, inputs, untyped }
 }

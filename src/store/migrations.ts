@@ -10,13 +10,27 @@ import type { Store } from './store.js'
  * | 3       | tasks (with delegation path), secrets (encrypted), leases |
  * | 4       | the tool catalog: pinned tool definitions per server |
  * | 5       | approvals bound to one exact call; owner credentials |
+ * | 6       | shared key material (encrypted under the deployment's KEK), rate-limit counters; on PostgreSQL, the
+ * |         | triggers that fan revocations out to every node (`NOTIFY warden`) |
  *
- * SQL here runs on SQLite and PostgreSQL alike: TEXT, BIGINT, no AUTOINCREMENT, no vendor functions.
+ * SQL here runs on SQLite and PostgreSQL alike: TEXT, BIGINT, no AUTOINCREMENT, no vendor functions — except in
+ * `postgres`, statements that only PostgreSQL runs (after `sql`, in the same transaction).
  */
 export interface Migration {
   readonly version: number
   readonly name: string
   readonly sql: readonly string[]
+  readonly postgres?: readonly string[]
+}
+
+/**
+ * A statement-level trigger that tells every node listening on `warden` that a table changed (payload:
+ * `schema.table`). NOTIFY is transactional: it is delivered when, and only if, the change commits — a node that
+ * commits a revocation cannot die between the commit and the fan-out.
+ */
+function notifyOn(table: string, events: string): string {
+  return `CREATE TRIGGER warden_notify_${table} AFTER ${events} ON ${table}
+    FOR EACH STATEMENT EXECUTE FUNCTION warden_notify()`
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -190,22 +204,63 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE owner_tokens (token_hash TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 6,
+    name: 'cluster',
+    sql: [
+      `CREATE TABLE shared_keys (name TEXT PRIMARY KEY, sealed TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
+      `CREATE TABLE rate_counters (
+        key TEXT NOT NULL,
+        window_start BIGINT NOT NULL,
+        count BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (key, window_start)
+      )`,
+      `CREATE INDEX rate_counters_expiry ON rate_counters(expires_at)`,
+    ],
+    postgres: [
+      // Revocations (a task closed, an instance quarantined, an agent disabled), the tool catalog, approvals
+      // answered and keys rotated: each node drops what it cached of them. Inserts of tasks are not revocations.
+      `CREATE OR REPLACE FUNCTION warden_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('warden', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME); RETURN NULL; END $$`,
+      notifyOn('tasks', 'UPDATE OF status OR DELETE'),
+      notifyOn('instances', 'UPDATE OF status OR DELETE'),
+      notifyOn('agents', 'UPDATE OR DELETE'),
+      notifyOn('tools', 'INSERT OR UPDATE OR DELETE'),
+      notifyOn('approvals', 'UPDATE'),
+      notifyOn('shared_keys', 'INSERT OR UPDATE OR DELETE'),
+    ],
+  },
 ]
+
+/**
+ * On PostgreSQL, nodes starting together migrate one at a time: each migration's transaction first takes a
+ * transaction-scoped advisory lock (one per schema), so the second node waits, then finds the version applied.
+ */
+async function lockMigrations(tx: Store): Promise<void> {
+  if (tx.dialect === 'postgres')
+    await tx.get(`SELECT pg_advisory_xact_lock(hashtext('warden.migrate.' || current_schema()))`)
+}
 
 /** Applies every migration newer than the store's version; returns the versions applied. */
 export async function migrate(store: Store, now: number): Promise<number[]> {
-  await store.run(
-    `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`,
-  )
+  await store.transaction(async (tx) => {
+    await lockMigrations(tx)
+    await tx.run(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`,
+    )
+  })
   const applied: number[] = []
   for (const migration of MIGRATIONS) {
     const done = await store.transaction(async (tx) => {
+      await lockMigrations(tx)
       const row = await tx.get<{ version: number }>(
         `SELECT version FROM schema_migrations WHERE version = ?`,
         [migration.version],
       )
       if (row) return false
       for (const statement of migration.sql) await tx.run(statement)
+      if (tx.dialect === 'postgres') for (const statement of migration.postgres ?? []) await tx.run(statement)
       await tx.run(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, [
         migration.version,
         migration.name,

@@ -6,6 +6,17 @@ import type { SqlValue, Store, TransactionOptions, WriteOptions } from './store.
 
 type Statement = Database.Statement<unknown[], unknown>
 
+/** How long an operation retries, off the event loop, while another process holds the database's lock. */
+const DEFAULT_LOCK_WAIT_MS = 1000
+
+/** `SQLITE_BUSY` and its extended codes: another connection holds a lock this one needs. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
 /**
  * The embedded default: one SQLite file in WAL mode. better-sqlite3 is synchronous, so every call completes
  * before it returns; transactions hold a queue so that other callers' statements never land inside them.
@@ -35,18 +46,29 @@ export class SqliteStore implements Store {
    * restarts and SQLite recovers from what is on disk (as PostgreSQL stops on a failed fsync). Reads go on.
    */
   private lost: WardenError | undefined
+  /** How long a write waits for another process's lock before the store is reported unavailable. */
+  private readonly lockWait: number
+  /**
+   * Set when a write gave up on a lock another process holds; cleared by the next write that succeeds. While it
+   * is set, writes try once and fail at once (no wait per request), so a held lock costs a fast 503, not a stall.
+   */
+  private locked = false
 
   constructor(
     private readonly file: string,
-    options: { durability?: 'full' | 'normal' } = {},
+    options: { durability?: 'full' | 'normal'; lockWait?: number } = {},
   ) {
     this.durable = options.durability !== 'normal' && file !== ':memory:'
+    this.lockWait = options.lockWait ?? DEFAULT_LOCK_WAIT_MS
     try {
       this.db = new Database(file)
       this.db.pragma('journal_mode = WAL')
       this.db.pragma('synchronous = NORMAL')
       this.db.pragma('foreign_keys = ON')
-      this.db.pragma('busy_timeout = 5000')
+      // better-sqlite3 is synchronous: SQLite's own busy wait would block the event loop for every client while
+      // another process holds the lock (an external `BEGIN EXCLUSIVE` stalled every write for the whole timeout).
+      // The store waits for locks itself instead, off the event loop (`attempt`).
+      this.db.pragma('busy_timeout = 0')
     } catch (cause) {
       throw new WardenError('STORE_UNAVAILABLE', `cannot open sqlite database \`${file}\``, { cause })
     }
@@ -81,11 +103,36 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Waits for any open transaction; then runs `op` synchronously. */
-  private async outside<T>(op: () => T): Promise<T> {
+  /**
+   * Runs `op`; while another process holds a lock it needs (`SQLITE_BUSY`, which leaves nothing done), retries
+   * from timers, never blocking the event loop, for up to `lockWait` — or not at all once a write has given up
+   * (`locked`) — then fails with `STORE_UNAVAILABLE`. Fail closed, and resume by itself: the first write that
+   * gets through clears `locked`.
+   */
+  private async attempt<T>(op: () => T, write: boolean): Promise<T> {
+    const deadline = performance.now() + (this.locked ? 0 : this.lockWait)
+    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+      try {
+        const result = op()
+        if (write) this.locked = false
+        return result
+      } catch (cause) {
+        if (cause instanceof WardenError) throw cause
+        if (!isBusy(cause)) throw translateSqliteError(cause)
+        if (performance.now() >= deadline) {
+          if (write) this.locked = true
+          throw new WardenError('STORE_UNAVAILABLE', 'the store is locked by another process', { cause })
+        }
+      }
+      await sleep(delay)
+    }
+  }
+
+  /** Waits for any open transaction; then runs `op` (synchronously, unless it must wait for a lock). */
+  private async outside<T>(op: () => T, write = false): Promise<T> {
     if (this.inTransaction) await this.queue.catch(() => undefined)
     while (this.inTransaction) await this.queue.catch(() => undefined)
-    return this.exec(op)
+    return this.attempt(op, write)
   }
 
   run(sql: string, params: readonly SqlValue[] = [], options: WriteOptions = {}): Promise<number> {
@@ -94,7 +141,7 @@ export class SqliteStore implements Store {
       const changes = this.prepare(sql).run(...params).changes
       if (!options.relaxed) this.syncNow()
       return changes
-    })
+    }, true)
   }
 
   get<T>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
@@ -112,7 +159,6 @@ export class SqliteStore implements Store {
   transaction<T>(work: (tx: Store) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.lost) throw this.lost
-      this.inTransaction = true
       const tx: Store = {
         dialect: 'sqlite',
         run: async (sql, params = []) => this.exec(() => this.prepare(sql).run(...params).changes),
@@ -128,7 +174,12 @@ export class SqliteStore implements Store {
       }
       try {
         // Inside the try: a BEGIN that fails (busy, closed) must still end the transaction's hold on the queue.
-        this.exec(() => this.db.exec('BEGIN IMMEDIATE'))
+        // Taking the write lock may wait for another process (`attempt`); plain reads go on meanwhile.
+        await this.attempt(() => {
+          if (this.closed) throw new WardenError('STORE_UNAVAILABLE', 'the store is closed')
+          this.db.exec('BEGIN IMMEDIATE')
+        }, true)
+        this.inTransaction = true
         const result = await work(tx)
         this.exec(() => this.db.exec('COMMIT'))
         // A deferred flush: the commit has reached the WAL file only; `flush()` makes it durable. A failed sync
@@ -205,6 +256,8 @@ export class SqliteStore implements Store {
 
 function translateSqliteError(cause: unknown): Error {
   const code = (cause as { code?: string }).code ?? ''
+  if (isBusy(cause))
+    return new WardenError('STORE_UNAVAILABLE', 'the store is locked by another process', { cause })
   if (
     code === 'SQLITE_FULL' ||
     code === 'SQLITE_IOERR' ||

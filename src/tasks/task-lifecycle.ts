@@ -4,6 +4,7 @@ import { canonicalJson } from '../chain/index.js'
 import type {
   Agent,
   AgentRegistry,
+  AuthFailures,
   Instance,
   InstanceRegistry,
   ProofContext,
@@ -53,6 +54,12 @@ export interface ExchangeRequest {
   actorToken: string
   actorTokenType: string
   scope?: string | undefined
+  /** RFC 8693 §2.1 `requested_token_type`; only an access token is issued. */
+  requestedTokenType?: string | undefined
+  /** RFC 8693 §2.1 `audience` values; only the task audience is honoured, anything else is `TARGET_INVALID`. */
+  audience?: readonly string[] | undefined
+  /** RFC 8707 / RFC 8693 §2.1 `resource` values; task tokens are not per resource, so any is `TARGET_INVALID`. */
+  resource?: readonly string[] | undefined
 }
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
@@ -61,6 +68,24 @@ const ACCESS_TOKEN_TYPES = [
   'urn:ietf:params:oauth:token-type:jwt',
 ]
 const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt'
+
+/** Every actor of an RFC 8693 §4.1 chain, current first. */
+function actors(chain: ActorChain | null | undefined): string[] {
+  const subs: string[] = []
+  for (let link = chain; link; link = link.act) subs.push(link.sub)
+  return subs
+}
+
+/** Runs `work`, naming the request parameter its failure is about (the token endpoint's OAuth error). */
+async function param<T>(name: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (!(error instanceof WardenError) || error.code === 'STORE_UNAVAILABLE' || error.code === 'INTERNAL')
+      throw error
+    throw new WardenError(error.code, error.message, { cause: error, details: { param: name } })
+  }
+}
 
 function digestIntent(intent: Intent): string {
   return `sha256:${createHash('sha256').update(canonicalJson(intent)).digest('hex')}`
@@ -85,7 +110,18 @@ export class TaskLifecycle {
     private readonly ids: IdSource,
     private readonly logger: Logger,
     private readonly policy: TaskPolicy,
+    private readonly failures?: AuthFailures,
   ) {}
+
+  /** Runs `work`; a refusal is recorded (rate-bounded, `auth.fail`) before it is rethrown. */
+  private async recorded<T>(what: string, context: ProofContext, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (error) {
+      this.failures?.record(error, { what, method: context.method, url: context.url })
+      throw error
+    }
+  }
 
   private readonly closeListeners: Array<(ended: readonly Task[]) => void> = []
 
@@ -99,12 +135,17 @@ export class TaskLifecycle {
 
   /** Opens a task for the instance that presents `svid` with a proof of its key. */
   async open(svid: string, context: ProofContext, intent: Intent): Promise<IssuedTaskToken> {
+    return this.recorded('svid', context, () => this.openOnce(svid, context, intent))
+  }
+
+  private async openOnce(svid: string, context: ProofContext, intent: Intent): Promise<IssuedTaskToken> {
     const { instance, agent } = await this.svids.verify(svid)
     await this.proofs.verify(context.proof, {
       method: context.method,
       url: context.url,
       jkt: instance.jkt,
       accessToken: svid,
+      scheme: context.scheme,
     })
     const tools = intent.tools ?? [...agent.entitlements]
     const unentitled = tools.filter((tool) => !agent.entitlements.includes(tool))
@@ -151,7 +192,12 @@ export class TaskLifecycle {
     return this.issue(task, instance.jkt)
   }
 
-  /** Mints a token for `task` no longer-lived than its tier allows, its task, and `notAfter` (seconds). */
+  /**
+   * Mints a token for `task` no longer-lived than its tier allows, its task, and `notAfter` (seconds). It is bound
+   * to `jkt` (`cnf.jkt`) when the tier requires proofs, and then needs one on every use; a tier that does not gets
+   * an unbound token (RFC 9449 §7.1: a bound token is never accepted as a bearer token, so binding one that is
+   * not checked would only pretend).
+   */
   private async issue(task: Task, jkt: string, notAfter?: number): Promise<IssuedTaskToken> {
     const now = epochSeconds(this.clock)
     const exp = Math.min(
@@ -159,12 +205,19 @@ export class TaskLifecycle {
       Math.floor(task.expiresAt / 1000),
       notAfter ?? Number.POSITIVE_INFINITY,
     )
-    const minted = await this.tokens.mint(task, jkt, exp)
+    const bound = this.policy.proofRequired.includes(task.tier)
+    const minted = await this.tokens.mint(task, bound ? jkt : undefined, exp)
     await this.chain.append({
       kind: 'token.issue',
       task: task.id,
       agent: task.spiffeId,
-      body: { jti: minted.jti, expiresAt: minted.expiresAt, scope: task.scope, tier: task.tier },
+      body: {
+        jti: minted.jti,
+        expiresAt: minted.expiresAt,
+        scope: task.scope,
+        tier: task.tier,
+        jkt: bound ? jkt : null,
+      },
     })
     return {
       taskId: task.id,
@@ -177,9 +230,10 @@ export class TaskLifecycle {
 
   /**
    * Checks a task token on use: signature, type, audience, expiry, the task still open, the instance and agent
-   * in good standing, and — where the tier requires it or a proof is sent — a DPoP proof bound to the token
-   * (`ath`) by the key in `cnf`. A proof by another key is credential reuse: refused, recorded as a signal,
-   * and for the tiers in `revokeOnReuse` the task is revoked.
+   * of the task and of every task above it (the delegation path) in good standing, and — whenever the token is
+   * bound (`cnf.jkt`) — the `DPoP` scheme and a DPoP proof bound to the token (`ath`) by that key (RFC 9449 §7.1).
+   * A proof by another key is credential reuse: refused, recorded as a signal, and for the tiers in
+   * `revokeOnReuse` the task is revoked.
    */
   async authenticate(
     token: string,
@@ -190,23 +244,36 @@ export class TaskLifecycle {
      */
     known?: AuthenticatedTask,
   ): Promise<AuthenticatedTask> {
+    return this.recorded('task_token', context, () => this.authenticateOnce(token, context, known))
+  }
+
+  private async authenticateOnce(
+    token: string,
+    context: ProofContext,
+    known: AuthenticatedTask | undefined,
+  ): Promise<AuthenticatedTask> {
     const claims = await this.tokens.verify(token)
     const again = known?.task.id === claims.task ? await this.reread({ ...known, claims }) : undefined
     const task = again?.task ?? (await this.tasks.require(claims.task))
     await this.ensureOpen(task)
-    let proven = false
+    const bound = claims.cnf?.jkt
+    // A tier that requires proofs never takes an unbound token (one minted before the tier's rule changed).
+    if (bound === undefined && this.policy.proofRequired.includes(task.tier)) {
+      throw new WardenError('TOKEN_CLAIMS_INVALID', 'the task token is not bound to a key (`cnf.jkt`)')
+    }
     // INVARIANT: the proof before the instance's and agent's standing — a token presented with another key is
     // credential reuse (recorded, and the task revoked) whatever their standing, and a caller without the key
-    // learns nothing of it.
-    if (context.proof !== undefined || this.policy.proofRequired.includes(task.tier)) {
+    // learns nothing of it. A bound token always needs its proof, whatever the tier (RFC 9449 §7.1).
+    if (bound !== undefined) {
       const proof = await this.proofs.verify(context.proof, {
         method: context.method,
         url: context.url,
         accessToken: token,
+        scheme: context.scheme,
       })
-      if (proof.jkt !== claims.cnf.jkt) await this.refuseReuse(task, claims, proof.jkt)
-      proven = true
+      if (proof.jkt !== bound) await this.refuseReuse(task, claims, bound, proof.jkt)
     }
+    const proven = bound !== undefined
     const caller = again ?? {
       claims,
       task,
@@ -215,6 +282,8 @@ export class TaskLifecycle {
       proven,
     }
     this.ensureStanding(caller)
+    // The delegation path: a disabled agent or a quarantined instance above this task stops its delegations too.
+    if (!again && task.depth > 0) await this.ensurePathStanding(task)
     return { ...caller, proven }
   }
 
@@ -233,9 +302,12 @@ export class TaskLifecycle {
     return current
   }
 
-  /** The caller with what can have changed since read again: one indexed read (the rest is fixed at creation). */
+  /**
+   * The caller with what can have changed since read again: one indexed read (the rest is fixed at creation). The
+   * instance's and agent's standing is the worst along the delegation path.
+   */
   private async reread(caller: AuthenticatedTask): Promise<AuthenticatedTask> {
-    const now = await this.tasks.standing(caller.task.id)
+    const now = await this.tasks.standing(caller.task)
     if (!now) throw new WardenError('TASK_NOT_FOUND', `no task \`${caller.task.id}\``)
     return {
       ...caller,
@@ -254,14 +326,35 @@ export class TaskLifecycle {
     }
   }
 
-  private ensureStanding({ instance, agent }: Pick<AuthenticatedTask, 'instance' | 'agent'>): void {
+  /** Throws unless every task on `task`'s delegation path has its instance active and its agent enabled. */
+  private async ensurePathStanding(task: Pick<Task, 'id' | 'path'>): Promise<void> {
+    const standing = await this.tasks.standing(task)
+    if (!standing) throw new WardenError('TASK_NOT_FOUND', `no task \`${task.id}\``)
+    this.ensureStanding({
+      instance: { id: standing.blockedBy?.instance ?? '', status: standing.instanceStatus },
+      agent: { name: standing.blockedBy?.agent ?? '', status: standing.agentStatus },
+    })
+  }
+
+  private ensureStanding({
+    instance,
+    agent,
+  }: {
+    instance: Pick<Instance, 'id' | 'status'>
+    agent: Pick<Agent, 'name' | 'status'>
+  }): void {
     if (instance.status !== 'active')
       throw new WardenError('INSTANCE_QUARANTINED', `instance \`${instance.id}\` is quarantined`)
     if (agent.status !== 'active')
       throw new WardenError('AGENT_DISABLED', `agent \`${agent.name}\` is disabled`)
   }
 
-  private async refuseReuse(task: Task, claims: TaskTokenClaims, presentedJkt: string): Promise<never> {
+  private async refuseReuse(
+    task: Task,
+    claims: TaskTokenClaims,
+    boundJkt: string,
+    presentedJkt: string,
+  ): Promise<never> {
     const other = (await this.instances.list()).find((candidate) => candidate.jkt === presentedJkt)
     const revoke = this.policy.revokeOnReuse.includes(task.tier)
     await this.chain.append({
@@ -273,7 +366,7 @@ export class TaskLifecycle {
         severity: 'high',
         evidence: {
           jti: claims.jti,
-          boundJkt: claims.cnf.jkt,
+          boundJkt,
           presentedJkt,
           otherInstance: other?.spiffeId ?? null,
         },
@@ -287,8 +380,8 @@ export class TaskLifecycle {
 
   /** A fresh token for an open task, presented with its current token. */
   async refresh(token: string, context: ProofContext): Promise<IssuedTaskToken> {
-    const { task, claims } = await this.authenticate(token, context)
-    return this.issue(task, claims.cnf.jkt)
+    const { task, claims, instance } = await this.authenticate(token, context)
+    return this.issue(task, claims.cnf?.jkt ?? instance.jkt)
   }
 
   /** Closes `task` and every descendant, revokes their tokens and leases at once. */
@@ -335,22 +428,51 @@ export class TaskLifecycle {
    * no weaker, within the depth limit, and only to an agent the parent's registry entry may delegate to.
    */
   async exchange(request: ExchangeRequest, context: ProofContext): Promise<IssuedTaskToken> {
-    if (request.grantType !== TOKEN_EXCHANGE)
-      throw new WardenError('UNSUPPORTED_GRANT', `grant type \`${request.grantType}\``)
+    return this.recorded('token_exchange', context, () => this.exchangeOnce(request, context))
+  }
+
+  private async exchangeOnce(request: ExchangeRequest, context: ProofContext): Promise<IssuedTaskToken> {
+    if (request.grantType !== TOKEN_EXCHANGE) {
+      throw new WardenError('UNSUPPORTED_GRANT', `grant type \`${request.grantType}\``, {
+        details: { param: 'grant_type' },
+      })
+    }
     if (!ACCESS_TOKEN_TYPES.includes(request.subjectTokenType) || request.actorTokenType !== JWT_TYPE) {
       throw new WardenError('UNSUPPORTED_GRANT', 'unsupported subject or actor token type')
     }
-    const parentClaims = await this.tokens.verify(request.subjectToken)
-    const parent = await this.tasks.require(parentClaims.task)
-    if (parent.status !== 'open' || this.clock.now() >= parent.expiresAt) {
-      throw new WardenError('TASK_CLOSED', `task \`${parent.id}\` has ended`)
+    if (request.requestedTokenType !== undefined && request.requestedTokenType !== ACCESS_TOKEN_TYPES[0]) {
+      throw new WardenError('UNSUPPORTED_GRANT', 'only access tokens are issued (`requested_token_type`)')
     }
-    const actor = await this.svids.verify(request.actorToken)
+    // RFC 8693 §2.2.2: a target Warden cannot mint for is `invalid_target`, never silently ignored.
+    const foreign = (request.audience ?? []).find((audience) => audience !== this.tokens.audience)
+    if (foreign !== undefined || (request.resource ?? []).length > 0) {
+      throw new WardenError('TARGET_INVALID', 'task tokens are issued for the task audience only')
+    }
+    // The subject token: Warden's own task token, its task open, and its delegation path standing.
+    const { parentClaims, parent } = await param('subject_token', async () => {
+      const parentClaims = await this.tokens.verify(request.subjectToken)
+      const parent = await this.tasks.require(parentClaims.task)
+      if (parent.status !== 'open' || this.clock.now() >= parent.expiresAt) {
+        throw new WardenError('TASK_CLOSED', `task \`${parent.id}\` has ended`)
+      }
+      await this.ensurePathStanding(parent)
+      return { parentClaims, parent }
+    })
+    // The actor token and the proof authenticate the client: the sub-agent instance holding the key.
+    const actor = await param('actor_token', () => this.svids.verify(request.actorToken))
     await this.proofs.verify(context.proof, {
       method: context.method,
       url: context.url,
       jkt: actor.instance.jkt,
     })
+    // A delegation cycle (A → B → A): an instance already on the path never acts in it again.
+    const onPath = new Set([parent.principal, ...actors(parent.act)])
+    if (onPath.has(actor.instance.spiffeId)) {
+      throw new WardenError(
+        'DELEGATION_CYCLE',
+        `instance \`${actor.instance.spiffeId}\` is already on the delegation path`,
+      )
+    }
 
     const parentAgent = await this.agents.require(parent.agent)
     if (!parentAgent.delegatesTo.includes(actor.agent.name)) {

@@ -90,13 +90,18 @@ function toTask(row: TaskRow): Task {
   }
 }
 
-/** A task's standing as of now: the only fields of a task, its instance and its agent that change. */
+/**
+ * A task's standing as of now: the only fields of a task, its instance and its agent that change — and those of
+ * every task above it, since a delegated token stands only while the whole delegation path does.
+ */
 export interface TaskStanding {
   status: Task['status']
   closeReason: string | null
   closedAt: number | null
   instanceStatus: 'active' | 'quarantined'
   agentStatus: 'active' | 'disabled'
+  /** The first task on the path (root first) whose instance is quarantined or whose agent is disabled. */
+  blockedBy: { task: string; instance: string; agent: string } | null
 }
 
 export type NewTask = Omit<Task, 'status' | 'closeReason' | 'closedAt' | 'openedAt'>
@@ -139,30 +144,48 @@ export class TaskRegistry {
   }
 
   /**
-   * What can change about a task after it opened, with its instance's and agent's standing: one indexed read,
-   * for a caller that holds the rest (a re-check on every request of a session). Undefined for no such task.
+   * What can change about a task after it opened, with the standing of its instance and agent and of every
+   * ancestor's (the ids in its `path`): one indexed read, for a caller that holds the rest (a re-check on every
+   * request of a session). Undefined for no such task.
    */
-  async standing(id: string): Promise<TaskStanding | undefined> {
-    const row = await this.store.get<{
+  async standing(task: Pick<Task, 'id' | 'path'>): Promise<TaskStanding | undefined> {
+    const ids = task.path.split('/').filter(Boolean)
+    if (!ids.includes(task.id)) ids.push(task.id)
+    const rows = await this.store.all<{
+      id: string
+      depth: number
       status: Task['status']
       close_reason: string | null
       closed_at: number | null
+      instance_id: string
+      agent: string
       instance_status: 'active' | 'quarantined'
       agent_status: 'active' | 'disabled'
     }>(
-      `SELECT t.status, t.close_reason, t.closed_at, i.status AS instance_status, a.status AS agent_status
-         FROM tasks t JOIN instances i ON i.id = t.instance_id JOIN agents a ON a.name = t.agent WHERE t.id = ?`,
-      [id],
+      `SELECT t.id, t.depth, t.status, t.close_reason, t.closed_at, t.instance_id, t.agent,
+              i.status AS instance_status, a.status AS agent_status
+         FROM tasks t JOIN instances i ON i.id = t.instance_id JOIN agents a ON a.name = t.agent
+        WHERE t.id IN (${ids.map(() => '?').join(', ')}) ORDER BY t.depth`,
+      ids,
     )
-    return (
-      row && {
-        status: row.status,
-        closeReason: row.close_reason,
-        closedAt: row.closed_at,
-        instanceStatus: row.instance_status,
-        agentStatus: row.agent_status,
-      }
-    )
+    const own = rows.find((row) => row.id === task.id)
+    if (!own) return undefined
+    // INVARIANT: a path the store no longer holds in full does not stand (fail closed).
+    const blocked =
+      rows.length < ids.length
+        ? own
+        : rows.find((row) => row.instance_status !== 'active' || row.agent_status !== 'active')
+    return {
+      status: own.status,
+      closeReason: own.close_reason,
+      closedAt: own.closed_at,
+      instanceStatus: blocked && blocked.instance_status !== 'active' ? 'quarantined' : own.instance_status,
+      agentStatus:
+        blocked && (blocked.agent_status !== 'active' || rows.length < ids.length)
+          ? 'disabled'
+          : own.agent_status,
+      blockedBy: blocked ? { task: blocked.id, instance: blocked.instance_id, agent: blocked.agent } : null,
+    }
   }
 
   /** The task; throws `TASK_NOT_FOUND`. */

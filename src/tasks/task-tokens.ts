@@ -1,5 +1,5 @@
 import { type JWTPayload, jwtVerify, SignJWT } from 'jose'
-import { fromJoseError, type KeyRing, type Tier } from '../identity/index.js'
+import { fromJoseError, type KeyRing, requireCompactJws, type Tier } from '../identity/index.js'
 import { type Clock, epochSeconds, type IdSource, WardenError } from '../kernel/index.js'
 import type { ActorChain, Task } from './task-registry.js'
 
@@ -13,7 +13,8 @@ export interface TaskTokenClaims extends JWTPayload {
   tier: Tier
   /** SHA-256 of the task's declared intent. */
   intent: string
-  cnf: { jkt: string }
+  /** The key the token is bound to (RFC 9449 §6.1); absent on a token of a tier that needs no proofs. */
+  cnf?: { jkt: string }
   jti: string
   exp: number
   /** The current actor and, nested, the prior ones (RFC 8693 §4.1); absent on a root task's token. */
@@ -38,10 +39,15 @@ export class TaskTokens {
     private readonly options: TaskTokenOptions,
   ) {}
 
-  /** Mints a token for `task`, bound to key `jkt`, expiring at `exp` (seconds). */
+  /** The `aud` of every task token. */
+  get audience(): string {
+    return this.options.audience
+  }
+
+  /** Mints a token for `task`, bound to key `jkt` when given, expiring at `exp` (seconds). */
   async mint(
     task: Task,
-    jkt: string,
+    jkt: string | undefined,
     exp: number,
   ): Promise<{ token: string; jti: string; expiresAt: number }> {
     const { kid, alg, key } = await this.keys.signingKey()
@@ -51,8 +57,8 @@ export class TaskTokens {
       scope: task.scope.join(' '),
       tier: task.tier,
       intent: task.intentDigest,
-      cnf: { jkt },
     }
+    if (jkt !== undefined) claims.cnf = { jkt }
     if (task.act) claims.act = task.act
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg, kid, typ: TYP })
@@ -66,42 +72,54 @@ export class TaskTokens {
     return { token, jti, expiresAt: exp * 1000 }
   }
 
-  /** Tokens whose signature and claims already verified, by their exact text; expiry is rechecked on every hit. */
-  private readonly verified = new Map<string, TaskTokenClaims>()
+  /**
+   * Tokens whose signature and claims already verified, by their exact text, with the key that signed them;
+   * expiry and the key's standing (a revoked key) are rechecked on every hit.
+   */
+  private readonly verified = new Map<string, { claims: TaskTokenClaims; kid: string | undefined }>()
 
   /** Checks signature, type, issuer, audience, expiry and claim shapes; not revocation (the task's state). */
   async verify(token: string): Promise<TaskTokenClaims> {
+    requireCompactJws(token, 'the task token')
     const cached = this.verified.get(token)
     const skew = Math.ceil(this.options.clockSkew / 1000)
     if (cached) {
-      if (cached.exp + skew > epochSeconds(this.clock)) return cached
+      if (cached.claims.exp + skew > epochSeconds(this.clock) && this.keys.verifies(cached.kid))
+        return cached.claims
       this.verified.delete(token)
     }
-    const claims = await this.verifyFully(token)
+    const { claims, kid } = await this.verifyFully(token)
     if (this.verified.size >= 10_000) this.verified.delete(this.verified.keys().next().value as string)
-    this.verified.set(token, claims)
+    this.verified.set(token, { claims, kid })
     return claims
   }
 
-  private async verifyFully(token: string): Promise<TaskTokenClaims> {
+  private async verifyFully(token: string): Promise<{ claims: TaskTokenClaims; kid: string | undefined }> {
     let payload: JWTPayload
+    let kid: string | undefined
     try {
-      ;({ payload } = await jwtVerify(token, this.keys.verificationKeys(), {
+      ;({
+        payload,
+        protectedHeader: { kid },
+      } = await jwtVerify(token, this.keys.verificationKeys(), {
         typ: TYP,
         issuer: this.options.issuer,
         audience: this.options.audience,
         algorithms: ['ES256', 'EdDSA'],
         currentDate: new Date(this.clock.now()),
         clockTolerance: Math.ceil(this.options.clockSkew / 1000),
-        requiredClaims: ['sub', 'exp', 'jti', 'task', 'scope', 'tier', 'cnf'],
+        requiredClaims: ['sub', 'exp', 'jti', 'task', 'scope', 'tier'],
       }))
     } catch (cause) {
       throw fromJoseError(cause, 'the task token')
     }
-    const jkt = (payload.cnf as { jkt?: unknown }).jkt
-    if (typeof jkt !== 'string' || typeof payload.task !== 'string' || typeof payload.scope !== 'string') {
+    const cnf = payload.cnf
+    const boundWell =
+      cnf === undefined ||
+      (typeof cnf === 'object' && cnf !== null && typeof (cnf as { jkt?: unknown }).jkt === 'string')
+    if (!boundWell || typeof payload.task !== 'string' || typeof payload.scope !== 'string') {
       throw new WardenError('TOKEN_CLAIMS_INVALID', 'the task token has malformed claims')
     }
-    return payload as TaskTokenClaims
+    return { claims: payload as TaskTokenClaims, kid }
   }
 }

@@ -16,11 +16,14 @@ describe('activity chain', () => {
   })
   afterEach(() => t.dispose())
 
-  const verify = async () =>
-    verifyChain(
+  // A signed checkpoint first: a chain no checkpoint vouches for is not intact.
+  const verify = async () => {
+    await t.warden.chain.checkpoint()
+    return verifyChain(
       t.warden.chain,
       parsePublicKey(readFileSync(join(t.dataDir, 'keys', 'chain-public.pem'), 'utf8')),
     )
+  }
 
   it('redacts credentials before hashing and records what it redacted', async () => {
     const event = await t.warden.chain.append({
@@ -74,6 +77,7 @@ describe('activity chain', () => {
       await Promise.all([a.warden.chain.onDisk(), b.warden.chain.onDisk()])
       const seqs = events.map((e) => e.seq).sort((x, y) => x - y)
       expect(new Set(seqs).size).toBe(200)
+      await a.warden.chain.checkpoint()
       const verdict = await verifyChain(
         a.warden.chain,
         parsePublicKey(readFileSync(join(a.dataDir, 'keys', 'chain-public.pem'), 'utf8')),

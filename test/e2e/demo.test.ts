@@ -11,5 +11,7 @@ describe('warden demo', () => {
     expect(result.stdout).toContain('refused: SCOPE_WIDENED')
     expect(result.stdout).toContain('the old task token → TASK_CLOSED')
     expect(result.stdout).toMatch(/chain intact: \d+ records/)
+    // Not in a terminal: it prints the console's sign-in link and exits instead of serving on.
+    expect(result.stdout).toMatch(/Console: http:\/\/127\.0\.0\.1:\d+\/console\/sign-in#token=/)
   }, 60_000)
 })

@@ -16,7 +16,11 @@ export interface ServeProcess {
 }
 
 /** Starts `warden serve` on a free port and waits until it listens. */
-export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+export async function startServe(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { startTimeoutMs?: number } = {},
+): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,7 +34,10 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): P
     err += chunk.toString()
   })
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 15_000)
+    const timer = setTimeout(
+      () => reject(new Error(`serve did not start: ${err}`)),
+      options.startTimeoutMs ?? 15_000,
+    )
     const check = () => {
       const match = /Warden listening on (\S+)/.exec(out)
       if (match?.[1]) {

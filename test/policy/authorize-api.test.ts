@@ -166,7 +166,7 @@ describe('POST /v1/authorize', () => {
       `@id("cap") forbid (principal, action, resource) when { context.nope };`,
     )
     const refused = await t.request('POST', '/v1/policies/reload')
-    expect(refused.status).toBe(422)
+    expect(refused.status).toBe(400)
     const { problems } = (await refused.json()) as { problems: string[] }
     expect(problems[0]).toMatch(/^payments\.cedar:1:\d+: /)
     expect((await status()).version).toBe(before)

@@ -173,11 +173,30 @@ describe.each([true, false])(
           entities: [],
         }).effect,
       ).toBe('deny')
-      const empty = new PolicyEngine(silentLogger, { validateRequests })
+      const empty = new PolicyEngine(silentLogger, { validateRequests, allowEmpty: true })
       expect(empty.load([], TOOLS).ok).toBe(true)
       const decision = decide(empty, mail, { to: 'x' })
       expect(decision).toMatchObject({ effect: 'deny' })
       expect(decision.errors).toEqual(['the policy set is empty'])
+    })
+
+    it('refuses a set that permits nothing unless it is meant, and keeps the last good set serving', () => {
+      const engine = engineWith(`@id("all") permit (principal, action, resource);`)
+      for (const sources of [
+        [],
+        [{ file: 'only-forbids.cedar', text: `@id("no") forbid (principal, action, resource);` }],
+      ]) {
+        const refused = engine.load(sources, TOOLS)
+        expect(refused.ok).toBe(false)
+        if (!refused.ok) expect(refused.problems[0]?.message).toContain('allows nothing')
+        // The last good set still decides.
+        expect(decide(engine, mail, { to: 'x' }).effect).toBe('allow')
+      }
+      const meant = new PolicyEngine(silentLogger, { validateRequests, allowEmpty: true })
+      expect(
+        meant.load([{ file: 'f.cedar', text: `@id("no") forbid (principal, action, resource);` }], TOOLS).ok,
+      ).toBe(true)
+      expect(decide(meant, mail, { to: 'x' }).effect).toBe('deny')
     })
 
     it('denies arguments that do not match the tool schema before any policy runs', () => {

@@ -59,7 +59,10 @@ describe('tasks and task tokens', () => {
       const task = await opened(await openTask(t, who, { purpose: 'session', tools }))
       const url = `${BASE}/mcp/files`
       const proof = await who.key.proof('POST', url, { accessToken: task.token })
-      return { task, caller: await lifecycle.authenticate(task.token, { proof, method: 'POST', url }) }
+      return {
+        task,
+        caller: await lifecycle.authenticate(task.token, { proof, method: 'POST', url, scheme: 'DPoP' }),
+      }
     }
     const first = await caller(planner, ['read_file'])
     const again = await lifecycle.recheck(first.caller)
@@ -89,6 +92,7 @@ describe('tasks and task tokens', () => {
       proof: await planner.key.proof('POST', url, { accessToken: token }),
       method: 'POST',
       url,
+      scheme: 'DPoP',
     })
     const first = await lifecycle.authenticate(task.token, await context())
     const proof = await context()
@@ -108,12 +112,13 @@ describe('tasks and task tokens', () => {
     const thief = await attestWithJoinToken(t, 'planner')
     await t.request('POST', '/v1/agents/planner/disable')
     await expect(
-      lifecycle.authenticate(task.token, { proof: undefined, method: 'POST', url }, first),
+      lifecycle.authenticate(task.token, { proof: undefined, method: 'POST', url, scheme: 'DPoP' }, first),
     ).rejects.toMatchObject({ code: 'PROOF_MISSING' })
     const stolen = {
       proof: await thief.key.proof('POST', url, { accessToken: task.token }),
       method: 'POST',
       url,
+      scheme: 'DPoP',
     }
     await expect(lifecycle.authenticate(task.token, stolen, first)).rejects.toMatchObject({
       code: 'CREDENTIAL_REUSE',

@@ -20,6 +20,7 @@ export function agentRoutes(warden: Warden): Hono {
   app.post('/agents/:name/join-tokens', async (c) => {
     const agent = await agents.require(c.req.param('name'))
     const { token, expiresAt } = await joinTokens.create(agent.name)
+    c.header('cache-control', 'no-store')
     return c.json({ token, expiresAt: new Date(expiresAt).toISOString() }, 201)
   })
   return app

@@ -31,17 +31,20 @@ export function attestRoutes(warden: Warden): Hono {
       method: c.req.method,
       url: requestUrl(c, publicUrl),
     })
+    c.header('cache-control', 'no-store')
     return c.json(issuedBody(issued), 201)
   })
 
   app.post('/svid/renew', async (c) => {
-    const match = /^DPoP\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')
-    if (!match?.[1]) throw new WardenError('TOKEN_INVALID', 'renewal needs `Authorization: DPoP <svid>`')
-    const issued = await attestation.renew(match[1], {
+    const match = /^(DPoP|Bearer)\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')
+    if (!match?.[2]) throw new WardenError('TOKEN_INVALID', 'renewal needs `Authorization: DPoP <svid>`')
+    const issued = await attestation.renew(match[2], {
       proof: c.req.header('dpop'),
       method: c.req.method,
       url: requestUrl(c, publicUrl),
+      scheme: match[1],
     })
+    c.header('cache-control', 'no-store')
     return c.json(issuedBody(issued), 201)
   })
   return app

@@ -18,6 +18,8 @@ export function decisionBody(decision: Decision) {
     task: decision.task,
     /** Report the call's output under this id (`POST /v1/results`), so later decisions see where values came from. */
     call: decision.call,
+    /** A tool call's arguments as decided (path arguments canonical): forward these, not the ones sent. */
+    ...(decision.args ? { args: decision.args } : {}),
     /** For `escalate`: the approval request; once a human approves it, the identical call is allowed once. */
     ...(decision.approval ? { approval: decision.approval } : {}),
   }
@@ -58,7 +60,7 @@ export function decisionRoutes(warden: Warden): Hono {
       result.ok
         ? { ok: true, version: result.version, policies: result.policies, untyped: result.untyped }
         : { ok: false, serving: warden.policy.engine.version, problems: result.problems.map(formatProblem) },
-      result.ok ? 200 : 422,
+      result.ok ? 200 : 400,
     )
   })
 

@@ -3,6 +3,7 @@ import type { Warden } from '../../compose.js'
 import { isWardenError, WardenError } from '../../kernel/index.js'
 import type { ErrorBody } from '../contract.js'
 import { HTTP_STATUS } from '../errors.js'
+import { authChallenge } from '../oauth-error.js'
 import { requestUrl } from '../request.js'
 
 /**
@@ -41,13 +42,11 @@ export function mcpRoutes(warden: Warden): Hono {
         proof: c.req.header('dpop'),
         method: c.req.method,
         url: requestUrl(c, publicUrl),
+        scheme: match[1],
       })
     } catch (error) {
       if (!isWardenError(error) || HTTP_STATUS[error.code] !== 401) throw error
-      c.header(
-        'www-authenticate',
-        `DPoP algs="ES256 EdDSA", error="invalid_token", resource_metadata="${metadataUrl(c, name)}"`,
-      )
+      c.header('www-authenticate', authChallenge(error.code, `resource_metadata="${metadataUrl(c, name)}"`))
       return c.json<ErrorBody>({ code: error.code, message: error.message }, 401)
     }
   })

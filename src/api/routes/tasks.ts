@@ -1,8 +1,9 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import type { Warden } from '../../compose.js'
 import { WardenError } from '../../kernel/index.js'
 import type { IssuedTaskToken, Task } from '../../tasks/index.js'
 import { closeTaskBody, leaseBody, openTaskBody, secretBody } from '../contract.js'
+import { tokenEndpointError } from '../oauth-error.js'
 import { isAdmin, presentedToken, readBody, requestUrl, requireAdmin } from '../request.js'
 
 function issuedBody(issued: IssuedTaskToken) {
@@ -33,6 +34,7 @@ export function taskRoutes(warden: Warden): Hono {
   app.post('/tasks', async (c) => {
     const { intent } = await readBody(c, openTaskBody)
     const { token: svid, context } = presentedToken(c, publicUrl)
+    c.header('cache-control', 'no-store')
     return c.json(issuedBody(await lifecycle.open(svid, context, intent)), 201)
   })
 
@@ -66,6 +68,7 @@ export function taskRoutes(warden: Warden): Hono {
     const issued = await lifecycle.refresh(token, context)
     if (issued.taskId !== c.req.param('id'))
       throw new WardenError('FORBIDDEN', 'the token is for another task')
+    c.header('cache-control', 'no-store')
     return c.json(issuedBody(issued), 201)
   })
 
@@ -77,23 +80,45 @@ export function taskRoutes(warden: Warden): Hono {
     return c.json({ ...lease, expiresAt: new Date(lease.expiresAt).toISOString() }, 201)
   })
 
-  // RFC 8693 §2.1: the request is form-encoded.
+  // RFC 8693 §2.1: the request is form-encoded; errors are OAuth errors (RFC 6749 §5.2, RFC 8693 §2.2.2).
   app.post('/token', async (c) => {
-    let form: Record<string, string | File>
+    c.header('cache-control', 'no-store')
+    c.header('pragma', 'no-cache')
     try {
-      form = await c.req.parseBody()
+      return await exchangeToken(c)
+    } catch (error) {
+      const refused = tokenEndpointError(error)
+      if (!refused) throw error
+      if (refused.challenge) c.header('www-authenticate', refused.challenge)
+      return c.json(refused.body, refused.status)
+    }
+  })
+
+  const exchangeToken = async (c: Context) => {
+    let form: Record<string, string | File | (string | File)[]>
+    try {
+      form = await c.req.parseBody({ all: true })
     } catch (cause) {
       throw new WardenError('BAD_REQUEST', 'the token request must be application/x-www-form-urlencoded', {
         cause,
       })
     }
-    const field = (name: string) => {
+    const all = (name: string): string[] => {
       const value = form[name]
-      return typeof value === 'string' ? value : undefined
+      return (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter(
+        (item): item is string => typeof item === 'string',
+      )
+    }
+    const field = (name: string) => {
+      const values = all(name)
+      // RFC 6749 §3.1: a parameter sent twice is an invalid request (and must not be guessed at).
+      if (values.length > 1) throw new WardenError('BAD_REQUEST', `\`${name}\` is given more than once`)
+      return values[0]
     }
     const required = (name: string) => {
       const value = field(name)
-      if (!value) throw new WardenError('BAD_REQUEST', `\`${name}\` is required`)
+      if (!value)
+        throw new WardenError('BAD_REQUEST', `\`${name}\` is required`, { details: { param: name } })
       return value
     }
     const issued = await lifecycle.exchange(
@@ -104,10 +129,12 @@ export function taskRoutes(warden: Warden): Hono {
         actorToken: required('actor_token'),
         actorTokenType: required('actor_token_type'),
         scope: field('scope'),
+        requestedTokenType: field('requested_token_type'),
+        audience: all('audience'),
+        resource: all('resource'),
       },
       { proof: c.req.header('dpop'), method: c.req.method, url: requestUrl(c, publicUrl) },
     )
-    c.header('cache-control', 'no-store')
     // RFC 8693 §2.2.1
     return c.json({
       access_token: issued.token,
@@ -118,7 +145,7 @@ export function taskRoutes(warden: Warden): Hono {
       task_id: issued.taskId,
       tier: issued.tier,
     })
-  })
+  }
 
   app.put('/secrets/:name', requireAdmin(warden.admin), async (c) => {
     const name = c.req.param('name')

@@ -1,7 +1,8 @@
 import { decodeJwt, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose'
 import type { ClaimRule, OidcIssuerConfig } from '../../config/index.js'
-import { type Clock, WardenError } from '../../kernel/index.js'
+import { type Clock, epochSeconds, WardenError } from '../../kernel/index.js'
 import { fromJoseError } from '../jose-errors.js'
+import { checkClaims, refuseDuplicateMembers, requireCompactJws } from '../jwt-claims.js'
 import { matchesPattern } from '../spiffe-id.js'
 import type { AttestationEvidence, Attestor } from './attestor.js'
 import { createKeySource } from './key-source.js'
@@ -23,6 +24,8 @@ export class OidcAttestor implements Attestor {
   }
 
   async attest(token: string): Promise<AttestationEvidence> {
+    requireCompactJws(token, 'the OIDC token')
+    refuseDuplicateMembers(token, 'the OIDC token')
     let unverified: JWTPayload
     try {
       unverified = decodeJwt(token)
@@ -46,6 +49,15 @@ export class OidcAttestor implements Attestor {
     } catch (cause) {
       throw fromJoseError(cause, 'the OIDC token')
     }
+    checkClaims(
+      payload,
+      {
+        now: epochSeconds(this.clock),
+        skew: Math.ceil(this.clockSkew / 1000),
+        maxLifetime: Math.floor(issuer.config.maxLifetime / 1000),
+      },
+      'the OIDC token',
+    )
     const rule = issuer.config.rules.find((candidate) => matchesClaims(candidate, payload))
     if (!rule)
       throw new WardenError(

@@ -1,0 +1,14 @@
+export type { Change, ChangeFeed, PostgresFeedOptions } from './change-feed.js'
+export { PostgresChangeFeed, soleNodeFeed } from './change-feed.js'
+export { ClusterBehaviour } from './cluster-behaviour.js'
+export type { KekSource } from './key-encryption-key.js'
+export { KeyEncryptionKey } from './key-encryption-key.js'
+export { OwnRecords } from './own-records.js'
+export { SharedKeys } from './shared-keys.js'
+export {
+  CachedAgentRegistry,
+  CachedInstanceRegistry,
+  CachedTaskRegistry,
+  REVOKING_TABLES,
+  StandingCache,
+} from './standing-cache.js'

@@ -1,0 +1,2 @@
+export type { ConsoleCredentials } from './console.js'
+export { consoleRoutes } from './console.js'

@@ -1,0 +1,212 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Attested, attestWithJoinToken, registerAgent } from '../fakes/identity.js'
+import { type OpenedTask, openTask } from '../fakes/tasks.js'
+import { BASE, startTestWarden, type TestWarden } from '../fakes/warden.js'
+
+const SHIPPED = new URL('../../policies/', import.meta.url).pathname
+
+const TOOLS = [
+  {
+    name: 'transfer',
+    description: 'Transfer money to an account',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        amount: { type: 'number' },
+        iban: { type: 'string' },
+        speed: { type: 'string', enum: ['standard', 'instant'] },
+      },
+      required: ['amount', 'iban'],
+    },
+    annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
+  },
+  {
+    name: 'balance',
+    description: 'Read the balance',
+    inputSchema: { type: 'object', properties: { account: { type: 'string' } } },
+    annotations: { readOnlyHint: true },
+  },
+]
+
+interface Answer {
+  effect: string
+  reasons: string[]
+  errors: string[]
+  call: string
+  signals: Array<{ kind: string; severity: string }>
+}
+
+/** mulberry32: the same 1,000 requests on every run. */
+function random(seed: number): () => number {
+  let a = seed
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+describe('warden policy eval', () => {
+  let t: TestWarden
+  let policyDir: string
+  const agents: Array<{ who: Attested; task: OpenedTask; name: string }> = []
+
+  const authorize = async (who: Attested, task: OpenedTask, body: unknown): Promise<Answer> => {
+    const res = await t.request('POST', '/v1/authorize', {
+      body,
+      headers: {
+        authorization: `DPoP ${task.token}`,
+        dpop: await who.key.proof('POST', `${BASE}/v1/authorize`, { accessToken: task.token }),
+      },
+      admin: false,
+    })
+    expect(res.status).toBe(200)
+    return (await res.json()) as Answer
+  }
+  const evaluate = async (body: unknown) => {
+    const res = await t.request('POST', '/v1/policies/eval', { body })
+    expect(res.status, await res.clone().text()).toBe(200)
+    return (await res.json()) as {
+      effect: string
+      reasons: string[]
+      errors: string[]
+      request: { context: Record<string, unknown> } | null
+    }
+  }
+
+  beforeAll(async () => {
+    policyDir = mkdtempSync(join(tmpdir(), 'warden-eval-'))
+    cpSync(SHIPPED, policyDir, { recursive: true })
+    writeFileSync(
+      join(policyDir, 'payments.cedar'),
+      `@id("cap") forbid (principal, action == Warden::payments::Action::"transfer", resource)
+       when { context.input.amount.greaterThan(decimal("1000.0")) };
+       @id("instant-needs-a-human") @escalate("instant transfers are confirmed by a person")
+       forbid (principal, action == Warden::payments::Action::"transfer", resource)
+       when { context.input has speed && context.input.speed == "instant" };`,
+    )
+    t = await startTestWarden({ policy: { dir: policyDir } })
+    expect((await t.request('PUT', '/v1/servers/payments/tools', { body: { tools: TOOLS } })).status).toBe(
+      200,
+    )
+    for (const [name, tier] of [
+      ['treasurer', 'standard'],
+      ['auditor', 'low'],
+      ['cfo-bot', 'high'],
+    ] as const) {
+      await registerAgent(t, name, { tier, entitlements: ['transfer', 'balance'] })
+      const who = await attestWithJoinToken(t, name)
+      const task = (await (
+        await openTask(t, who, {
+          purpose: 'pay the invoices in the inbox',
+          prompt: 'pay the supplier invoices to DE89370400440532013000',
+          tools: ['transfer', 'balance'],
+        })
+      ).json()) as OpenedTask
+      agents.push({ who, task, name })
+    }
+  }, 60_000)
+  afterAll(async () => {
+    await t?.dispose()
+    rmSync(policyDir, { recursive: true, force: true })
+  })
+
+  it('agrees with /v1/authorize on 1,000 generated requests, each evaluated from its recorded call', async () => {
+    const next = random(42)
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T
+    const answers: Answer[] = []
+    for (let i = 0; i < 1000; i++) {
+      const { who, task } = pick(agents)
+      const body =
+        next() < 0.25
+          ? { action: 'tools/call', tool: 'balance', args: next() < 0.5 ? {} : { account: 'main' } }
+          : {
+              action: 'tools/call',
+              tool: 'transfer',
+              args: {
+                // Sometimes not a number: both must deny it with the schema's error.
+                amount: next() < 0.05 ? 'lots' : Math.round(next() * 2000 * 100) / 100,
+                iban: pick([
+                  'DE89370400440532013000',
+                  'GB33BUKB20201555555555',
+                  `XX${Math.floor(next() * 1e9)}`,
+                ]),
+                ...(next() < 0.3 ? { speed: pick(['standard', 'instant']) } : {}),
+              },
+            }
+      answers.push(await authorize(who, task, body))
+    }
+    // Every outcome is represented, so agreement means something.
+    const effects = new Set(answers.map((a) => a.effect))
+    expect(effects).toEqual(new Set(['allow', 'deny', 'escalate']))
+
+    const seqOfCall = new Map<string, number>()
+    for (let after = 0; ; ) {
+      const res = await t.request('GET', `/v1/events?kind=tool.call&after=${after}&limit=10000`)
+      const { events } = (await res.json()) as { events: Array<{ seq: number; body: { call: string } }> }
+      for (const event of events) seqOfCall.set(event.body.call, event.seq)
+      if (events.length < 10_000) break
+      after = (events[events.length - 1] as { seq: number }).seq
+    }
+    for (const answer of answers) {
+      const seq = seqOfCall.get(answer.call)
+      expect(seq).toBeDefined()
+      const evaluated = await evaluate({ fromRecord: seq })
+      expect({ effect: evaluated.effect, reasons: evaluated.reasons, errors: evaluated.errors }).toEqual({
+        effect: answer.effect,
+        reasons: answer.reasons,
+        errors: answer.errors,
+      })
+    }
+  }, 180_000)
+
+  it('decides a request written by hand, names the policies, and shows the Cedar context', async () => {
+    const capped = await evaluate({
+      agent: 'treasurer',
+      tool: 'transfer',
+      args: { amount: 5000, iban: 'DE89' },
+    })
+    expect(capped.effect).toBe('deny')
+    expect(capped.reasons).toContain('payments.cedar#cap')
+    expect(capped.request?.context).toMatchObject({ tier: 'standard', input: { iban: 'DE89' } })
+    // Positive control: under the cap it is allowed by the declared-tools permit.
+    const small = await evaluate({ agent: 'treasurer', tool: 'transfer', args: { amount: 50, iban: 'DE89' } })
+    expect(small.effect).toBe('allow')
+    expect(small.reasons).toContain('baseline.cedar#permit-declared-tools')
+    // The tier and the signals are the operator's to set: a low tier may not write; a critical signal stops all.
+    expect(
+      (
+        await evaluate({
+          agent: 'treasurer',
+          tool: 'transfer',
+          tier: 'low',
+          args: { amount: 50, iban: 'DE89' },
+        })
+      ).effect,
+    ).toBe('deny')
+    const signalled = await evaluate({
+      agent: 'treasurer',
+      tool: 'balance',
+      signals: [{ kind: 'credential_reuse', severity: 'critical' }],
+    })
+    expect(signalled.reasons).toContain('baseline.cedar#deny-critical-signal')
+    // Nothing was recorded: eval is not a call.
+    const res = await t.request(
+      'GET',
+      '/v1/events?kind=tool.call&agent=spiffe://warden.local/agent/treasurer/eval',
+    )
+    expect(((await res.json()) as { events: unknown[] }).events).toEqual([])
+  })
+
+  it('is refused without the admin token', async () => {
+    const res = await t.request('POST', '/v1/policies/eval', {
+      body: { agent: 'treasurer', tool: 'balance' },
+      admin: false,
+    })
+    expect(res.status).toBe(401)
+  })
+})
