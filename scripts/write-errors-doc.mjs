@@ -7,7 +7,7 @@ import { ERROR_CODES } from '../dist/src/kernel/index.js'
 let out = `# Error codes
 
 Every error Warden reports has a stable \`code\`. The HTTP API answers with the status below and the body
-\`{ "code", "message" }\`; the CLI prints \`code: message\` and exits 1. Messages are for people and may change;
+\`{ "code", "message" }\`; the CLI prints \`code: message\` and exits with its class's code ([\`docs/cli.md\`](cli.md)). Messages are for people and may change;
 codes do not. \`test/errors-doc.test.ts\` keeps this table and \`src/kernel/errors.ts\` equal
 (regenerate with \`npm run docs:errors\`).
 

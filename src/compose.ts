@@ -14,6 +14,7 @@ import {
   type CheckpointWitness,
   fileWitness,
   httpWitness,
+  parsePublicKey,
 } from './chain/index.js'
 import {
   CachedAgentRegistry,
@@ -57,6 +58,7 @@ import {
   silentLogger,
   systemClock,
 } from './kernel/index.js'
+import { currentRequest, Health, WardenMetrics } from './operations/index.js'
 import {
   ArgumentValidator,
   formatProblem,
@@ -103,6 +105,8 @@ export interface Warden {
   readonly pipeline: Pipeline
   readonly gateway: Gateway
   readonly approvals: Approvals
+  /** Probes and Prometheus metrics (`/healthz`, `/readyz`, `/metrics`). */
+  readonly operations: { readonly health: Health; readonly metrics: WardenMetrics }
   readonly identity: {
     readonly events: IdentityEvents
     readonly agents: AgentRegistry
@@ -474,6 +478,23 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     logger,
   )
 
+  const metrics = new WardenMetrics({ store, clock, chain, pipeline, lifecycle, gateway })
+  metrics.instrument()
+  const health = new Health({
+    store,
+    engine,
+    gateway,
+    chain,
+    publicKey: parsePublicKey(signer.publicKeyPem),
+    logger,
+  })
+  // The record of a call and of its decision name the HTTP request that carried it (`X-Request-Id`).
+  chain.annotateWith((input) => {
+    const request = currentRequest()
+    return request && (input.kind === 'tool.call' || input.kind === 'decision')
+      ? { requestId: request.requestId }
+      : undefined
+  })
   // What other nodes change reaches this one: caches of revocable state drop themselves (StandingCache); here
   // the rest follows — the tool catalog and policy set, held approvals, signing keys. A feed that comes back
   // after a gap (`resync`) may have missed anything: everything is read again.
@@ -518,6 +539,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     tasks: { registry, tokens, lifecycle, leases, staticSecrets },
     gateway,
     approvals,
+    operations: { health, metrics },
     catalog,
     policy: { engine, dir: policyDir, reload: reloadEverywhere },
     pipeline,
@@ -525,6 +547,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
       closing ??= (async () => {
         clearInterval(checkpointTimer)
         clearInterval(sweepTimer)
+        health.stop()
         clearInterval(wakeTimer)
         stopWatching()
         await gateway.close()

@@ -98,6 +98,7 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   ],
   gateway: ['cli'],
   api: ['cli'],
+  operations: ['api', 'cli'],
   web: ['api', 'cli', 'gateway'],
 }
 

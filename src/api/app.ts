@@ -1,13 +1,16 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
 import type { Warden } from '../compose.js'
-import { isWardenError, WardenError } from '../kernel/index.js'
+import { isWardenError, VERSION, WardenError } from '../kernel/index.js'
 import { consoleRoutes } from '../web/index.js'
+import { accessLog } from './access-log.js'
 import type { ErrorBody } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
 import { checkHost } from './host-check.js'
 import { limitJson } from './json-limits.js'
 import { authChallenge } from './oauth-error.js'
+import { openApiDocument } from './openapi.js'
 import { OwnerCredentials } from './owner-credential.js'
 import { limitCredentials } from './rate-limit.js'
 import { isAdmin } from './request.js'
@@ -21,6 +24,7 @@ import { instanceRoutes } from './routes/instances.js'
 import { keyRoutes } from './routes/keys.js'
 import { mcpRoutes } from './routes/mcp.js'
 import { policyEvalRoutes } from './routes/policy-eval.js'
+import { probeRoutes } from './routes/probes.js'
 import { reportRoutes } from './routes/reports.js'
 import { taskRoutes } from './routes/tasks.js'
 import { wellKnownRoutes } from './routes/well-known.js'
@@ -30,8 +34,30 @@ export function createApp(warden: Warden): Hono {
   const app = new Hono()
   const { server } = warden.config
 
+  app.use('*', accessLog(warden))
   app.use('*', responseHeaders())
+  // Probes ahead of the Host check: a kubelet or a scraper names the pod by its IP (issue #20).
+  app.route('/', probeRoutes(warden))
   app.use('*', checkHost(server))
+  if (server.allowedOrigins.length > 0)
+    app.use(
+      '*',
+      cors({
+        origin: server.allowedOrigins,
+        allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+        allowHeaders: [
+          'authorization',
+          'content-type',
+          'dpop',
+          'mcp-session-id',
+          'mcp-protocol-version',
+          'last-event-id',
+          'x-request-id',
+        ],
+        exposeHeaders: ['mcp-session-id', 'www-authenticate', 'x-request-id'],
+        maxAge: 600,
+      }),
+    )
   app.use(
     '*',
     bodyLimit({
@@ -56,7 +82,6 @@ export function createApp(warden: Warden): Hono {
   ])
     app.use(path, credentials)
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.route('/', wellKnownRoutes(warden))
   app.route('/v1', agentRoutes(warden))
   app.route('/v1', attestRoutes(warden))
@@ -78,6 +103,12 @@ export function createApp(warden: Warden): Hono {
       statusOf: (code) => HTTP_STATUS[code],
     }),
   )
+
+  let openapi: Record<string, unknown> | undefined
+  app.get('/openapi.json', (c) => {
+    openapi ??= openApiDocument(app.routes, VERSION)
+    return c.json(openapi)
+  })
 
   // Without the admin token, an unknown route is a 401 like every admin route: path variants (`//v1/agents`,
   // `/V1/agents`, `/v1/agents;x`) and probing learn nothing of which routes exist.

@@ -21,6 +21,25 @@ export const registerAgentBody = z
   .strict()
 export type RegisterAgentBody = z.input<typeof registerAgentBody>
 
+/** `PATCH /v1/agents/NAME`: any of the registration's fields but the name. */
+export const updateAgentBody = z
+  .object({
+    owner: z.email().optional(),
+    tier: z.enum(['critical', 'high', 'standard', 'low']).optional(),
+    entitlements: z.array(toolName).max(1000).optional(),
+    delegatesTo: z.array(agentName).max(100).optional(),
+    codeDigest: z
+      .string()
+      .regex(/^sha(256|384|512):[0-9a-f]+$/, 'a digest like `sha256:<hex>`')
+      .nullable()
+      .optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'at least one field to change')
+
+/** `POST /v1/agents/disable`: the kill switch. */
+export const disableAllBody = z.object({ reason: z.string().min(1).max(1000) }).strict()
+
 export const attestBody = z
   .object({
     method: z.enum(['join_token', 'oidc', 'spiffe_jwt']),

@@ -202,6 +202,7 @@ export class ActivityChain extends ChainReader {
   /** The most recent append, for `settled` and `onDisk`. */
   private last: Pending | undefined
   private readonly listeners: Array<(events: readonly ActivityEventV1[]) => void> = []
+  private annotator: ((input: ActivityInput) => Record<string, unknown> | undefined) | undefined
   private readonly checkpointListeners: Array<(checkpoint: Checkpoint) => void> = []
   /** The checkpoint the transaction under way signed, announced once it commits. */
   private signed: Checkpoint | undefined
@@ -227,7 +228,8 @@ export class ActivityChain extends ChainReader {
    * `until: 'commit'`). Credentials are redacted first.
    */
   append(input: ActivityInput, options: AppendOptions = {}): Promise<ActivityEventV1> {
-    const { body, redacted } = redact(input.body)
+    const extra = this.annotator?.(input)
+    const { body, redacted } = redact(extra ? { ...input.body, ...extra } : input.body)
     const event = {
       v: 1 as const,
       id: this.ids.id(),
@@ -286,6 +288,14 @@ export class ActivityChain extends ChainReader {
   override async rows(fromSeq: number, limit: number): Promise<ChainRow[]> {
     await this.settled()
     return super.rows(fromSeq, limit)
+  }
+
+  /**
+   * Fields added to the body of each record before it is hashed (the HTTP request id of a call); `annotate`
+   * returns undefined to add nothing.
+   */
+  annotateWith(annotate: (input: ActivityInput) => Record<string, unknown> | undefined): void {
+    this.annotator = annotate
   }
 
   /** Calls `listener` with each checkpoint once it is committed (witnesses outside the store). */

@@ -23,6 +23,8 @@ export type ActivityKind =
   | 'agent.register'
   | 'agent.disable'
   | 'agent.enable'
+  | 'agent.update'
+  | 'agent.remove'
   | 'join_token.create'
   | 'instance.attest'
   | 'instance.quarantine'
@@ -57,6 +59,8 @@ export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'agent.register',
   'agent.disable',
   'agent.enable',
+  'agent.update',
+  'agent.remove',
   'join_token.create',
   'instance.attest',
   'instance.quarantine',

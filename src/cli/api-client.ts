@@ -1,15 +1,23 @@
-import { WardenError } from '../kernel/index.js'
+import { WardenApiError } from '../sdk/index.js'
+import { CliError, EXIT } from './exit-codes.js'
 
 /** A small client for the admin API, used by the CLI. */
 export interface ApiClient {
+  readonly base: string
   call<T>(method: string, path: string, body?: unknown): Promise<T>
+}
+
+/** The server URL: `--url`, else `$WARDEN_URL`, else the default listen address. */
+export function serverUrl(options: { url?: string | undefined }): string {
+  return options.url ?? process.env.WARDEN_URL ?? 'http://127.0.0.1:8700'
 }
 
 /** Reads the server URL and admin token from flags and the environment. */
 export function createApiClient(options: { url?: string | undefined }): ApiClient {
-  const base = options.url ?? process.env.WARDEN_URL ?? 'http://127.0.0.1:8700'
+  const base = serverUrl(options)
   const token = process.env.WARDEN_ADMIN_TOKEN
   return {
+    base,
     async call<T>(method: string, path: string, body?: unknown): Promise<T> {
       const headers: Record<string, string> = {}
       if (token) headers.authorization = `Bearer ${token}`
@@ -22,14 +30,21 @@ export function createApiClient(options: { url?: string | undefined }): ApiClien
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         })
       } catch (cause) {
-        throw new WardenError('STORE_UNAVAILABLE', `cannot reach warden at \`${base}\``, { cause })
+        throw new CliError(
+          `cannot reach warden at \`${base}\` (set --url or $WARDEN_URL)`,
+          EXIT.unreachable,
+          { cause },
+        )
       }
       const payload = (await response.json().catch(() => ({}))) as { code?: string; message?: string }
       if (!response.ok) {
-        const error = new Error(
-          `${payload.code ?? response.status}: ${payload.message ?? response.statusText}`,
+        const hint =
+          response.status === 401 && !token ? ' (set $WARDEN_ADMIN_TOKEN; the first start prints it)' : ''
+        throw new WardenApiError(
+          payload.code ?? String(response.status),
+          `${payload.message ?? response.statusText}${hint}`,
+          response.status,
         )
-        throw Object.assign(error, { exitCode: 1 })
       }
       return payload as T
     },

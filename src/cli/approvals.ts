@@ -7,8 +7,9 @@ export function addApprovalCommands(program: Command): void {
   const approvals = program.command('approvals').description('answer calls held for a human')
   approvals
     .command('list')
+    .description('list approval requests (pending by default)')
     .option('--status <status>', 'pending | approved | denied | expired | used', 'pending')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON (same as -o json)')
     .option('--url <url>')
     .action(async (o) => {
       const { approvals: rows } = await createApiClient(o).call<{
@@ -20,6 +21,7 @@ export function addApprovalCommands(program: Command): void {
   for (const verb of ['approve', 'deny'] as const) {
     approvals
       .command(`${verb} <id>`)
+      .description(`${verb} a held call (single use, bound to that exact call)`)
       .option('--url <url>')
       .action(async (id: string, o) =>
         printJson(await createApiClient(o).call('POST', `/v1/approvals/${encodeURIComponent(id)}/${verb}`)),

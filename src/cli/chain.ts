@@ -13,6 +13,7 @@ import {
 import { type Config, loadConfig } from '../config/index.js'
 import { parseDuration, WardenError } from '../kernel/index.js'
 import { openStore, type Store } from '../store/index.js'
+import { CliError, EXIT } from './exit-codes.js'
 
 interface OfflineFlags {
   config?: string
@@ -116,14 +117,16 @@ export function addChainCommands(program: Command): void {
 
   offline(chain.command('show <task>'))
     .description("print a task's activity in order")
-    .option('--json', 'print JSON lines')
+    .option('--json', 'print JSON lines (same as -o json)')
     .action(async (task: string, o) => {
       await withChain(o, async (reader) => {
         let after = 0
         for (;;) {
           const events = await reader.query({ task, after, limit: 1000 })
+          if (after === 0 && events.length === 0)
+            throw new CliError(`no records of task \`${task}\` in the chain`, EXIT.notFound)
           for (const event of events) {
-            if (o.json) process.stdout.write(`${JSON.stringify(event)}\n`)
+            if (o.json || o.output === 'json') process.stdout.write(`${JSON.stringify(event)}\n`)
             else printEvent(event)
           }
           if (events.length < 1000) break

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Command } from 'commander'
-import { composeWarden } from '../compose.js'
 import { loadConfig } from '../config/index.js'
 import { createJsonLogger } from '../kernel/index.js'
 import { type AgentCredential, WardenAgent } from '../sdk/index.js'
@@ -30,6 +29,7 @@ export function addGatewayCommands(program: Command): void {
         ? await WardenAgent.restore(JSON.parse(readFileSync(credentialFile, 'utf8')) as AgentCredential)
         : undefined
       // stdout is the MCP channel: logs go to stderr only.
+      const { composeWarden } = await import('../compose.js')
       const warden = await composeWarden(loadConfig({ config: o.config, data: o.data }), {
         logger: createJsonLogger(),
       })

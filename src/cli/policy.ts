@@ -5,7 +5,7 @@ import { type CatalogTool, type ToolDefinition, unstoredTool } from '../catalog/
 import { parseDuration, silentLogger } from '../kernel/index.js'
 import { formatProblem, PolicyEngine, readPolicyDirectory, runPolicyTests } from '../policy/index.js'
 import { createApiClient } from './api-client.js'
-import { printJson } from './output.js'
+import { printJson, printTable } from './output.js'
 
 function readJsonFiles(dir: string): Array<{ file: string; content: unknown }> {
   let names: string[]
@@ -158,17 +158,23 @@ export function addPolicyCommands(program: Command): void {
     .action(async (o) => printJson(await createApiClient(o).call('GET', '/v1/policies')))
   policy
     .command('reload')
+    .description('reload the policy directory now (an invalid set is refused; the last good one stays)')
     .option('--url <url>')
     .action(async (o) => printJson(await createApiClient(o).call('POST', '/v1/policies/reload')))
 
   const tools = program.command('tools').description('the tool catalog: pinned definitions')
   tools
     .command('list')
+    .description('list catalog tools with their pinned digest and status (-o json: full definitions)')
     .option('--server <name>')
     .option('--url <url>')
     .action(async (o) => {
       const query = o.server ? `?server=${encodeURIComponent(o.server)}` : ''
-      printJson(await createApiClient(o).call('GET', `/v1/tools${query}`))
+      const { tools: rows } = await createApiClient(o).call<{ tools: Array<Record<string, unknown>> }>(
+        'GET',
+        `/v1/tools${query}`,
+      )
+      printTable(rows, ['server', 'name', 'status', 'sensitivity', 'digest'])
     })
   tools
     .command('approve <server> <tool>')

@@ -3,14 +3,8 @@ import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
-import {
-  type ReplayDecision,
-  Replayer,
-  scoreTrace,
-  type Trace,
-  type TraceScore,
-} from '../enforcement/index.js'
-import { readPolicyDirectory } from '../policy/index.js'
+import type { ReplayDecision, Trace, TraceScore } from '../enforcement/index.js'
+import { CliError, EXIT } from './exit-codes.js'
 
 const SHIPPED = fileURLToPath(new URL('../../../policies/', import.meta.url))
 
@@ -27,6 +21,9 @@ export function addReplayCommand(program: Command): void {
     .option('--out <file>', 'write decisions as JSON lines here (default: stdout)')
     .option('--labels', 'score against the traces’ labels: attacks stopped, benign tasks interrupted')
     .action(async (file: string, o) => {
+      // Loaded on use: Cedar's WebAssembly would slow every other command's start.
+      const { Replayer, scoreTrace } = await import('../enforcement/index.js')
+      const { readPolicyDirectory } = await import('../policy/index.js')
       const replayer = new Replayer(readPolicyDirectory(resolve(o.policy ?? SHIPPED)))
       const out: WriteStream | NodeJS.WriteStream = o.out ? createWriteStream(o.out) : process.stdout
       const counts = { traces: 0, calls: 0, allow: 0, deny: 0, escalate: 0 }
@@ -35,9 +32,18 @@ export function addReplayCommand(program: Command): void {
       const showProgress = process.stderr.isTTY === true
       const started = process.hrtime.bigint()
       const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY })
+      let lineNumber = 0
       for await (const line of lines) {
+        lineNumber += 1
         if (!line.trim()) continue
-        const trace = JSON.parse(line) as Trace
+        let trace: Trace
+        try {
+          trace = JSON.parse(line) as Trace
+          if (typeof trace?.id !== 'string' || !Array.isArray(trace.events) || !Array.isArray(trace.tools))
+            throw new Error('a trace needs `id`, `tools` and `events` (docs/trace-format.md)')
+        } catch (error) {
+          throw new CliError(`${file}:${lineNumber}: ${(error as Error).message}`, EXIT.failure)
+        }
         const decisions: ReplayDecision[] = replayer.replay(trace)
         counts.traces += 1
         for (const d of decisions) {

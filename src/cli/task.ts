@@ -10,8 +10,13 @@ const list = (value: string) =>
     .map((item) => item.trim())
     .filter(Boolean)
 
-function loadAgent(file: string): Promise<WardenAgent> {
-  return WardenAgent.restore(JSON.parse(readFileSync(file, 'utf8')) as AgentCredential)
+/** Restores a saved instance; a renewed SVID is written back to the file (mode 0600) before use. */
+async function loadAgent(file: string): Promise<WardenAgent> {
+  const agent = await WardenAgent.restore(JSON.parse(readFileSync(file, 'utf8')) as AgentCredential)
+  agent.onRenew = (credential) =>
+    writeFileSync(file, `${JSON.stringify(credential, null, 2)}\n`, { mode: 0o600 })
+  await agent.ensureFreshSvid()
+  return agent
 }
 
 /** `warden attest` (agent side) and `warden task …`. */
@@ -91,15 +96,17 @@ export function addTaskCommands(program: Command): void {
     })
   task
     .command('show <id>')
+    .description('show one task: intent, tier, status, delegation path')
     .option('--url <url>')
     .action(async (id: string, o) => {
       printJson(await createApiClient(o).call('GET', `/v1/tasks/${encodeURIComponent(id)}`))
     })
   task
     .command('list')
+    .description('list tasks, newest first')
     .option('--agent <name>')
     .option('--status <status>', 'open | closed')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON (same as -o json)')
     .option('--url <url>')
     .action(async (o) => {
       const query = new URLSearchParams()

@@ -1,3 +1,4 @@
+export { configJsonSchema } from './json-schema.js'
 export type { ConfigFlags } from './load-config.js'
 export { describeIssues, loadConfig } from './load-config.js'
 export type {

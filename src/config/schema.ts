@@ -19,7 +19,7 @@ const keySource = z.union([
   z.object({ url: z.url() }).strict(),
 ])
 
-/** A claim rule: every listed claim must equal the value (`*` matches any run of characters). */
+/** A claim rule: every listed claim must match its value (`*` matches within one `:`- or `/`-separated segment). */
 const claimRule = z
   .object({
     claims: z.record(z.string(), z.string()).refine((c) => Object.keys(c).length > 0, 'at least one claim'),
@@ -85,6 +85,8 @@ export const configSchema = z
         /** Browser origins allowed to call the API. */
         allowedOrigins: z.array(z.string()).default([]),
         bodyLimitBytes: z.coerce.number().int().positive().default(1_048_576),
+        /** On SIGTERM/SIGINT, how long open requests and streams may finish before they are closed. */
+        shutdownTimeout: duration.default(10_000),
         /** Structure of a JSON body, refused with 400 before it is parsed (docs/decisions/008). */
         jsonLimits: z
           .object({

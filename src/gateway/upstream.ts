@@ -67,6 +67,8 @@ export class Upstream {
   private readonly progress = new Map<string, (progress: Progress) => void>()
   /** Resource subscriptions on the shared connection: URI → the sessions subscribed (upstream sees one). */
   private readonly subscribers = new Map<string, Set<SharedListener>>()
+  /** Times the connection was lost and started again (`warden_upstream_restarts_total`). */
+  restarts = 0
 
   constructor(
     readonly name: string,
@@ -195,6 +197,7 @@ export class Upstream {
     if (this.client !== client && this.client !== undefined) return
     this.client = undefined
     if (this.stopped) return
+    this.restarts += 1
     const delay = this.backoff
     this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF)
     this.logger.warn('upstream lost; reconnecting', { upstream: this.name, inMs: delay })
@@ -319,6 +322,11 @@ export class Upstream {
       .catch((error: unknown) =>
         this.logger.warn('upstream unsubscribe failed', { upstream: this.name, error: String(error) }),
       )
+  }
+
+  /** Whether a live connection is held (`/readyz`, `warden_upstream_up`). */
+  get connected(): boolean {
+    return this.client !== undefined
   }
 
   /** The stdio server's process id while connected (for operators and tests). */

@@ -102,6 +102,45 @@ export class AgentRegistry {
     return (await this.store.all<AgentRow>(`SELECT * FROM agents ORDER BY name`)).map(toAgent)
   }
 
+  /** Changes an agent's owner, tier, entitlements, delegates or code digest; the name stays. */
+  async update(name: string, patch: Partial<Omit<AgentRegistration, 'name'>>): Promise<Agent> {
+    const current = await this.require(name)
+    const next = { ...current, ...patch }
+    await this.store.run(
+      `UPDATE agents SET owner = ?, tier = ?, entitlements = ?, delegates_to = ?, code_digest = ?, updated_at = ?
+       WHERE name = ?`,
+      [
+        next.owner,
+        next.tier,
+        JSON.stringify(next.entitlements),
+        JSON.stringify(next.delegatesTo),
+        next.codeDigest,
+        this.clock.now(),
+        name,
+      ],
+    )
+    await this.events.record({ kind: 'agent.update', agent: name, body: { ...patch } })
+    return this.require(name)
+  }
+
+  /**
+   * Removes an agent that never ran (no attested instance) with its unused join tokens; one that ran stays, since
+   * its instances, tasks and chain records name it: disable it instead (`AGENT_IN_USE`).
+   */
+  async remove(name: string): Promise<void> {
+    await this.require(name)
+    const removed = await this.store.transaction(async (tx) => {
+      const used = await tx.get(`SELECT id FROM instances WHERE agent = ? LIMIT 1`, [name])
+      if (used) return false
+      await tx.run(`DELETE FROM join_tokens WHERE agent = ?`, [name])
+      await tx.run(`DELETE FROM agents WHERE name = ?`, [name])
+      return true
+    })
+    if (!removed)
+      throw new WardenError('AGENT_IN_USE', `agent \`${name}\` has attested instances; disable it instead`)
+    await this.events.record({ kind: 'agent.remove', agent: name, body: {} })
+  }
+
   /** Disables or re-enables an agent; a disabled agent's instances stop verifying at once. */
   async setStatus(name: string, status: Agent['status']): Promise<Agent> {
     const changed = await this.store.run(`UPDATE agents SET status = ?, updated_at = ? WHERE name = ?`, [

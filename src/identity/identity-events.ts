@@ -6,6 +6,8 @@ export type IdentityEventKind = Extract<
   | 'agent.register'
   | 'agent.disable'
   | 'agent.enable'
+  | 'agent.update'
+  | 'agent.remove'
   | 'join_token.create'
   | 'instance.attest'
   | 'instance.quarantine'

@@ -1,3 +1,4 @@
+import picomatch from 'picomatch'
 import { WardenError } from '../kernel/index.js'
 
 /** A parsed SPIFFE ID: `spiffe://<trustDomain><path>`. */
@@ -31,12 +32,34 @@ export function instanceSpiffeId(trustDomain: string, agent: string, instanceId:
   return `spiffe://${trustDomain}/agent/${agent}/${instanceId}`
 }
 
-/** Matches `value` against a pattern where `*` stands for any run of characters. */
+/** picomatch with every feature off but `*` and `?`: no braces, classes, extglobs, negation. */
+const GLOB = {
+  dot: true,
+  nobrace: true,
+  nobracket: true,
+  noextglob: true,
+  nonegate: true,
+  noquantifiers: true,
+} as const
+
+/**
+ * Matches `value` against a rule pattern with path-segment semantics (picomatch's, per segment): `/` and `:`
+ * separate segments, `*` matches within one segment and never crosses a separator, and the separators must be the
+ * same, in the same places. So `spiffe://partner.example/ns/prod/sa/*` admits `…/sa/billing` but not
+ * `…/sa/billing/admin`, and `system:serviceaccount:payments:billing-*` not `…:billing-x:other` — a federation or
+ * claim rule never grants more than the depth it names (a security boundary; see spiffe-id.test.ts).
+ */
 export function matchesPattern(pattern: string, value: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, 's')
-  return regex.test(value)
+  const patternParts = pattern.split(SEPARATORS)
+  const valueParts = value.split(SEPARATORS)
+  if (patternParts.length !== valueParts.length) return false
+  return patternParts.every((part, i) => {
+    const actual = valueParts[i] as string
+    // Odd indexes hold the separators themselves (the split keeps them): they must be equal.
+    if (i % 2 === 1) return part === actual
+    if (!part.includes('*') && !part.includes('?')) return part === actual
+    return actual !== '' && picomatch.isMatch(actual, part, GLOB)
+  })
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-}
+const SEPARATORS = /([/:])/

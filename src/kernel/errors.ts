@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'a configuration value is invalid; Warden does not start',
   AGENT_EXISTS: 'an agent with that name is already registered',
   AGENT_NOT_FOUND: 'no agent with that name is registered',
+  AGENT_IN_USE: 'the agent has attested instances; disable it instead (the chain keeps naming it)',
   AGENT_DISABLED: 'the agent is disabled; nothing is issued to its instances',
   INSTANCE_NOT_FOUND: 'no instance with that id',
   INSTANCE_QUARANTINED: 'the instance is quarantined; its SVIDs no longer verify and nothing is issued to it',

@@ -1,3 +1,5 @@
+import { pino } from 'pino'
+
 /** Structured fields of a log line; never tokens, keys or secrets. */
 export type LogFields = Readonly<Record<string, unknown>>
 
@@ -8,17 +10,27 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void
 }
 
-/** Writes one JSON object per line to `write` (stderr by default). */
+/**
+ * Writes one JSON object per line (pino: `{"level":"info","time":"<ISO-8601>","msg":…,…fields}`) to `write`, or
+ * to stderr by default, so stdout stays free for data (and for the MCP channel of `warden gateway stdio`).
+ * `WARDEN_LOG_LEVEL` sets the level (default `info`).
+ */
 export function createJsonLogger(
   write: (line: string) => void = (line) => process.stderr.write(line),
 ): Logger {
-  const log = (level: string, msg: string, fields?: LogFields) => {
-    write(`${JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields })}\n`)
-  }
+  const base = pino(
+    {
+      level: process.env.WARDEN_LOG_LEVEL ?? 'info',
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    { write },
+  )
   return {
-    info: (msg, fields) => log('info', msg, fields),
-    warn: (msg, fields) => log('warn', msg, fields),
-    error: (msg, fields) => log('error', msg, fields),
+    info: (msg, fields) => base.info(fields ?? {}, msg),
+    warn: (msg, fields) => base.warn(fields ?? {}, msg),
+    error: (msg, fields) => base.error(fields ?? {}, msg),
   }
 }
 

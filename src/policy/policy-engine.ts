@@ -236,6 +236,11 @@ export class PolicyEngine {
     return this.active?.parsed.version ?? null
   }
 
+  /** How many policies the set in force holds (0 when none is). */
+  get policyCount(): number {
+    return this.active ? Object.keys(this.active.parsed.policies).length : 0
+  }
+
   /** Problems of the last refused load (empty when the last load succeeded). */
   get problems(): readonly PolicyProblem[] {
     return this.lastProblems

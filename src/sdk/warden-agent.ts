@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose'
+import { type CryptoKey, decodeJwt, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose'
 import { fetchWithOwnSignals } from './fetch.js'
 
 /** An error answered by Warden: its stable code and message. */
@@ -83,6 +83,35 @@ export class WardenAgent {
     return { ...this.credential }
   }
 
+  /** Warden's base URL, as attested against. */
+  get url(): string {
+    return this.credential.url
+  }
+
+  /** Called with the new credential each time the SVID is renewed, so a saved copy can be rewritten. */
+  onRenew: ((credential: AgentCredential) => void) | undefined
+
+  /**
+   * Renews the SVID once half its lifetime has passed (SPIRE's rotation point), so a saved credential keeps
+   * working for as long as the instance is in good standing. An SVID already expired cannot be renewed: the
+   * instance attests again.
+   * @returns whether it renewed.
+   */
+  async ensureFreshSvid(now: number = Date.now()): Promise<boolean> {
+    if (!this.credential.svid) return false
+    const { iat, exp } = decodeJwt(this.credential.svid)
+    if (typeof iat !== 'number' || typeof exp !== 'number') return false
+    if (now < ((iat + exp) / 2) * 1000) return false
+    if (now >= exp * 1000)
+      throw new WardenApiError(
+        'TOKEN_EXPIRED',
+        `the saved SVID expired at ${new Date(exp * 1000).toISOString()}; attest this instance again with a new join token`,
+        401,
+      )
+    await this.renew()
+    return true
+  }
+
   get spiffeId(): string {
     return this.credential.spiffeId
   }
@@ -152,6 +181,7 @@ export class WardenAgent {
       token: this.credential.svid,
     })
     this.credential = { ...this.credential, svid: issued.svid, expiresAt: issued.expiresAt }
+    this.onRenew?.(this.toCredential())
   }
 
   /** Opens a task with a declared intent. */
@@ -163,6 +193,7 @@ export class WardenAgent {
     dataClasses?: string[]
     maxDuration?: string | number
   }): Promise<TaskHandle> {
+    await this.ensureFreshSvid()
     return this.call<TaskHandle>('POST', '/v1/tasks', { token: this.credential.svid, body: { intent } })
   }
 
@@ -177,6 +208,7 @@ export class WardenAgent {
 
   /** Accepts a delegated task: exchanges the parent's token for one bound to this instance (RFC 8693). */
   async acceptDelegation(parentToken: string, scope?: string[]): Promise<TaskHandle> {
+    await this.ensureFreshSvid()
     const form: Record<string, string> = {
       grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
       subject_token: parentToken,

@@ -83,16 +83,20 @@ describe('HTTP edge', () => {
   })
 
   it('refuses a foreign Host (DNS rebinding) and a foreign Origin', async () => {
-    const rebound = await t.app.request('http://attacker.example:8700/healthz')
+    const rebound = await t.app.request('http://attacker.example:8700/.well-known/jwks.json')
     expect(rebound.status).toBe(403)
     expect(await codeOf(rebound)).toBe('HOST_NOT_ALLOWED')
-    const crossSite = await t.request('GET', '/healthz', { headers: { origin: 'https://evil.example' } })
+    const crossSite = await t.request('GET', '/.well-known/jwks.json', {
+      headers: { origin: 'https://evil.example' },
+    })
     expect(await codeOf(crossSite)).toBe('HOST_NOT_ALLOWED')
     expect(
-      (await t.request('GET', '/healthz', { headers: { origin: 'https://console.example' } })).status,
+      (await t.request('GET', '/.well-known/jwks.json', { headers: { origin: 'https://console.example' } }))
+        .status,
     ).toBe(200)
     expect(
-      (await t.request('GET', '/healthz', { headers: { origin: 'http://localhost:8700' } })).status,
+      (await t.request('GET', '/.well-known/jwks.json', { headers: { origin: 'http://localhost:8700' } }))
+        .status,
     ).toBe(200)
   })
 

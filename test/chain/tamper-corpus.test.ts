@@ -136,7 +136,7 @@ describe('warden chain export and show', () => {
 
   it('refuses a data directory without a database', async () => {
     const result = await runCli(['chain', 'verify', '--data', join(fixture, 'nothing-here')])
-    expect(result.code).toBe(1)
+    expect(result.code).toBe(5) // docs/cli.md: the store cannot be reached
     expect(result.stderr).toContain('STORE_UNAVAILABLE')
   })
 })

@@ -130,7 +130,7 @@ describe('warden serve', () => {
     const server = await startServe(['--data', dataDir], { WARDEN_ADMIN_TOKEN: 'right' })
     try {
       const result = await runCli(['agent', 'list'], { WARDEN_ADMIN_TOKEN: 'wrong', WARDEN_URL: server.url })
-      expect(result.code).toBe(1)
+      expect(result.code).toBe(3)
       expect(result.stderr).toContain('UNAUTHENTICATED')
     } finally {
       await server.stop()

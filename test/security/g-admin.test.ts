@@ -188,9 +188,10 @@ describe('AD-02 browser-origin attacks', () => {
 
   it('refuses an evil Host, and serves the loopback names', async () => {
     const { port } = new URL(s.url)
-    expect((await raw(s.url, 'GET', '/healthz', { host: 'evil.example.com' })).status).toBe(403)
+    // Probes answer any Host (docs/operations.md); everything else is guarded.
+    expect((await raw(s.url, 'GET', '/.well-known/jwks.json', { host: 'evil.example.com' })).status).toBe(403)
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
-      expect((await raw(s.url, 'GET', '/healthz', { host })).status).toBe(200)
+      expect((await raw(s.url, 'GET', '/.well-known/jwks.json', { host })).status).toBe(200)
     }
   })
 })

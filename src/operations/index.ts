@@ -1,0 +1,6 @@
+export type { HealthCheck, HealthReport, HealthSources } from './health.js'
+export { Health } from './health.js'
+export type { MetricSources } from './metrics.js'
+export { WardenMetrics } from './metrics.js'
+export type { RequestContext } from './request-context.js'
+export { acceptRequestId, currentRequest, runWithRequest } from './request-context.js'
