@@ -156,6 +156,9 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
       store: { kind: 'sqlite', durability },
       server: { port: 0 },
       policy: { watch: false },
+      // The stdio gateway's token comes from its environment and is never refreshed: it must outlast a run on a
+      // busy machine (the default for the `high` tier is 10 minutes).
+      tasks: { tokenTtl: { high: 3_600_000 } },
       upstreams,
     }),
   )
@@ -261,6 +264,7 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
     await compare('stdio', stdioDirect, stdioGateway, stdioRelay)
     await compare('http', httpDirect, httpGateway, httpRelayClient)
 
+    if (durability !== 'full') return { rows, figures }
     // 2026-07-28: a v2-SDK client pinned to the stateless revision, each call a POST of its own (proof, token
     // check, decision, durable record), against the same direct call as above.
     const modern = new ModernClient(
@@ -286,7 +290,7 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
     // Load: 32 clients at once, each with a session of its own, as many calls as they can; the same against
     // the server directly.
     const CONCURRENT = 32
-    const PER_CLIENT = 100
+    const PER_CLIENT = 50
     const direct32 = await Promise.all(
       Array.from({ length: CONCURRENT }, () =>
         connect(new StreamableHTTPClientTransport(new URL(http.url), { fetch: fetchWithOwnSignals() })),

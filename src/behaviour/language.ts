@@ -1,5 +1,8 @@
-import model from 'wink-eng-lite-web-model'
-import winkNLP, { type ItemToken, type WinkMethods } from 'wink-nlp'
+import { createRequire } from 'node:module'
+import type { ItemToken, Model, WinkMethods } from 'wink-nlp'
+
+// Required on first use, not imported: the model decodes for about a second, which every CLI start would pay.
+const require = createRequire(import.meta.url)
 
 /**
  * English analysis from wink-nlp and its light English model: tokens, part-of-speech tags, lemmas, Porter stems,
@@ -10,7 +13,10 @@ import winkNLP, { type ItemToken, type WinkMethods } from 'wink-nlp'
 let engine: WinkMethods | undefined
 
 function nlp(): WinkMethods {
-  engine ??= winkNLP(model, ['sbd', 'pos'])
+  if (!engine) {
+    const winkNLP = require('wink-nlp') as (model: Model, pipe?: string[]) => WinkMethods
+    engine = winkNLP(require('wink-eng-lite-web-model') as Model, ['sbd', 'pos'])
+  }
   return engine
 }
 

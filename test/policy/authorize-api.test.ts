@@ -236,5 +236,6 @@ describe('warden policy test and check', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
-  })
+    // Four CLI processes, each loading the whole policy toolchain.
+  }, 90_000)
 })

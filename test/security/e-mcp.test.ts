@@ -385,12 +385,13 @@ describe('MC-08 JSON-RPC framing and edge cases', () => {
   )
 })
 
-describe('MC-09 stdio upstream faults', () => {
+// Four node servers start at once: on a loaded machine that takes seconds, so the limits here are generous.
+describe('MC-09 stdio upstream faults', { timeout: 60_000 }, () => {
   let s: Secured
   const faulty = (fault: string) => ({
     command: ['node', join(FIXTURES, 'faulty-mcp.mjs')],
     env: { FAULT: fault },
-    timeout: '2s',
+    timeout: '5s',
   })
   beforeAll(async () => {
     process.env.WARDEN_ADMIN_TOKEN = 'must-not-reach-an-upstream'
@@ -415,7 +416,7 @@ describe('MC-09 stdio upstream faults', () => {
 
   /** A session on `name` once its server has started and its tools are in the catalog. */
   const on = async (name: string) => {
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 300; i++) {
       const { tools } = (await (await s.t.request('GET', `/v1/tools?server=${name}`)).json()) as {
         tools: unknown[]
       }

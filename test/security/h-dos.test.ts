@@ -10,7 +10,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { exceedsJsonLimits } from '../../src/api/json-limits.js'
 import { verifyChain } from '../../src/chain/index.js'
-import { RPC } from '../../src/gateway/index.js'
+import { MAX_SESSIONS_PER_INSTANCE, RPC } from '../../src/gateway/index.js'
 import { ReplayCache } from '../../src/identity/index.js'
 import { WardenApiError } from '../../src/sdk/index.js'
 import { FakeClock } from '../fakes/clock.js'
@@ -140,7 +140,7 @@ describe('DS-02 slow clients and connection exhaustion', () => {
   )
 })
 
-describe('DS-03 state exhaustion', () => {
+describe('DS-03 state exhaustion', { timeout: 60_000 }, () => {
   let s: Secured
   beforeEach(async () => {
     s = await startSecured({
@@ -249,14 +249,14 @@ describe('DS-03 state exhaustion', () => {
       })
     const ids: string[] = []
     let refused: Response | undefined
-    for (let i = 0; i < 40 && !refused; i++) {
+    for (let i = 0; i < MAX_SESSIONS_PER_INSTANCE + 5 && !refused; i++) {
       const res = await open()
       await res.text()
       if (res.status === 200) ids.push(res.headers.get('mcp-session-id') as string)
       else refused = res
     }
     expect(refused?.status).toBe(429)
-    expect(ids.length).toBeLessThan(40)
+    expect(ids.length).toBe(MAX_SESSIONS_PER_INSTANCE)
     await send(`${s.url}/mcp/files`, { method: 'DELETE', headers: { 'mcp-session-id': ids[0] as string } })
     expect((await open()).status).toBe(200)
   })
@@ -416,7 +416,7 @@ async function holdLock(file: string): Promise<{ child: ChildProcess; release():
   }
 }
 
-describe('AU-06 at the store layer: a store locked by another process', () => {
+describe('AU-06 at the store layer: a store locked by another process', { timeout: 60_000 }, () => {
   let s: Secured
   beforeAll(async () => {
     s = await startSecured()

@@ -43,6 +43,23 @@ const GRANT_TEXT = /\b(?:cluster-admin|roles\/owner|all privileges)\b|"principal
 const PUBLIC_NAME = /^(?:public|anyone_with_link|publish(?:_to_web)?|general_access|visibility|acl)$/i
 const PUBLIC_VALUE = /^(?:true|anyone|public|public-read|everyone|allusers)$/i
 
+/** Payment card numbers in a text: 13–19 digits, grouped or not, that pass the Luhn check. */
+function cardNumbersIn(text: string): string[] {
+  const found: string[] = []
+  if (!/\d{4}/.test(text)) return found
+  for (const [run] of text.matchAll(/(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g)) {
+    const digits = run.replace(/\D/g, '')
+    let sum = 0
+    for (let i = 0; i < digits.length; i++) {
+      let d = Number(digits[digits.length - 1 - i])
+      if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2
+      sum += d
+    }
+    if (sum % 10 === 0 && !/^(\d)\1+$/.test(digits)) found.push(digits)
+  }
+  return found
+}
+
 /** The operations one argument string performs. */
 function operationsIn(leaf: ArgumentLeaf): Operation[] {
   const found: Operation[] = []
@@ -119,6 +136,8 @@ export function detectSinks(
   const tainted = state.outputs.filter(againstPrincipal)
   const signals: Signal[] = []
   const seen = new Set<string>()
+  // Personal data leaves the task's reach through an open-world call (MCP's hint, or no hint on a write).
+  const outbound = write ? def?.annotations?.openWorldHint !== false : true
   for (const leaf of argumentLeaves(args)) {
     for (const secret of secretsIn(leaf.value)) {
       const c = canonical(secret)
@@ -139,6 +158,20 @@ export function detectSinks(
           value: `${secret.slice(0, 4)}…(${secret.length} characters)`,
         },
       })
+    }
+    if (outbound) {
+      for (const card of cardNumbersIn(leaf.value)) {
+        if (seen.has(`card:${card}`) || state.prompt.includes(card)) continue
+        seen.add(`card:${card}`)
+        signals.push({
+          kind: 'personal_data_to_sink',
+          severity: tainted.length > 0 ? 'critical' : 'high',
+          summary: `\`${leaf.path}\` of \`${tool}\` sends a payment card number the request did not give`,
+          evidence: tainted.map((o) => o.seq),
+          refs: ['OWASP-ASI:ASI02', 'OWASP-LLM:LLM02'],
+          detail: { principle: 'content', argument: leaf.path, value: `…${card.slice(-4)}` },
+        })
+      }
     }
     for (const op of operationsIn(leaf)) {
       if (seen.has(`${op.kind}:${leaf.path}`)) continue
