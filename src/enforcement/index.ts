@@ -1,6 +1,6 @@
 export { judge } from './judge.js'
 export type { DecideOptions, Decision, ToolRequest } from './pipeline.js'
-export { delegationPath, Pipeline } from './pipeline.js'
+export { delegationPath, Pipeline, taskFacts } from './pipeline.js'
 export type { LimitedCall, RateLimit, Usage } from './rate-limits.js'
 export { RateLimits } from './rate-limits.js'
 export type { ReplayDecision, Trace, TraceScore } from './replay.js'

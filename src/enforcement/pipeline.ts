@@ -20,7 +20,7 @@ import {
   type PolicyRequest,
   withoutNullOptionals,
 } from '../policy/index.js'
-import type { ActorChain, AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
+import type { ActorChain, AuthenticatedTask, Task, TaskLifecycle } from '../tasks/index.js'
 import { canonicalArguments, canonicalPath } from './canonical-arguments.js'
 import { judge } from './judge.js'
 import type { RateLimits, Usage } from './rate-limits.js'
@@ -74,6 +74,27 @@ export function delegationPath(principal: string, act: ActorChain | null): strin
   const actors: string[] = []
   for (let node: ActorChain | undefined = act ?? undefined; node; node = node.act) actors.unshift(node.sub)
   return actors[0] === principal ? actors : [principal, ...actors]
+}
+
+/** What a decision knows of who acts and in which task: the task, its agent and its instance. */
+export function taskFacts(
+  task: Task,
+  agent: { name: string; owner: string; entitlements: readonly string[] },
+): Pick<DecisionFacts, 'agent' | 'instance' | 'task'> {
+  return {
+    agent: { name: agent.name, owner: agent.owner, tier: task.tier, entitlements: agent.entitlements },
+    instance: { id: task.instanceId, spiffeId: task.spiffeId },
+    task: {
+      id: task.id,
+      purpose: task.intent.purpose,
+      tools: task.scope,
+      dataClasses: task.intent.dataClasses ?? [],
+      depth: task.depth,
+      parent: task.parent,
+      openedAt: task.openedAt,
+      chain: delegationPath(task.principal, task.act),
+    },
+  }
 }
 
 export interface DecideOptions {
@@ -315,18 +336,7 @@ export class Pipeline {
     // ⑤ decide: arguments against the pinned schema, then Cedar
     const facts: DecisionFacts = {
       now: this.clock.now(),
-      agent: { name: agent.name, owner: agent.owner, tier: task.tier, entitlements: agent.entitlements },
-      instance: { id: instance.id, spiffeId: instance.spiffeId },
-      task: {
-        id: task.id,
-        purpose: task.intent.purpose,
-        tools: task.scope,
-        dataClasses: task.intent.dataClasses ?? [],
-        depth: task.depth,
-        parent: task.parent,
-        openedAt: task.openedAt,
-        chain: delegationPath(task.principal, task.act),
-      },
+      ...taskFacts(task, agent),
       target,
       args,
       approved: options.approved ?? false,

@@ -4,7 +4,7 @@ import type { Signal } from '../../behaviour/index.js'
 import type { CatalogTool } from '../../catalog/index.js'
 import { toEvent } from '../../chain/index.js'
 import type { Warden } from '../../compose.js'
-import { delegationPath } from '../../enforcement/index.js'
+import { taskFacts } from '../../enforcement/index.js'
 import { WardenError } from '../../kernel/index.js'
 import type { DecisionFacts } from '../../policy/index.js'
 import { readBody, requireAdmin } from '../request.js'
@@ -91,18 +91,7 @@ export function policyEvalRoutes(warden: Warden): Hono {
       []
     return {
       now: event.ts,
-      agent: { name: agent.name, owner: agent.owner, tier: task.tier, entitlements: agent.entitlements },
-      instance: { id: task.instanceId, spiffeId: task.spiffeId },
-      task: {
-        id: task.id,
-        purpose: task.intent.purpose,
-        tools: task.scope,
-        dataClasses: task.intent.dataClasses ?? [],
-        depth: task.depth,
-        parent: task.parent,
-        openedAt: task.openedAt,
-        chain: delegationPath(task.principal, task.act),
-      },
+      ...taskFacts(task, agent),
       target: { kind: 'tool', tool },
       args: body.args ?? {},
       approved:
