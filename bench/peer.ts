@@ -194,7 +194,7 @@ async function benchWarden(
     const tasksUrl = 'http://localhost/v1/tasks'
     const task = await warden.tasks.lifecycle.open(
       attested.svid,
-      { proof: await proof(tasksUrl, 'open', attested.svid), method: 'POST', url: tasksUrl },
+      { proof: await proof(tasksUrl, 'open', attested.svid), method: 'POST', url: tasksUrl, scheme: 'DPoP' },
       // The principal's request names what the writes target, as a user's request would: the workload has no
       // data flow, and a write to a target from nowhere is itself a signal (risk) in Warden.
       { purpose: 'peer benchmark', prompt: requestNaming(calls) },
@@ -204,6 +204,7 @@ async function benchWarden(
       proof: await proof(authorizeUrl, 'first', task.token),
       method: 'POST',
       url: authorizeUrl,
+      scheme: 'DPoP',
     })
     const request = (i: number): ToolRequest => {
       const { ctx } = calls[i % calls.length] as PeerCall
@@ -238,7 +239,7 @@ async function benchWarden(
       (i) =>
         warden.pipeline.authorize(
           task.token,
-          { proof: proofs[i], method: 'POST', url: authorizeUrl },
+          { proof: proofs[i], method: 'POST', url: authorizeUrl, scheme: 'DPoP' },
           request(i),
         ),
       { calls: withCredential, concurrency },
