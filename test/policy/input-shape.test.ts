@@ -3,13 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { type CatalogTool, unstoredTool } from '../../src/catalog/index.js'
 import { judge } from '../../src/enforcement/index.js'
 import { silentLogger } from '../../src/kernel/index.js'
-import {
-  ArgumentValidator,
-  type DecisionFacts,
-  type InputShape,
-  inputShapeOf,
-  PolicyEngine,
-} from '../../src/policy/index.js'
+import { ArgumentValidator, type InputShape, inputShapeOf, PolicyEngine } from '../../src/policy/index.js'
+import { callFacts } from '../fakes/decision-facts.js'
 
 const S = { kind: 'string' }
 const L = { kind: 'long' }
@@ -186,27 +181,7 @@ function toolOf(name: string, x: unknown, extra: Record<string, unknown> = {}): 
 
 const TOOLS = CASES.map((c, i) => toolOf(`t${i}`, c.x))
 
-function facts(tool: CatalogTool, args: Record<string, unknown>): DecisionFacts {
-  return {
-    now: Date.UTC(2026, 0, 5, 10),
-    agent: { name: 'a', owner: 'o@example.com', tier: 'standard', entitlements: [tool.name] },
-    instance: { id: 'i1', spiffeId: 'spiffe://warden.local/agent/a/i1' },
-    task: {
-      id: 't1',
-      purpose: 'p',
-      tools: [tool.name],
-      dataClasses: [],
-      depth: 0,
-      parent: null,
-      openedAt: 0,
-      chain: [],
-    },
-    target: { kind: 'tool', tool },
-    args,
-    approved: false,
-    behaviour: { signals: [], risk: 0 },
-  }
-}
+const facts = callFacts
 
 function engineWith(tools: CatalogTool[], ...texts: string[]): PolicyEngine {
   const engine = new PolicyEngine(silentLogger, { validateRequests: true })

@@ -2,13 +2,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { CatalogTool } from '../../src/catalog/index.js'
 import { judge } from '../../src/enforcement/index.js'
 import { silentLogger } from '../../src/kernel/index.js'
-import {
-  ArgumentValidator,
-  type DecisionFacts,
-  inputShapeOf,
-  PolicyEngine,
-  serverNamespace,
-} from '../../src/policy/index.js'
+import { ArgumentValidator, inputShapeOf, PolicyEngine, serverNamespace } from '../../src/policy/index.js'
+import { callFacts } from '../fakes/decision-facts.js'
 import {
   cedarString,
   conditionsFor,
@@ -34,27 +29,7 @@ const calls = new Map<CatalogTool, Record<string, unknown>>(
 
 const PERMIT_ALL = { file: 'permit.cedar', text: '@id("all") permit (principal, action, resource);' }
 
-function facts(tool: CatalogTool, args: Record<string, unknown>): DecisionFacts {
-  return {
-    now: Date.UTC(2026, 0, 5, 10),
-    agent: { name: 'corpus', owner: 'o@example.com', tier: 'standard', entitlements: [tool.name] },
-    instance: { id: 'i1', spiffeId: 'spiffe://warden.local/agent/corpus/i1' },
-    task: {
-      id: 't1',
-      purpose: 'p',
-      tools: [tool.name],
-      dataClasses: [],
-      depth: 0,
-      parent: null,
-      openedAt: 0,
-      chain: [],
-    },
-    target: { kind: 'tool', tool },
-    args,
-    approved: false,
-    behaviour: { signals: [], risk: 0 },
-  }
-}
+const facts = callFacts
 
 function engineWith(validateRequests: boolean, ...sources: { file: string; text: string }[]): PolicyEngine {
   const engine = new PolicyEngine(silentLogger, { validateRequests })
