@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type AdminCredential, ensureAdminCredential } from './api/index.js'
+import { type AdminCredential, ensureAdminCredential, OidcOperators, Operators } from './api/index.js'
 import { Approvals, WebhookNotifier } from './approvals/index.js'
 import { BehaviourEngine, behaviourEventsFrom, type ToolLookup } from './behaviour/index.js'
 import { ToolCatalog } from './catalog/index.js'
@@ -93,6 +93,8 @@ export interface Warden {
   readonly admin: AdminCredential
   /** The admin token, when this start generated it (print it once, then forget it). */
   readonly generatedAdminToken: string | undefined
+  /** Named operators and their roles, the admin token as `admin`, and OIDC sign-in (docs/decisions/014). */
+  readonly operators: Operators
   readonly tasks: {
     readonly registry: TaskRegistry
     readonly tokens: TaskTokens
@@ -293,7 +295,16 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const sweepTimer = setInterval(() => lifecycle.sweepQuietly(), config.tasks.sweepInterval)
   sweepTimer.unref()
 
-  const catalog = new ToolCatalog(store, clock)
+  const catalog = new ToolCatalog(store, clock, chain)
+  const operatorOidc = config.operators.oidc
+  const operators = new Operators(
+    store,
+    chain,
+    ids,
+    clock,
+    credential,
+    operatorOidc ? new OidcOperators(operatorOidc, clock, logger) : undefined,
+  )
   const engine = new PolicyEngine(logger, {
     validateRequests: config.policy.validateRequests,
     allowEmpty: config.policy.allowEmpty,
@@ -535,6 +546,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     chain,
     admin: credential,
     generatedAdminToken: generated,
+    operators,
     identity: { events, agents, instances, joinTokens, keys, svids, proofs, attestation },
     tasks: { registry, tokens, lifecycle, leases, staticSecrets },
     gateway,

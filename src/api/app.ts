@@ -4,6 +4,7 @@ import { cors } from 'hono/cors'
 import type { Warden } from '../compose.js'
 import { isWardenError, VERSION, WardenError } from '../kernel/index.js'
 import { consoleRoutes } from '../web/index.js'
+import { enforceAccess, operatorOf } from './access.js'
 import { accessLog } from './access-log.js'
 import type { ErrorBody } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
@@ -13,8 +14,8 @@ import { authChallenge } from './oauth-error.js'
 import { openApiDocument } from './openapi.js'
 import { OwnerCredentials } from './owner-credential.js'
 import { limitCredentials } from './rate-limit.js'
-import { isAdmin } from './request.js'
 import { responseHeaders } from './response-headers.js'
+import { accessOf, admitsRoles } from './route-access.js'
 import { agentRoutes } from './routes/agents.js'
 import { approvalRoutes } from './routes/approvals.js'
 import { attestRoutes } from './routes/attest.js'
@@ -23,6 +24,7 @@ import { decisionRoutes } from './routes/decisions.js'
 import { instanceRoutes } from './routes/instances.js'
 import { keyRoutes } from './routes/keys.js'
 import { mcpRoutes } from './routes/mcp.js'
+import { operatorRoutes } from './routes/operators.js'
 import { policyEvalRoutes } from './routes/policy-eval.js'
 import { probeRoutes } from './routes/probes.js'
 import { reportRoutes } from './routes/reports.js'
@@ -81,6 +83,8 @@ export function createApp(warden: Warden): Hono {
     '/v1/token',
   ])
     app.use(path, credentials)
+  // Who may call what: one table (route-access.ts), enforced here for every route registered below.
+  app.use('*', enforceAccess(warden.operators))
 
   app.route('/', wellKnownRoutes(warden))
   app.route('/v1', agentRoutes(warden))
@@ -93,13 +97,26 @@ export function createApp(warden: Warden): Hono {
   app.route('/v1', decisionRoutes(warden))
   app.route('/v1', approvalRoutes(warden))
   app.route('/v1', reportRoutes(warden))
+  app.route('/v1', operatorRoutes(warden))
   app.route('/', mcpRoutes(warden))
   const owners = new OwnerCredentials(warden.store, warden.ids, () => warden.clock.now())
   app.route(
     '/console',
     consoleRoutes(warden, {
-      isAdmin: (token) => warden.admin.matches(token),
-      ownerOf: (token) => owners.ownerOfToken(token),
+      signIn: async (token) => {
+        const operator = await warden.operators.authenticate(token)
+        if (operator) return { kind: 'operator', ...operator }
+        const owner = await owners.ownerOfToken(token)
+        return owner === undefined ? undefined : { kind: 'owner', owner }
+      },
+      // Owner tokens are not revocable today; an operator's credential is read again on every request.
+      stands: async (viewer) => viewer.kind === 'owner' || warden.operators.isActive(viewer),
+      may: (viewer, method, path) => {
+        const access = accessOf(method, path)
+        if (access === 'public') return true
+        if (access === 'credential') return false
+        return viewer.kind === 'owner' ? access.owners === true : admitsRoles(access, viewer.roles)
+      },
       statusOf: (code) => HTTP_STATUS[code],
     }),
   )
@@ -110,10 +127,10 @@ export function createApp(warden: Warden): Hono {
     return c.json(openapi)
   })
 
-  // Without the admin token, an unknown route is a 401 like every admin route: path variants (`//v1/agents`,
+  // Without an operator token, an unknown route is a 401 like every admin route: path variants (`//v1/agents`,
   // `/V1/agents`, `/v1/agents;x`) and probing learn nothing of which routes exist.
   app.notFound((c) =>
-    isAdmin(c, warden.admin)
+    operatorOf(c)
       ? c.json<ErrorBody>({ code: 'NOT_FOUND', message: `no route \`${c.req.method} ${c.req.path}\`` }, 404)
       : c.json<ErrorBody>({ code: 'UNAUTHENTICATED', message: 'a valid admin token is required' }, 401),
   )

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { OPERATOR_ROLES } from '../config/index.js'
 import { parseDuration } from '../kernel/index.js'
 
 /** Request bodies of the HTTP API, validated at the edge; the dashboard shares these types. */
@@ -49,6 +50,14 @@ export const attestBody = z
   })
   .strict()
 export type AttestBody = z.input<typeof attestBody>
+
+/** `POST /v1/operators`: a person's name (as the chain will record it) and role. */
+export const addOperatorBody = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,62}$/, 'lowercase letters, digits, `.`, `_`, `@`, `-`'),
+    role: z.enum(OPERATOR_ROLES),
+  })
+  .strict()
 
 export const quarantineBody = z.object({ reason: z.string().min(1).max(1000) }).strict()
 

@@ -1,6 +1,7 @@
 import type { RouterRoute } from 'hono/types'
 import { z } from 'zod'
 import {
+  addOperatorBody,
   attestBody,
   authorizeBody,
   closeTaskBody,
@@ -16,6 +17,7 @@ import {
   updateAgentBody,
 } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
+import { ROUTE_ACCESS } from './route-access.js'
 
 /** The request body of each route that takes one, by `METHOD path` as registered. */
 const BODIES: Record<string, z.ZodType> = {
@@ -32,6 +34,7 @@ const BODIES: Record<string, z.ZodType> = {
   'POST /v1/results': resultBody,
   'PUT /v1/servers/:server/tools': syncToolsBody,
   'PUT /v1/servers/:server/tools/:name/sensitivity': sensitivityBody,
+  'POST /v1/operators': addOperatorBody,
 }
 
 /** Routes anyone may call; every other route needs the admin token or a credential (DPoP). */
@@ -68,6 +71,8 @@ export function openApiDocument(routes: readonly RouterRoute[], version: string)
       const entry = paths[path]
       if (entry[method]) continue
       const body = BODIES[`${method.toUpperCase()} ${route.path}`]
+      const access =
+        ROUTE_ACCESS[`${method.toUpperCase()} ${route.path}`] ?? ROUTE_ACCESS[`ALL ${route.path}`]
       entry[method] = {
         operationId: `${method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
         ...(parameters.length > 0 ? { parameters } : {}),
@@ -75,6 +80,8 @@ export function openApiDocument(routes: readonly RouterRoute[], version: string)
           ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(body) } } } }
           : {}),
         ...(PUBLIC.test(route.path) ? { security: [] } : {}),
+        // Who may call it (docs/decisions/014): `public`, `credential` (DPoP), or the operator roles.
+        ...(access ? { 'x-warden-access': access } : {}),
         responses: {
           '2XX': { description: 'success' },
           default: {
@@ -93,10 +100,15 @@ export function openApiDocument(routes: readonly RouterRoute[], version: string)
       description: 'Runtime governance for AI agents: identity, task tokens, decisions, the activity chain.',
     },
     paths,
-    security: [{ admin: [] }, { dpop: [] }],
+    security: [{ admin: [] }, { operator: [] }, { dpop: [] }],
     components: {
       securitySchemes: {
         admin: { type: 'http', scheme: 'bearer', description: 'the admin token (`WARDEN_ADMIN_TOKEN`)' },
+        operator: {
+          type: 'http',
+          scheme: 'bearer',
+          description: "a named operator's token (`warden operator add`) or the identity provider's JWT",
+        },
         dpop: {
           type: 'apiKey',
           in: 'header',

@@ -1,9 +1,8 @@
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context } from 'hono'
 import type { z } from 'zod'
 import { describeIssues } from '../config/index.js'
 import type { ProofContext } from '../identity/index.js'
 import { WardenError } from '../kernel/index.js'
-import type { AdminCredential } from './admin-credential.js'
 
 /** Parses the JSON body with `schema`; malformed JSON or a failed check is `BAD_REQUEST` naming the field. */
 export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
@@ -25,18 +24,6 @@ export function requestUrl(c: Context, publicUrl: string | undefined): string {
   return publicUrl ? new URL(url.pathname, publicUrl).toString() : `${url.origin}${url.pathname}`
 }
 
-/** Requires the admin bearer token. */
-export function requireAdmin(admin: AdminCredential): MiddlewareHandler {
-  return async (c, next) => {
-    const header = c.req.header('authorization') ?? ''
-    const match = /^Bearer\s+(\S+)$/i.exec(header)
-    if (!match?.[1] || !admin.matches(match[1])) {
-      throw new WardenError('UNAUTHENTICATED', 'a valid admin token is required')
-    }
-    await next()
-  }
-}
-
 /** The credential of a request: `Authorization: DPoP <token>` (or `Bearer`) and the `DPoP` proof header. */
 export function presentedToken(
   c: Context,
@@ -54,10 +41,4 @@ export function presentedToken(
       scheme: match[1],
     },
   }
-}
-
-/** True when the request carries the admin token (for routes open to admins and to credential holders). */
-export function isAdmin(c: Context, admin: AdminCredential): boolean {
-  const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')
-  return Boolean(match?.[1] && admin.matches(match[1]))
 }

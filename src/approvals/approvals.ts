@@ -148,7 +148,10 @@ export class Approvals {
     return rows.map(toApproval)
   }
 
-  /** A human's answer. Only a pending, unexpired request can be answered. */
+  /**
+   * A human's answer: an operator's (`by` is their name) or an owner's (`by` is `owner:<e-mail>`). Only a pending,
+   * unexpired request can be answered.
+   */
   async decide(id: string, answer: 'approved' | 'denied', by: string): Promise<Approval> {
     await this.expire()
     const changed = await this.store.run(
@@ -258,8 +261,14 @@ export class Approvals {
         server: approval.server,
         owner: approval.owner,
         by: approval.decidedBy,
+        ...(event === 'approved' || event === 'denied' ? answeredBy(approval.decidedBy) : {}),
       },
     })
     this.logger.info('approval', { approval: approval.id, event, task: approval.task })
   }
+}
+
+/** The operator who answered, for the chain (an owner's answer is `by: owner:<e-mail>` beside `owner`). */
+function answeredBy(by: string | null): { operator: string } | Record<string, never> {
+  return by === null || by.startsWith('owner:') ? {} : { operator: by }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { canonicalJson } from '../chain/index.js'
+import { type ActivityChain, canonicalJson } from '../chain/index.js'
 import { type Clock, WardenError } from '../kernel/index.js'
 import type { Store } from '../store/index.js'
 
@@ -112,6 +112,8 @@ export class ToolCatalog {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    /** Where an operator's approval is recorded (`tool.approve`); none in read-only uses (reports). */
+    private readonly chain?: ActivityChain,
   ) {}
 
   /** Calls `listener` after every change; the change is acknowledged once every listener has finished. */
@@ -161,8 +163,8 @@ export class ToolCatalog {
     return result
   }
 
-  /** Approves a quarantined tool's new definition, which becomes the pinned one. */
-  async approve(server: string, name: string): Promise<CatalogTool> {
+  /** Approves a quarantined tool's new definition, which becomes the pinned one; `operator` is recorded. */
+  async approve(server: string, name: string, operator?: string): Promise<CatalogTool> {
     const tool = await this.require(server, name)
     if (tool.status === 'quarantined' && tool.pending) {
       await this.store.run(
@@ -170,6 +172,10 @@ export class ToolCatalog {
          pending_digest = NULL, status = 'approved', updated_at = ? WHERE server = ? AND name = ?`,
         [this.clock.now(), server, name],
       )
+      await this.chain?.append({
+        kind: 'tool.approve',
+        body: { operator: operator ?? null, server, tool: name, digest: toolDigest(tool.pending) },
+      })
       await this.changed()
     }
     return this.require(server, name)

@@ -35,6 +35,13 @@ export type ActivityKind =
   | 'key.taint'
   | 'key.revoke'
   | 'auth.fail'
+  /** An operator was given a role and a token, or had it revoked (`body.operator` names who did it). */
+  | 'operator.add'
+  | 'operator.revoke'
+  /** An operator reloaded the policy set. */
+  | 'policy.reload'
+  /** An operator approved a tool's changed definition. */
+  | 'tool.approve'
 
 export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'task.open',
@@ -71,6 +78,10 @@ export const ACTIVITY_KINDS: readonly ActivityKind[] = [
   'key.taint',
   'key.revoke',
   'auth.fail',
+  'operator.add',
+  'operator.revoke',
+  'policy.reload',
+  'tool.approve',
 ]
 
 /** What a caller appends; the chain assigns `seq`, `id`, `ts`, `prev` and `hash`. */

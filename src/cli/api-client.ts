@@ -12,10 +12,10 @@ export function serverUrl(options: { url?: string | undefined }): string {
   return options.url ?? process.env.WARDEN_URL ?? 'http://127.0.0.1:8700'
 }
 
-/** Reads the server URL and admin token from flags and the environment. */
+/** Reads the server URL and token from flags and the environment: an operator's `$WARDEN_TOKEN`, else the admin's. */
 export function createApiClient(options: { url?: string | undefined }): ApiClient {
   const base = serverUrl(options)
-  const token = process.env.WARDEN_ADMIN_TOKEN
+  const token = process.env.WARDEN_TOKEN || process.env.WARDEN_ADMIN_TOKEN
   return {
     base,
     async call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -39,7 +39,9 @@ export function createApiClient(options: { url?: string | undefined }): ApiClien
       const payload = (await response.json().catch(() => ({}))) as { code?: string; message?: string }
       if (!response.ok) {
         const hint =
-          response.status === 401 && !token ? ' (set $WARDEN_ADMIN_TOKEN; the first start prints it)' : ''
+          response.status === 401 && !token
+            ? ' (set $WARDEN_TOKEN to your operator token, or $WARDEN_ADMIN_TOKEN; the first start prints it)'
+            : ''
         throw new WardenApiError(
           payload.code ?? String(response.status),
           `${payload.message ?? response.statusText}${hint}`,

@@ -6,6 +6,7 @@ import { addChainCommands } from './chain.js'
 import { addDemoCommand } from './demo.js'
 import { addGatewayCommands } from './gateway.js'
 import { addKeyCommands } from './keys.js'
+import { addOperatorCommands } from './operator.js'
 import { addOpsCommands } from './ops.js'
 import { addOutputOptions } from './output.js'
 import { addPolicyCommands } from './policy.js'
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   addKeyCommands(program)
   addReportCommands(program)
   addOpsCommands(program)
+  addOperatorCommands(program)
   addOutputOptions(program)
   return program
 }

@@ -96,10 +96,10 @@ export class CachedInstanceRegistry extends InstanceRegistry {
     return this.cache.read(`instance:${id}`, () => super.get(id))
   }
 
-  override async quarantine(id: string, reason: string): Promise<Instance> {
+  override async quarantine(id: string, reason: string, operator?: string): Promise<Instance> {
     this.cache.drop()
     try {
-      return await super.quarantine(id, reason)
+      return await super.quarantine(id, reason, operator)
     } finally {
       this.cache.drop()
     }

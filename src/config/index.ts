@@ -7,7 +7,9 @@ export type {
   ConfigInput,
   FederationConfig,
   OidcIssuerConfig,
+  OperatorOidcConfig,
+  OperatorRole,
   SecretConfig,
   UpstreamConfig,
 } from './schema.js'
-export { configSchema } from './schema.js'
+export { configSchema, OPERATOR_ROLES } from './schema.js'

@@ -11,6 +11,11 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return ms
 })
 
+/** What an operator may do, widest last: `admin` does everything (docs/decisions/014). */
+export const OPERATOR_ROLES = ['viewer', 'approver', 'policy', 'admin'] as const
+/** An operator's role. */
+export type OperatorRole = (typeof OPERATOR_ROLES)[number]
+
 const agentName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, `.`, `_`, `-`')
 
 /** Where an issuer's or a federated trust domain's keys come from. */
@@ -243,6 +248,29 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * People who run Warden (docs/decisions/014): named operators hold tokens with a role (`warden operator add`);
+     * with `oidc`, a bearer JWT from the team's identity provider signs an operator in, its role read from a claim.
+     */
+    operators: z
+      .object({
+        oidc: z
+          .object({
+            /** The issuer (`iss`); its keys are found through `ISSUER/.well-known/openid-configuration`. */
+            issuer: z.url(),
+            audience: z.string().min(1),
+            /** The claim that carries the role (a string or an array of strings, as `groups`). */
+            roleClaim: z.string().min(1).default('groups'),
+            /** Claim value → role; a token whose claim maps to no role is refused. */
+            roles: z.record(z.string(), z.enum(OPERATOR_ROLES)),
+            /** The claim that names the operator in the chain (prefixed `oidc:`). */
+            nameClaim: z.string().min(1).default('sub'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
     /** Owners' notification channels, by owner e-mail. */
     owners: z
       .record(
@@ -350,3 +378,4 @@ export type FederationConfig = z.output<typeof federation>
 export type ClaimRule = z.output<typeof claimRule>
 export type SecretConfig = Config['secrets'][string]
 export type UpstreamConfig = Config['upstreams'][string]
+export type OperatorOidcConfig = NonNullable<Config['operators']['oidc']>

@@ -131,8 +131,11 @@ export class InstanceRegistry {
     return rows.map(toInstance)
   }
 
-  /** Quarantines an instance: its SVIDs stop verifying at once and nothing more is issued to it. */
-  async quarantine(id: string, reason: string): Promise<Instance> {
+  /**
+   * Quarantines an instance: its SVIDs stop verifying at once and nothing more is issued to it. The record names
+   * the `operator` who did it, when one did.
+   */
+  async quarantine(id: string, reason: string, operator?: string): Promise<Instance> {
     const instance = await this.require(id)
     if (instance.status === 'quarantined') return instance
     await this.store.run(
@@ -143,7 +146,7 @@ export class InstanceRegistry {
       kind: 'instance.quarantine',
       agent: instance.agent,
       subject: instance.spiffeId,
-      body: { instance: id, reason },
+      body: { instance: id, reason, ...(operator === undefined ? {} : { operator }) },
     })
     return this.require(id)
   }

@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 'the request body is larger than `server.bodyLimitBytes`',
   NOT_FOUND: 'no such route or object',
   HOST_NOT_ALLOWED: 'the `Host` or `Origin` header is not allowed (DNS-rebinding protection)',
-  UNAUTHENTICATED: 'the admin credential is missing or wrong',
+  UNAUTHENTICATED: 'the admin or operator credential is missing, wrong or revoked',
   CONFIG_INVALID: 'a configuration value is invalid; Warden does not start',
   AGENT_EXISTS: 'an agent with that name is already registered',
   AGENT_NOT_FOUND: 'no agent with that name is registered',
@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   SESSION_LIMIT: 'the instance holds as many MCP sessions as one instance may; close one or let it expire',
   APPROVAL_NOT_FOUND: 'no approval request with that id',
   APPROVAL_CLOSED: 'the approval request was already decided, used, or has expired',
+  OPERATOR_EXISTS: 'an operator with that name exists (or existed: a revoked name is not given out again)',
+  OPERATOR_NOT_FOUND: 'no operator with that name',
   SIGNING_KEY_NOT_FOUND: 'no signing key with that `kid`',
   SIGNING_KEY_STATE:
     'the signing key is not in a state that allows this step (prepare → activate → taint → revoke)',

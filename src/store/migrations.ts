@@ -12,6 +12,7 @@ import type { Store } from './store.js'
  * | 5       | approvals bound to one exact call; owner credentials |
  * | 6       | shared key material (encrypted under the deployment's KEK), rate-limit counters; on PostgreSQL, the
  * |         | triggers that fan revocations out to every node (`NOTIFY warden`) |
+ * | 7       | operators: named people with a role and a token (stored as its SHA-256 hash), revocable |
  *
  * SQL here runs on SQLite and PostgreSQL alike: TEXT, BIGINT, no AUTOINCREMENT, no vendor functions — except in
  * `postgres`, statements that only PostgreSQL runs (after `sql`, in the same transaction).
@@ -229,6 +230,22 @@ export const MIGRATIONS: readonly Migration[] = [
       notifyOn('tools', 'INSERT OR UPDATE OR DELETE'),
       notifyOn('approvals', 'UPDATE'),
       notifyOn('shared_keys', 'INSERT OR UPDATE OR DELETE'),
+    ],
+  },
+  {
+    version: 7,
+    name: 'operators',
+    sql: [
+      // INVARIANT: a row is never deleted: the chain names operators, so a revoked name stays taken.
+      `CREATE TABLE operators (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        revoked_at BIGINT,
+        revoked_by TEXT
+      )`,
     ],
   },
 ]

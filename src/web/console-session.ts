@@ -1,10 +1,26 @@
 import { randomBytes } from 'node:crypto'
 import { jwtVerify, SignJWT } from 'jose'
+import { OPERATOR_ROLES, type OperatorRole } from '../config/index.js'
 import type { Clock } from '../kernel/index.js'
 import type { Store } from '../store/index.js'
 
-/** Who is signed in to the console: the admin, or an owner (who sees and acts on their own agents only). */
-export type ConsoleViewer = { role: 'admin' } | { role: 'owner'; owner: string }
+/**
+ * Who is signed in to the console: an operator (the admin token's `admin`, a named operator, or one signed in by
+ * the identity provider), who sees everything and acts as their roles allow; or an owner, who sees and acts on
+ * their own agents only.
+ */
+export type ConsoleViewer =
+  | {
+      kind: 'operator'
+      name: string
+      roles: readonly OperatorRole[]
+      source: 'admin-token' | 'token' | 'oidc'
+      /** When the credential it signed in with stops being valid (an OIDC token's `exp`). */
+      expiresAt?: number
+    }
+  | { kind: 'owner'; owner: string }
+
+const SOURCES = ['admin-token', 'token', 'oidc'] as const
 
 /** A signed-in console session: the viewer and the token its forms must carry (CSRF). */
 export interface ConsoleSession {
@@ -47,17 +63,24 @@ export class ConsoleSessions {
     return this.key
   }
 
-  /** A new session for `viewer`, as the cookie value to set. */
+  /** A new session for `viewer`, as the cookie value to set; it ends no later than the viewer's credential. */
   async open(viewer: ConsoleViewer): Promise<{ cookie: string; session: ConsoleSession }> {
     const now = this.clock.now()
     const session: ConsoleSession = {
       viewer,
       csrf: randomBytes(24).toString('base64url'),
-      expiresAt: now + SESSION_TTL_MS,
+      expiresAt: Math.min(
+        now + SESSION_TTL_MS,
+        viewer.kind === 'operator'
+          ? (viewer.expiresAt ?? Number.POSITIVE_INFINITY)
+          : Number.POSITIVE_INFINITY,
+      ),
     }
     const cookie = await new SignJWT({
-      role: viewer.role,
-      ...(viewer.role === 'owner' ? { owner: viewer.owner } : {}),
+      kind: viewer.kind,
+      ...(viewer.kind === 'owner'
+        ? { owner: viewer.owner }
+        : { name: viewer.name, roles: viewer.roles, source: viewer.source }),
       csrf: session.csrf,
     })
       .setProtectedHeader({ alg: 'HS256', typ: 'warden-console+jwt' })
@@ -80,15 +103,32 @@ export class ConsoleSessions {
       })
       const csrf = payload.csrf
       if (typeof csrf !== 'string' || typeof payload.exp !== 'number') return undefined
-      const viewer: ConsoleViewer | undefined =
-        payload.role === 'admin'
-          ? { role: 'admin' }
-          : payload.role === 'owner' && typeof payload.owner === 'string'
-            ? { role: 'owner', owner: payload.owner }
-            : undefined
+      const viewer = viewerOf(payload)
       return viewer ? { viewer, csrf, expiresAt: payload.exp * 1000 } : undefined
     } catch {
       return undefined
     }
+  }
+}
+
+/** The viewer a verified session payload names, if it is well formed. */
+function viewerOf(payload: Record<string, unknown>): ConsoleViewer | undefined {
+  if (payload.kind === 'owner')
+    return typeof payload.owner === 'string' ? { kind: 'owner', owner: payload.owner } : undefined
+  const { name, roles, source } = payload
+  if (
+    payload.kind !== 'operator' ||
+    typeof name !== 'string' ||
+    !Array.isArray(roles) ||
+    !roles.every((role) => OPERATOR_ROLES.includes(role)) ||
+    !SOURCES.includes(source as (typeof SOURCES)[number])
+  )
+    return undefined
+  return {
+    kind: 'operator',
+    name,
+    roles,
+    source: source as (typeof SOURCES)[number],
+    ...(typeof payload.exp === 'number' ? { expiresAt: payload.exp * 1000 } : {}),
   }
 }

@@ -1,6 +1,7 @@
 import { diffLines } from 'diff'
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { matchedRoutes } from 'hono/route'
 import { streamSSE } from 'hono/streaming'
 import type { Approval } from '../approvals/index.js'
 import {
@@ -35,16 +36,21 @@ import {
   type Html,
   html,
   iso,
+  type PageContext,
   signInPage,
   taskPage,
   timelineItem,
   toolsPage,
 } from './pages.js'
 
-/** How the console learns who a pasted token belongs to (the API owns the credentials). */
+/** How the console learns who a pasted token belongs to and what they may do (the API owns both). */
 export interface ConsoleCredentials {
-  isAdmin(token: string): boolean
-  ownerOf(token: string): Promise<string | undefined>
+  /** The operator or owner a pasted token signs in, if any. */
+  signIn(token: string): Promise<ConsoleViewer | undefined>
+  /** True while the viewer's credential stands: a revoked operator's session ends at its next request. */
+  stands(viewer: ConsoleViewer): Promise<boolean>
+  /** True when the viewer may call a console route (`POST`, `/console/approvals/:id/approve`): the API's table. */
+  may(viewer: ConsoleViewer, method: string, path: string): boolean
   /** The HTTP status of an error code, as the API answers it. */
   statusOf(code: WardenError['code']): number
 }
@@ -117,13 +123,8 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
     if (!sameOrigin(c)) throw new WardenError('FORBIDDEN', 'a sign-in from another origin is refused')
     const form = await c.req.parseBody()
     const token = typeof form.token === 'string' ? form.token.trim() : ''
-    let viewer: ConsoleViewer | undefined
-    if (token && credentials.isAdmin(token)) viewer = { role: 'admin' }
-    else if (token) {
-      const owner = await credentials.ownerOf(token)
-      if (owner) viewer = { role: 'owner', owner }
-    }
-    if (!viewer) return c.html(signInPage('That token is not an admin or owner token.'), 401)
+    const viewer = token ? await credentials.signIn(token) : undefined
+    if (!viewer) return c.html(signInPage('That token is not an operator or owner token.'), 401)
     const { cookie } = await sessions.open(viewer)
     setCookie(c, cookieName(c), cookie, {
       path: '/',
@@ -135,9 +136,13 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
     return c.redirect('/console', 303)
   })
 
-  /** Every page below needs a session; a form post also needs its CSRF token and a same-origin page. */
+  /**
+   * Every page below needs a session whose credential still stands; a form post also needs its CSRF token and a
+   * same-origin page; and the viewer's roles must admit the route (the API's route table).
+   */
   const signedIn: MiddlewareHandler<Env> = async (c, next) => {
-    const session = await sessions.read(getCookie(c, cookieName(c)))
+    const read = await sessions.read(getCookie(c, cookieName(c)))
+    const session = read && (await credentials.stands(read.viewer)) ? read : undefined
     if (!session) {
       if (c.req.method === 'GET') return c.redirect('/console/sign-in', 303)
       throw new WardenError('UNAUTHENTICATED', 'sign in to the console first')
@@ -148,6 +153,10 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
         throw new WardenError('FORBIDDEN', 'the form is not from this console session (CSRF)')
       }
     }
+    // The handler the request reached: the last route matched that is not middleware (a wildcard).
+    const route = matchedRoutes(c).findLast((candidate) => !candidate.path.includes('*'))
+    if (route && !credentials.may(session.viewer, route.method, route.path))
+      throw new WardenError('FORBIDDEN', `you may not \`${route.method} ${route.path}\``)
     c.set('session', session)
     await next()
     return undefined
@@ -158,23 +167,26 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
     return signedIn(c, next)
   })
 
-  const pageOf = (c: Context<Env>) => ({ viewer: c.get('session').viewer, csrf: c.get('session').csrf })
+  const pageOf = (c: Context<Env>): PageContext => {
+    const { viewer, csrf } = c.get('session')
+    return { viewer, csrf, may: (route) => credentials.may(viewer, 'POST', route) }
+  }
   const reason = async (c: Context<Env>) => {
     const form = await c.req.parseBody()
     const text = typeof form.reason === 'string' ? form.reason.trim() : ''
     return text || 'from the console'
   }
-  const by = (viewer: ConsoleViewer) => (viewer.role === 'admin' ? 'admin' : `owner:${viewer.owner}`)
+  const by = (viewer: ConsoleViewer) => (viewer.kind === 'operator' ? viewer.name : `owner:${viewer.owner}`)
 
   /** The agents the viewer may see: all of them for the admin, their own for an owner. */
   const visibleAgents = async (viewer: ConsoleViewer): Promise<Agent[]> => {
     const agents = await warden.identity.agents.list()
-    return viewer.role === 'admin' ? agents : agents.filter((agent) => agent.owner === viewer.owner)
+    return viewer.kind === 'operator' ? agents : agents.filter((agent) => agent.owner === viewer.owner)
   }
   /** The agent, if the viewer may see it; otherwise not found (an owner learns nothing of others' agents). */
   const visibleAgent = async (viewer: ConsoleViewer, name: string): Promise<Agent> => {
     const agent = await warden.identity.agents.get(name)
-    if (!agent || (viewer.role === 'owner' && agent.owner !== viewer.owner))
+    if (!agent || (viewer.kind === 'owner' && agent.owner !== viewer.owner))
       throw new WardenError('NOT_FOUND', `no agent \`${name}\``)
     return agent
   }
@@ -200,7 +212,7 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
   /** Records after `after` that match the filters and that the viewer may see. */
   const feed = async (viewer: ConsoleViewer, filters: ActivityFilters, after: number, limit: number) => {
     const allowed =
-      viewer.role === 'admin' ? undefined : new Set((await visibleAgents(viewer)).map((a) => a.name))
+      viewer.kind === 'operator' ? undefined : new Set((await visibleAgents(viewer)).map((a) => a.name))
     const events = await warden.chain.query({
       ...(filters.agent ? { agent: `${spiffePrefix}${filters.agent}` } : {}),
       ...(filters.task ? { task: filters.task } : {}),
@@ -374,8 +386,13 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
   app.post('/instances/:id/quarantine', async (c) => {
     const instance = await warden.identity.instances.get(c.req.param('id'))
     if (!instance) throw new WardenError('NOT_FOUND', `no instance \`${c.req.param('id')}\``)
-    await visibleAgent(c.get('session').viewer, instance.agent)
-    await warden.identity.instances.quarantine(instance.id, await reason(c))
+    const viewer = c.get('session').viewer
+    await visibleAgent(viewer, instance.agent)
+    await warden.identity.instances.quarantine(
+      instance.id,
+      await reason(c),
+      viewer.kind === 'operator' ? viewer.name : undefined,
+    )
     return c.redirect('/console/agents', 303)
   })
 
@@ -391,7 +408,7 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
 
   app.get('/approvals', async (c) => {
     const viewer = c.get('session').viewer
-    const owner = viewer.role === 'owner' ? viewer.owner : undefined
+    const owner = viewer.kind === 'owner' ? viewer.owner : undefined
     const pending = await warden.approvals.list({ status: 'pending', owner })
     const answered = (await warden.approvals.list({ owner }))
       .filter((a) => a.status !== 'pending')
@@ -410,7 +427,7 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
     app.post(`/approvals/:id/${verb}`, async (c) => {
       const viewer = c.get('session').viewer
       const approval = await warden.approvals.get(c.req.param('id'))
-      if (!approval || (viewer.role === 'owner' && approval.owner !== viewer.owner))
+      if (!approval || (viewer.kind === 'owner' && approval.owner !== viewer.owner))
         throw new WardenError('NOT_FOUND', `no approval \`${c.req.param('id')}\``)
       await warden.approvals.decide(approval.id, answer, by(viewer))
       return c.redirect('/console/approvals', 303)
@@ -434,9 +451,7 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
   })
 
   app.post('/tools/:server/:name/approve', async (c) => {
-    if (c.get('session').viewer.role !== 'admin')
-      throw new WardenError('FORBIDDEN', 'only the admin approves a changed tool definition')
-    await warden.catalog.approve(c.req.param('server'), c.req.param('name'))
+    await warden.catalog.approve(c.req.param('server'), c.req.param('name'), by(c.get('session').viewer))
     return c.redirect('/console/tools', 303)
   })
 
@@ -464,7 +479,7 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
     const now = warden.clock.now()
     const report = await privilegeReport(liveReportSources(warden), {
       period: { since: now - 30 * 86_400_000, until: now + 1 },
-      owner: viewer.role === 'admin' ? undefined : viewer.owner,
+      owner: viewer.kind === 'operator' ? undefined : viewer.owner,
     })
     return c.html(graphPage(paths, pageOf(c), await renderSvg(privilegeDot(report))))
   })

@@ -26,6 +26,14 @@ const NAV = [
   ['/console/graph', 'Delegation'],
 ] as const
 
+/** What a page knows of who looks at it: the viewer, the session's CSRF token, and which actions they may take. */
+export interface PageContext {
+  viewer: ConsoleViewer
+  csrf: string
+  /** True when the viewer may post to this console route (`/console/approvals/:id/approve`); else it is hidden. */
+  may(route: string): boolean
+}
+
 /** ISO-8601, as everywhere in Warden. */
 export function iso(ms: number | null | undefined): string {
   return typeof ms === 'number' ? new Date(ms).toISOString() : '—'
@@ -38,7 +46,11 @@ export function layout(
   page: { viewer?: ConsoleViewer | undefined; csrf?: string | undefined; current?: string } = {},
 ): Html {
   const who =
-    page.viewer === undefined ? '' : page.viewer.role === 'admin' ? 'admin' : `owner ${page.viewer.owner}`
+    page.viewer === undefined
+      ? ''
+      : page.viewer.kind === 'operator'
+        ? `${page.viewer.name} (${page.viewer.roles.join(', ')})`
+        : `owner ${page.viewer.owner}`
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -87,7 +99,7 @@ export function actionForm(
 export function signInPage(error?: string): Html {
   return layout(
     'Sign in',
-    html`<p>Paste the admin token, or an owner token (<code>warden owners token OWNER</code>), to sign in.</p>
+    html`<p>Paste your operator token (<code>warden operator add</code>), the admin token, or an owner token (<code>warden owners token OWNER</code>), to sign in.</p>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="/console/sign-in" class="signin">
 <label for="token">Token</label>
@@ -143,7 +155,7 @@ export function activityPage(
   filters: ActivityFilters,
   kinds: readonly string[],
   stream: string,
-  page: { viewer: ConsoleViewer; csrf: string },
+  page: PageContext,
 ): Html {
   const option = (value: string, selected: string | undefined) =>
     html`<option value="${value}"${value === selected ? html` selected` : ''}>${value || 'any'}</option>`
@@ -171,7 +183,7 @@ export function taskPage(
   tree: Html,
   timeline: Html,
   verification: Html,
-  page: { viewer: ConsoleViewer; csrf: string },
+  page: PageContext,
 ): Html {
   const intent = task.intent
   return layout(
@@ -189,7 +201,7 @@ export function taskPage(
 <dt>Closed</dt><dd>${iso(task.closedAt)}</dd>
 <dt>Delegated from</dt><dd>${task.parent ? html`<a href="/console/tasks/${task.parent}">${task.parent}</a>` : '—'}</dd>
 </dl>
-${task.status === 'open' ? actionForm(`/console/tasks/${task.id}/close`, 'Close task', page.csrf, { reason: true, danger: true }) : ''}
+${task.status === 'open' && page.may('/console/tasks/:id/close') ? actionForm(`/console/tasks/${task.id}/close`, 'Close task', page.csrf, { reason: true, danger: true }) : ''}
 </section>
 <section aria-labelledby="tree"><h2 id="tree">Delegation tree</h2>${tree}</section>
 <section aria-labelledby="chain"><h2 id="chain">Chain</h2>${verification}${timeline}</section>`,
@@ -239,7 +251,7 @@ export interface AgentView {
   signals: Record<string, number>
 }
 
-export function agentsPage(views: AgentView[], page: { viewer: ConsoleViewer; csrf: string }): Html {
+export function agentsPage(views: AgentView[], page: PageContext): Html {
   return layout(
     'Agents',
     html`${views.length === 0 ? html`<p>No agents.</p>` : ''}${views.map(
@@ -261,13 +273,13 @@ export function agentsPage(views: AgentView[], page: { viewer: ConsoleViewer; cs
       }</dd>
 <dt>Signals (novelty against its own baseline included)</dt><dd>${Object.entries(signals).map(([kind, n]) => html`<span class="label">${kind} ×${n}</span> `)}${Object.keys(signals).length === 0 ? 'none' : ''}</dd>
 </dl>
-${agent.status === 'active' ? actionForm(`/console/agents/${agent.name}/disable`, `Disable ${agent.name}`, page.csrf, { danger: true }) : actionForm(`/console/agents/${agent.name}/enable`, `Enable ${agent.name}`, page.csrf)}
+${!page.may('/console/agents/:name/disable') ? '' : agent.status === 'active' ? actionForm(`/console/agents/${agent.name}/disable`, `Disable ${agent.name}`, page.csrf, { danger: true }) : actionForm(`/console/agents/${agent.name}/enable`, `Enable ${agent.name}`, page.csrf)}
 <table aria-label="Instances of ${agent.name}"><thead><tr><th scope="col">instance</th><th scope="col">SPIFFE ID</th><th scope="col">key thumbprint</th><th scope="col">status</th><th scope="col">last SVID</th><th scope="col"></th></tr></thead>
 <tbody>${instances.map(
         (
           i,
         ) => html`<tr><td>${i.id}</td><td><code>${i.spiffeId}</code></td><td><code>${i.jkt}</code></td><td class="status-${i.status}">${i.status}</td><td>${iso(i.lastSvidAt)}</td>
-<td>${i.status === 'active' ? actionForm(`/console/instances/${i.id}/quarantine`, `Quarantine ${i.id}`, page.csrf, { reason: true, danger: true }) : ''}</td></tr>`,
+<td>${i.status === 'active' && page.may('/console/instances/:id/quarantine') ? actionForm(`/console/instances/${i.id}/quarantine`, `Quarantine ${i.id}`, page.csrf, { reason: true, danger: true }) : ''}</td></tr>`,
       )}</tbody></table>
 </section>`,
     )}`,
@@ -278,7 +290,7 @@ ${agent.status === 'active' ? actionForm(`/console/agents/${agent.name}/disable`
 export function approvalsPage(
   pending: Array<{ approval: Approval; args: unknown }>,
   answered: Approval[],
-  page: { viewer: ConsoleViewer; csrf: string },
+  page: PageContext,
 ): Html {
   return layout(
     'Approvals',
@@ -292,8 +304,8 @@ ${pending.length === 0 ? html`<p>No call is waiting.</p>` : ''}
 <dt>Signals</dt><dd>${approval.signals.map((s) => html`<span class="label">${s.kind} (${s.severity})</span> `)}${approval.signals.length === 0 ? 'none' : ''}</dd>
 <dt>Arguments (this exact call)</dt><dd>${args === null ? html`<em>being recorded; reload in a moment</em>` : html`<pre>${JSON.stringify(args, null, 2)}</pre>`}</dd>
 <dt>Expires</dt><dd>${iso(approval.expiresAt)}</dd></dl>
-${actionForm(`/console/approvals/${approval.id}/approve`, 'Approve', page.csrf)}
-${actionForm(`/console/approvals/${approval.id}/deny`, 'Deny', page.csrf, { danger: true })}
+${page.may('/console/approvals/:id/approve') ? actionForm(`/console/approvals/${approval.id}/approve`, 'Approve', page.csrf) : ''}
+${page.may('/console/approvals/:id/deny') ? actionForm(`/console/approvals/${approval.id}/deny`, 'Deny', page.csrf, { danger: true }) : ''}
 </li>`,
     )}</ul>
 <h2>Answered</h2>
@@ -310,7 +322,7 @@ ${actionForm(`/console/approvals/${approval.id}/deny`, 'Deny', page.csrf, { dang
 export function toolsPage(
   changed: Array<{ tool: CatalogTool; diff: Array<{ value: string; added?: boolean; removed?: boolean }> }>,
   tools: CatalogTool[],
-  page: { viewer: ConsoleViewer; csrf: string },
+  page: PageContext,
 ): Html {
   return layout(
     'Tools',
@@ -331,7 +343,7 @@ ${changed.map(
             : html`<span>  ${line}</span>\n`,
       ),
   )}</pre>
-${page.viewer.role === 'admin' ? actionForm(`/console/tools/${tool.server}/${tool.name}/approve`, 'Approve the new definition', page.csrf) : ''}
+${page.may('/console/tools/:server/:name/approve') ? actionForm(`/console/tools/${tool.server}/${tool.name}/approve`, 'Approve the new definition', page.csrf) : ''}
 </section>`,
 )}
 <h2>Catalog</h2>
@@ -347,7 +359,7 @@ ${page.viewer.role === 'admin' ? actionForm(`/console/tools/${tool.server}/${too
 /** Who may delegate to whom, and the tools each path can reach (scope only narrows: the intersection). */
 export function graphPage(
   paths: Array<{ path: string[]; tools: string[] }>,
-  page: { viewer: ConsoleViewer; csrf: string },
+  page: PageContext,
   /** The effective-privilege graph (`warden report privileges`), rendered by Graphviz from our own DOT. */
   svg?: string,
 ): Html {

@@ -1,14 +1,12 @@
 import { Hono } from 'hono'
 import type { Warden } from '../../compose.js'
 import { disableAllBody, registerAgentBody, updateAgentBody } from '../contract.js'
-import { readBody, requireAdmin } from '../request.js'
+import { readBody } from '../request.js'
 
 /** The agent registry: register, list, show, disable, enable, and mint join tokens (admin). */
 export function agentRoutes(warden: Warden): Hono {
   const { agents, joinTokens } = warden.identity
   const app = new Hono()
-  app.use('/agents', requireAdmin(warden.admin))
-  app.use('/agents/*', requireAdmin(warden.admin))
 
   app.post('/agents', async (c) => c.json(await agents.register(await readBody(c, registerAgentBody)), 201))
   app.get('/agents', async (c) => c.json({ agents: await agents.list() }))

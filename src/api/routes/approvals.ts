@@ -1,24 +1,24 @@
 import { type Context, Hono } from 'hono'
 import type { Warden } from '../../compose.js'
 import { WardenError } from '../../kernel/index.js'
+import { operatorOf } from '../access.js'
+import type { Operator } from '../operators.js'
 import { OwnerCredentials } from '../owner-credential.js'
-import { isAdmin, requireAdmin } from '../request.js'
 
 const STATUSES = ['pending', 'approved', 'denied', 'expired', 'used'] as const
 
-/** Approval requests and their answers (admin), and the owners' review of their agents. */
+/** Approval requests and their answers (operators), and the owners' review of their agents. */
 export function approvalRoutes(warden: Warden): Hono {
   const app = new Hono()
   const owners = new OwnerCredentials(warden.store, warden.ids, () => warden.clock.now())
-  /** Admin, or an owner (who then sees and answers only requests about their own agents). */
-  const who = async (c: Context): Promise<{ admin: true } | { owner: string }> => {
-    if (isAdmin(c, warden.admin)) return { admin: true }
+  /** An operator, or an owner (who then sees and answers only requests about their own agents). */
+  const who = async (c: Context): Promise<{ operator: Operator } | { owner: string }> => {
+    const operator = operatorOf(c)
+    if (operator) return { operator }
     const owner = await owners.ownerOf(c)
-    if (!owner) throw new WardenError('UNAUTHENTICATED', 'an admin or owner token is required')
+    if (!owner) throw new WardenError('UNAUTHENTICATED', 'an operator or owner token is required')
     return { owner }
   }
-  app.use('/owners', requireAdmin(warden.admin))
-  app.use('/owners/*', requireAdmin(warden.admin))
 
   app.post('/owners/:owner/tokens', async (c) => {
     const owner = c.req.param('owner')
@@ -55,7 +55,7 @@ export function approvalRoutes(warden: Warden): Hono {
   ] as const) {
     app.post(`/approvals/:id/${verb}`, async (c) => {
       const { caller, approval } = await visible(c)
-      const by = 'owner' in caller ? `owner:${caller.owner}` : 'admin'
+      const by = 'owner' in caller ? `owner:${caller.owner}` : caller.operator.name
       return c.json(await warden.approvals.decide(approval.id, answer, by))
     })
   }

@@ -3,8 +3,9 @@ import type { ToolDefinition } from '../../catalog/index.js'
 import type { Warden } from '../../compose.js'
 import type { Decision, ToolRequest } from '../../enforcement/index.js'
 import { formatProblem } from '../../policy/index.js'
+import { requireOperator } from '../access.js'
 import { authorizeBody, resultBody, sensitivityBody, syncToolsBody } from '../contract.js'
-import { presentedToken, readBody, requireAdmin } from '../request.js'
+import { presentedToken, readBody } from '../request.js'
 
 /** The decision as the caller sees it. */
 export function decisionBody(decision: Decision) {
@@ -45,8 +46,6 @@ export function decisionRoutes(warden: Warden): Hono {
     return c.body(null, 204)
   })
 
-  app.use('/policies', requireAdmin(warden.admin))
-  app.use('/policies/*', requireAdmin(warden.admin))
   app.get('/policies', (c) =>
     c.json({
       dir: warden.policy.dir,
@@ -56,6 +55,14 @@ export function decisionRoutes(warden: Warden): Hono {
   )
   app.post('/policies/reload', async (c) => {
     const result = await warden.policy.reload()
+    await warden.chain.append({
+      kind: 'policy.reload',
+      body: {
+        operator: requireOperator(c).name,
+        ok: result.ok,
+        version: result.ok ? result.version : warden.policy.engine.version,
+      },
+    })
     return c.json(
       result.ok
         ? { ok: true, version: result.version, policies: result.policies, untyped: result.untyped }
@@ -64,15 +71,13 @@ export function decisionRoutes(warden: Warden): Hono {
     )
   })
 
-  app.use('/tools', requireAdmin(warden.admin))
-  app.use('/servers/*', requireAdmin(warden.admin))
   app.get('/tools', async (c) => c.json({ tools: await warden.catalog.list(c.req.query('server')) }))
   app.put('/servers/:server/tools', async (c) => {
     const { tools, sensitivity } = await readBody(c, syncToolsBody)
     return c.json(await warden.catalog.sync(c.req.param('server'), tools as ToolDefinition[], sensitivity))
   })
   app.post('/servers/:server/tools/:name/approve', async (c) =>
-    c.json(await warden.catalog.approve(c.req.param('server'), c.req.param('name'))),
+    c.json(await warden.catalog.approve(c.req.param('server'), c.req.param('name'), requireOperator(c).name)),
   )
   app.put('/servers/:server/tools/:name/sensitivity', async (c) => {
     const { sensitivity } = await readBody(c, sensitivityBody)

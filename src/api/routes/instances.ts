@@ -1,14 +1,13 @@
 import { Hono } from 'hono'
 import type { Warden } from '../../compose.js'
+import { requireOperator } from '../access.js'
 import { quarantineBody } from '../contract.js'
-import { readBody, requireAdmin } from '../request.js'
+import { readBody } from '../request.js'
 
-/** Attested instances: list, show, quarantine (admin). */
+/** Attested instances: list, show, quarantine. */
 export function instanceRoutes(warden: Warden): Hono {
   const { instances } = warden.identity
   const app = new Hono()
-  app.use('/instances', requireAdmin(warden.admin))
-  app.use('/instances/*', requireAdmin(warden.admin))
 
   app.get('/instances', async (c) => {
     const agent = c.req.query('agent')
@@ -17,7 +16,7 @@ export function instanceRoutes(warden: Warden): Hono {
   app.get('/instances/:id', async (c) => c.json(await instances.require(c.req.param('id'))))
   app.post('/instances/:id/quarantine', async (c) => {
     const { reason } = await readBody(c, quarantineBody)
-    return c.json(await instances.quarantine(c.req.param('id'), reason))
+    return c.json(await instances.quarantine(c.req.param('id'), reason, requireOperator(c).name))
   })
   return app
 }

@@ -7,7 +7,7 @@ import type { Warden } from '../../compose.js'
 import { taskFacts } from '../../enforcement/index.js'
 import { WardenError } from '../../kernel/index.js'
 import type { DecisionFacts } from '../../policy/index.js'
-import { readBody, requireAdmin } from '../request.js'
+import { readBody } from '../request.js'
 
 const severity = z.enum(['low', 'medium', 'high', 'critical'])
 
@@ -48,7 +48,6 @@ const signalOf = (s: { kind: string; severity: Signal['severity'] }, evidence: n
  */
 export function policyEvalRoutes(warden: Warden): Hono {
   const app = new Hono()
-  app.use('/policies/eval', requireAdmin(warden.admin))
 
   const toolOf = async (name: string, server: string | undefined): Promise<CatalogTool> => {
     if (server) return warden.catalog.require(server, name)

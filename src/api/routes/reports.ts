@@ -13,8 +13,8 @@ import {
   renderCompliance,
   renderPrivileges,
 } from '../../reports/index.js'
+import { operatorOf } from '../access.js'
 import { OwnerCredentials } from '../owner-credential.js'
-import { isAdmin } from '../request.js'
 
 const since = z
   .string()
@@ -40,14 +40,14 @@ const privilegesQuery = z
 
 const complianceQuery = z.object({ format: z.enum(COMPLIANCE_FORMATS).default('json'), since }).strict()
 
-/** The auditors' reports (admin; an owner sees only what concerns their own agents), for the console. */
+/** The auditors' reports (operators; an owner sees only what concerns their own agents), for the console. */
 export function reportRoutes(warden: Warden): Hono {
   const app = new Hono()
   const owners = new OwnerCredentials(warden.store, warden.ids, () => warden.clock.now())
   const who = async (c: Context): Promise<{ owner?: string }> => {
-    if (isAdmin(c, warden.admin)) return {}
+    if (operatorOf(c)) return {}
     const owner = await owners.ownerOf(c)
-    if (!owner) throw new WardenError('UNAUTHENTICATED', 'an admin or owner token is required')
+    if (!owner) throw new WardenError('UNAUTHENTICATED', 'an operator or owner token is required')
     return { owner }
   }
   const sources = () => liveReportSources(warden)

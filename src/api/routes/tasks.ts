@@ -2,9 +2,10 @@ import { type Context, Hono } from 'hono'
 import type { Warden } from '../../compose.js'
 import { WardenError } from '../../kernel/index.js'
 import type { IssuedTaskToken, Task } from '../../tasks/index.js'
+import { operatorOf } from '../access.js'
 import { closeTaskBody, leaseBody, openTaskBody, secretBody } from '../contract.js'
 import { tokenEndpointError } from '../oauth-error.js'
-import { isAdmin, presentedToken, readBody, requestUrl, requireAdmin } from '../request.js'
+import { presentedToken, readBody, requestUrl } from '../request.js'
 
 function issuedBody(issued: IssuedTaskToken) {
   return {
@@ -38,7 +39,7 @@ export function taskRoutes(warden: Warden): Hono {
     return c.json(issuedBody(await lifecycle.open(svid, context, intent)), 201)
   })
 
-  app.get('/tasks', requireAdmin(warden.admin), async (c) => {
+  app.get('/tasks', async (c) => {
     const status = c.req.query('status')
     if (status !== undefined && status !== 'open' && status !== 'closed') {
       throw new WardenError('BAD_REQUEST', '`status` must be `open` or `closed`')
@@ -47,14 +48,12 @@ export function taskRoutes(warden: Warden): Hono {
     return c.json({ tasks: tasks.map(taskBody) })
   })
 
-  app.get('/tasks/:id', requireAdmin(warden.admin), async (c) =>
-    c.json(taskBody(await registry.require(c.req.param('id')))),
-  )
+  app.get('/tasks/:id', async (c) => c.json(taskBody(await registry.require(c.req.param('id')))))
 
   app.post('/tasks/:id/close', async (c) => {
     const { reason } = await readBody(c, closeTaskBody)
     const id = c.req.param('id')
-    const closed = isAdmin(c, warden.admin)
+    const closed = operatorOf(c)
       ? await lifecycle.close(await registry.require(id), reason)
       : await (async () => {
           const { token, context } = presentedToken(c, publicUrl)
@@ -147,7 +146,7 @@ export function taskRoutes(warden: Warden): Hono {
     })
   }
 
-  app.put('/secrets/:name', requireAdmin(warden.admin), async (c) => {
+  app.put('/secrets/:name', async (c) => {
     const name = c.req.param('name')
     const configured = warden.config.secrets[name]
     if (!configured) throw new WardenError('SECRET_NOT_FOUND', `no secret \`${name}\` is configured`)
