@@ -20,7 +20,8 @@ declare module 'hono' {
 export function routeOf(c: Context): { method: string; path: string } | undefined {
   const route = matchedRoutes(c).findLast(
     (candidate) =>
-      !candidate.path.includes('*') && (candidate.method !== 'ALL' || `ALL ${candidate.path}` in ROUTE_ACCESS),
+      !candidate.path.includes('*') &&
+      (candidate.method !== 'ALL' || `ALL ${candidate.path}` in ROUTE_ACCESS),
   )
   return route && { method: route.method, path: route.path }
 }
