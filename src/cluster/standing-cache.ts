@@ -128,10 +128,14 @@ export class CachedAgentRegistry extends AgentRegistry {
     return this.cache.read(`agent:${name}`, () => super.get(name))
   }
 
-  override async setStatus(name: string, status: Agent['status']): Promise<Agent> {
+  override async setStatus(
+    name: string,
+    status: Agent['status'],
+    by: { operator?: string; reason?: string } = {},
+  ): Promise<Agent> {
     this.cache.drop()
     try {
-      return await super.setStatus(name, status)
+      return await super.setStatus(name, status, by)
     } finally {
       this.cache.drop()
     }

@@ -142,7 +142,11 @@ export class AgentRegistry {
   }
 
   /** Disables or re-enables an agent; a disabled agent's instances stop verifying at once. */
-  async setStatus(name: string, status: Agent['status']): Promise<Agent> {
+  async setStatus(
+    name: string,
+    status: Agent['status'],
+    by: { operator?: string; reason?: string } = {},
+  ): Promise<Agent> {
     const changed = await this.store.run(`UPDATE agents SET status = ?, updated_at = ? WHERE name = ?`, [
       status,
       this.clock.now(),
@@ -152,7 +156,8 @@ export class AgentRegistry {
     await this.events.record({
       kind: status === 'disabled' ? 'agent.disable' : 'agent.enable',
       agent: name,
-      body: {},
+      // Who did it, when an operator did, and why (the kill switch's reason).
+      body: { ...by },
     })
     return this.require(name)
   }

@@ -377,8 +377,13 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
     ['enable', 'active'],
   ] as const) {
     app.post(`/agents/:name/${verb}`, async (c) => {
-      const agent = await visibleAgent(c.get('session').viewer, c.req.param('name'))
-      await warden.identity.agents.setStatus(agent.name, status)
+      const viewer = c.get('session').viewer
+      const agent = await visibleAgent(viewer, c.req.param('name'))
+      await warden.identity.agents.setStatus(
+        agent.name,
+        status,
+        viewer.kind === 'operator' ? { operator: viewer.name } : {},
+      )
       return c.redirect('/console/agents', 303)
     })
   }

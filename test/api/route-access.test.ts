@@ -280,7 +280,7 @@ describe('the chain names the operator who acted', () => {
     expect(chain.events.find((e) => e.body.event === 'requested')?.body).not.toHaveProperty('operator')
   })
 
-  it('records who reloaded the policy set, approved a tool and quarantined an instance', async () => {
+  it('records who reloaded the policy set, approved a tool, quarantined an instance and disabled an agent', async () => {
     const policy = (
       (await (
         await t.request('POST', '/v1/operators', { body: { name: 'pat', role: 'policy' } })
@@ -312,6 +312,8 @@ describe('the chain names the operator who acted', () => {
     expect(await bodies('tool.approve')).toEqual([
       expect.objectContaining({ operator: 'pat', server: 'mail', tool: 'send_email' }),
     ])
+    expect((await t.request('POST', '/v1/agents/worker/disable')).status).toBe(200)
+    expect(await bodies('agent.disable')).toEqual([{ agent: 'worker', operator: 'admin' }])
     expect(await bodies('instance.quarantine')).toEqual([
       expect.objectContaining({ operator: 'admin', reason: 'suspicious', instance: instance.instanceId }),
     ])

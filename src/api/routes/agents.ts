@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import type { Warden } from '../../compose.js'
+import { requireOperator } from '../access.js'
 import { disableAllBody, registerAgentBody, updateAgentBody } from '../contract.js'
 import { readBody } from '../request.js'
 
@@ -27,7 +28,7 @@ export function agentRoutes(warden: Warden): Hono {
     const disabled: string[] = []
     for (const agent of await agents.list()) {
       if (agent.status === 'active') {
-        await agents.setStatus(agent.name, 'disabled')
+        await agents.setStatus(agent.name, 'disabled', { operator: requireOperator(c).name, reason })
         disabled.push(agent.name)
       }
     }
@@ -42,9 +43,11 @@ export function agentRoutes(warden: Warden): Hono {
     return c.json({ disabled, closed })
   })
   app.post('/agents/:name/disable', async (c) =>
-    c.json(await agents.setStatus(c.req.param('name'), 'disabled')),
+    c.json(await agents.setStatus(c.req.param('name'), 'disabled', { operator: requireOperator(c).name })),
   )
-  app.post('/agents/:name/enable', async (c) => c.json(await agents.setStatus(c.req.param('name'), 'active')))
+  app.post('/agents/:name/enable', async (c) =>
+    c.json(await agents.setStatus(c.req.param('name'), 'active', { operator: requireOperator(c).name })),
+  )
   app.post('/agents/:name/join-tokens', async (c) => {
     const agent = await agents.require(c.req.param('name'))
     const { token, expiresAt } = await joinTokens.create(agent.name)
