@@ -56,8 +56,10 @@ function jsonSchema(schema: z.ZodType): Record<string, unknown> {
 export function openApiDocument(routes: readonly RouterRoute[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {}
   for (const route of routes) {
-    // Middleware is registered on wildcard paths; `app.all` routes (the MCP endpoint) stand for GET, POST, DELETE.
+    // Middleware is registered on wildcard paths, and as `ALL` on the credential routes (rate limits): neither is
+    // an operation. `app.all` routes the table lists (the MCP endpoint) stand for GET, POST, DELETE.
     if (route.path.includes('*')) continue
+    if (route.method === 'ALL' && !(`ALL ${route.path}` in ROUTE_ACCESS)) continue
     const methods = route.method === 'ALL' ? ['get', 'post', 'delete'] : [route.method.toLowerCase()]
     const path = route.path.replace(/:([A-Za-z_]+)/g, '{$1}')
     const parameters = [...route.path.matchAll(/:([A-Za-z_]+)/g)].map((match) => ({

@@ -69,6 +69,23 @@ describe('operators and roles: one route table over every route', () => {
     expect(Object.keys(ROUTE_ACCESS).filter((key) => !keys.has(key))).toEqual([])
   })
 
+  it("shows each operation's rule in the OpenAPI document", async () => {
+    const doc = (await (await t.request('GET', '/openapi.json', { admin: false })).json()) as {
+      paths: Record<string, Record<string, { 'x-warden-access'?: unknown }>>
+    }
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({
+        route: `${method} ${path}`,
+        access: op['x-warden-access'],
+      })),
+    )
+    expect(operations.filter((op) => op.access === undefined).map((op) => op.route)).toEqual([])
+    expect(doc.paths['/v1/approvals/{id}/approve']?.post?.['x-warden-access']).toEqual({
+      roles: ['approver', 'admin'],
+      owners: true,
+    })
+  })
+
   it('gives GET routes to every role, so a viewer reads what an admin reads', () => {
     const narrowGets = roleBound('api')
       .concat(roleBound('console'))
