@@ -54,6 +54,8 @@ export interface ChainReplayDecision {
   changed: boolean
   /** JSON pointers (in the call record) of argument values the chain holds redacted: the replay saw the mask. */
   redacted: string[]
+  /** Where the behavioural facts came from: the detectors run again, or the decision's record. */
+  behaviour: 'detected' | 'recorded'
   /** What the replay could not take as it was (a tool's definition changed since, an unknown agent, …). */
   notes: string[]
 }
@@ -281,7 +283,7 @@ export class ChainReplayer {
     const server = typeof callRecord.body.server === 'string' ? callRecord.body.server : null
     const toolName = typeof callRecord.body.tool === 'string' ? callRecord.body.tool : null
     let args = (callRecord.body.args ?? {}) as Record<string, unknown>
-    const redacted = callRecord.redacted.filter((pointer) => pointer.startsWith('/args/'))
+    const redacted = callRecord.redacted.filter((pointer) => pointer.startsWith('/body/args/'))
 
     // ② the target, as the pipeline resolves it from the request the record holds
     let target: DecisionFacts['target'] | undefined
@@ -325,9 +327,16 @@ export class ChainReplayer {
     if (unresolved !== undefined) target = undefined
     if (target && tool) this.observeCall(callRecord, tool)
 
-    // ④ behaviour: detected again over the recorded history, or as the decision recorded it
+    // ④ behaviour: detected again over the recorded history, or as the decision recorded it. A call whose
+    // arguments the chain holds redacted is judged as recorded even when detecting: the detectors saw the
+    // credential the mask replaced (a secret sent to a sink is a finding), and cannot judge the mask instead.
     let behaviour: BehaviourAssessment
-    if (this.options.behaviour === 'recorded') {
+    const fromRecord = this.options.behaviour === 'recorded' || redacted.length > 0
+    if (fromRecord && this.options.behaviour === 'detect')
+      notes.push(
+        'arguments redacted in the chain: the signals and risk are those recorded, not detected again',
+      )
+    if (fromRecord) {
       behaviour = {
         signals: recordedSignals.map((s) => ({
           kind: s.kind,
@@ -431,6 +440,7 @@ export class ChainReplayer {
       },
       changed: replayed.effect !== recordedEffect,
       redacted,
+      behaviour: fromRecord ? 'recorded' : 'detected',
       notes,
     }
   }
