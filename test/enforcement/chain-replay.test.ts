@@ -196,6 +196,7 @@ describe('warden replay of a chain export', () => {
         reasons: [...d.recorded.reasons].sort(),
       })
       expect(d.changed).toBe(false)
+      expect([...d.replayed.signals].sort()).toEqual([...d.recorded.signals].sort())
     }
     expect(run.stderr).toContain(
       `${decisions.length} decisions replayed, ${decisions.length} unchanged, 0 changed`,
