@@ -196,7 +196,7 @@ export class ChainReplayer {
       scope: intent.tools ?? [],
       depth: parent ? (delegation?.depth ?? parent.depth + 1) : 0,
       parent: parent ? parent.id : null,
-      openedAt: record.ts,
+      openedAt: typeof body.openedAt === 'number' ? body.openedAt : record.ts,
       principal: parent ? parent.principal : record.agent,
       act: parent ? (delegation?.act ?? null) : null,
     }
@@ -370,7 +370,8 @@ export class ChainReplayer {
       replayed = { effect: 'deny', reasons: [], errors: [unresolved ?? 'unresolved target'] }
     } else {
       const facts: DecisionFacts = {
-        now: callRecord.ts,
+        // The instant the policies saw, when the decision recorded it (else its call's record, a few ms before).
+        now: typeof body.now === 'number' ? body.now : callRecord.ts,
         agent: {
           name: task.agent,
           owner: agent.owner,
