@@ -115,6 +115,8 @@ export class ChainReplayer {
   private readonly delegations = new Map<string, { scope: string[]; depth: number; act: ActorChain | null }>()
   /** The newest record of each call, by call id (a held call decided again is recorded again). */
   private readonly calls = new Map<string, ActivityEventV1>()
+  /** Decisions whose call or task was recorded before the records replayed (an export `--from` a later seq). */
+  skipped = 0
 
   constructor(private readonly options: ChainReplayOptions) {
     // A set that permits nothing is a question worth asking offline (what would it refuse?), so it loads.
@@ -270,7 +272,10 @@ export class ChainReplayer {
     const callId = String(body.call)
     const callRecord = this.calls.get(callId)
     const task = record.task ? this.tasks.get(record.task) : undefined
-    if (!callRecord || !task || !isEffect(body.effect)) return undefined
+    if (!callRecord || !task || !isEffect(body.effect)) {
+      this.skipped += 1
+      return undefined
+    }
     const recordedEffect = body.effect
     const approval = typeof body.approval === 'string' ? body.approval : null
     const recordedSignals = (Array.isArray(body.signals) ? body.signals : []) as Array<{
@@ -324,27 +329,37 @@ export class ChainReplayer {
       if (!path.ok || path.path !== uri) unresolved = `resource \`${uri}\` is not a canonical file URI`
     }
 
+    // A tool quarantined when it was called (its definition had changed since approval) is a fact of the time the
+    // decision recorded; the catalog only knows the tool's standing now.
+    const quarantined = recordedSignals.some((s) => s.kind === 'tool_definition_changed')
+    if (quarantined) unresolved = `tool \`${toolName ?? ''}\` was quarantined when called`
     if (unresolved !== undefined) target = undefined
     if (target && tool) this.observeCall(callRecord, tool)
 
     // ④ behaviour: detected again over the recorded history, or as the decision recorded it. A call whose
     // arguments the chain holds redacted is judged as recorded even when detecting: the detectors saw the
     // credential the mask replaced (a secret sent to a sink is a finding), and cannot judge the mask instead.
+    // A call refused before the detectors (unresolved, quarantined) was judged on no behaviour at all.
     let behaviour: BehaviourAssessment
-    const fromRecord = this.options.behaviour === 'recorded' || redacted.length > 0
+    const asRecorded = recordedSignals.map(
+      (s): Signal => ({
+        kind: s.kind,
+        severity: s.severity,
+        summary: s.kind,
+        evidence: s.evidence ?? [],
+        refs: [],
+      }),
+    )
+    const fromRecord = target !== undefined && (this.options.behaviour === 'recorded' || redacted.length > 0)
     if (fromRecord && this.options.behaviour === 'detect')
       notes.push(
         'arguments redacted in the chain: the signals and risk are those recorded, not detected again',
       )
-    if (fromRecord) {
+    if (!target) {
+      behaviour = { signals: quarantined ? asRecorded : [], risk: 0 }
+    } else if (fromRecord) {
       behaviour = {
-        signals: recordedSignals.map((s) => ({
-          kind: s.kind,
-          severity: s.severity,
-          summary: s.kind,
-          evidence: s.evidence ?? [],
-          refs: [],
-        })),
+        signals: asRecorded,
         risk: typeof body.risk === 'number' ? body.risk : 0,
       }
     } else {
