@@ -53,9 +53,14 @@ export function addApprovalCommands(program: Command): void {
     .option('--url <url>')
     .action(async (owner: string, o) =>
       printJson(
-        await createApiClient(o).call('POST', `/v1/owners/${encodeURIComponent(owner)}/webhook-secret`, {
-          rotate: o.rotate === true,
-        }),
+        // `--url` after the subcommand may land on `owners` (commander gives a parent its own options first).
+        await createApiClient({ url: o.url ?? owners.opts().url }).call(
+          'POST',
+          `/v1/owners/${encodeURIComponent(owner)}/webhook-secret`,
+          {
+            rotate: o.rotate === true,
+          },
+        ),
       ),
     )
 }
