@@ -387,6 +387,8 @@ export class Pipeline {
         tool: tool?.name ?? null,
         callDigest: callDigest(),
         decisionId,
+        args,
+        sensitivity: tool?.sensitivity ?? null,
         reasons: policy.reasons,
         signals: recordedSignals(behaviour.signals).map((s) => ({
           kind: s.kind,
