@@ -2,6 +2,7 @@ import type { RouterRoute } from 'hono/types'
 import { z } from 'zod'
 import {
   addOperatorBody,
+  answerBody,
   attestBody,
   authorizeBody,
   closeTaskBody,
@@ -15,6 +16,7 @@ import {
   sensitivityBody,
   syncToolsBody,
   updateAgentBody,
+  webhookSecretBody,
 } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
 import { ROUTE_ACCESS } from './route-access.js'
@@ -35,6 +37,9 @@ const BODIES: Record<string, z.ZodType> = {
   'PUT /v1/servers/:server/tools': syncToolsBody,
   'PUT /v1/servers/:server/tools/:name/sensitivity': sensitivityBody,
   'POST /v1/operators': addOperatorBody,
+  'POST /v1/approvals/:id/approve': answerBody,
+  'POST /v1/approvals/:id/deny': answerBody,
+  'POST /v1/owners/:owner/webhook-secret': webhookSecretBody,
 }
 
 /** Routes anyone may call; every other route needs the admin token or a credential (DPoP). */
@@ -82,7 +87,7 @@ export function openApiDocument(routes: readonly RouterRoute[], version: string)
           ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(body) } } } }
           : {}),
         ...(PUBLIC.test(route.path) ? { security: [] } : {}),
-        // Who may call it (docs/decisions/014): `public`, `credential` (DPoP), or the operator roles.
+        // Who may call it (docs/decisions/015): `public`, `credential` (DPoP), or the operator roles.
         ...(access ? { 'x-warden-access': access } : {}),
         responses: {
           '2XX': { description: 'success' },

@@ -23,7 +23,7 @@ const ADMIN: readonly OperatorRole[] = ['admin']
 
 /**
  * Every route of the API and the console, by `METHOD path` as registered, and who may call it — the one place a
- * route's access is decided (docs/decisions/014). A route missing here is refused to all but `admin`
+ * route's access is decided (docs/decisions/015). A route missing here is refused to all but `admin`
  * (`test/api/route-access.test.ts` fails on one), and `GET` is only ever given to `viewer` and above.
  */
 export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
@@ -92,6 +92,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'POST /v1/approvals/:id/deny': { roles: APPROVE, owners: true },
   'GET /v1/owners': { roles: VIEW },
   'POST /v1/owners/:owner/tokens': { roles: ADMIN },
+  'POST /v1/owners/:owner/webhook-secret': { roles: ADMIN },
   'GET /v1/reports/privileges': { roles: VIEW, owners: true },
   'GET /v1/reports/compliance': { roles: VIEW, owners: true },
 

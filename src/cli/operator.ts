@@ -9,7 +9,7 @@ export function addOperatorCommands(program: Command): void {
   const operator = program
     .command('operator')
     .alias('operators')
-    .description('people who run Warden: a name, a role, a token (docs/decisions/014)')
+    .description('people who run Warden: a name, a role, a token (docs/decisions/015)')
   const withUrl = (command: Command) =>
     command.option('--url <url>', 'Warden URL (default $WARDEN_URL or http://127.0.0.1:8700)')
 

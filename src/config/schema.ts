@@ -11,7 +11,7 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return ms
 })
 
-/** What an operator may do, widest last: `admin` does everything (docs/decisions/014). */
+/** What an operator may do, widest last: `admin` does everything (docs/decisions/015). */
 export const OPERATOR_ROLES = ['viewer', 'approver', 'policy', 'admin'] as const
 /** An operator's role. */
 export type OperatorRole = (typeof OPERATOR_ROLES)[number]
@@ -249,7 +249,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /**
-     * People who run Warden (docs/decisions/014): named operators hold tokens with a role (`warden operator add`);
+     * People who run Warden (docs/decisions/015): named operators hold tokens with a role (`warden operator add`);
      * with `oidc`, a bearer JWT from the team's identity provider signs an operator in, its role read from a claim.
      */
     operators: z

@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   APPROVAL_CLOSED: 'the approval request was already decided, used, or has expired',
   OPERATOR_EXISTS: 'an operator with that name exists (or existed: a revoked name is not given out again)',
   OPERATOR_NOT_FOUND: 'no operator with that name',
+  WEBHOOK_SECRET_SHOWN: "the owner's webhook secret was already shown once; rotate it to get a new one",
   SIGNING_KEY_NOT_FOUND: 'no signing key with that `kid`',
   SIGNING_KEY_STATE:
     'the signing key is not in a state that allows this step (prepare → activate → taint → revoke)',
