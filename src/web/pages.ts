@@ -289,11 +289,7 @@ ${!page.may('/console/agents/:name/disable') ? '' : agent.status === 'active' ? 
   )
 }
 
-export function approvalsPage(
-  pending: Approval[],
-  answered: Approval[],
-  page: PageContext,
-): Html {
+export function approvalsPage(pending: Approval[], answered: Approval[], page: PageContext): Html {
   return layout(
     'Approvals',
     html`<h2>Waiting for an answer</h2>
