@@ -29,7 +29,7 @@ import type { ActivityChain } from '../chain/index.js'
 import type { Config } from '../config/index.js'
 import type { Pipeline, ToolRequest } from '../enforcement/index.js'
 import type { ProofContext } from '../identity/index.js'
-import { type Logger, WardenError } from '../kernel/index.js'
+import { type JsonLimits, type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
 import { Calls, type Decided } from './calls.js'
 import { classify, dispatch, type Era, HeaderMismatch, isPlainLegacyRequest } from './http-dispatch.js'
@@ -132,6 +132,8 @@ export class Gateway {
     /** How long a call waiting for a human is held before the client is told to retry. */
     hold: number,
     private readonly logger: Logger,
+    /** Structural limits of a posted message (`server.jsonLimits`), checked by the gateway's own parser. */
+    private readonly jsonLimits: JsonLimits,
   ) {
     this.calls = new Calls(pipeline, lifecycle, chain, approvals, hold, logger)
     this.rounds = new InputRounds(pipeline, chain, logger)
@@ -237,7 +239,7 @@ export class Gateway {
       if (type !== 'application/json') {
         throw new RpcFailure(JSONRPC.INVALID_REQUEST, 'unsupported media type: send `application/json`', 415)
       }
-      message = parseMessage(await request.text())
+      message = parseMessage(new Uint8Array(await request.arrayBuffer()), this.jsonLimits)
       // A posted response answers a server's request on a 2025-era session's stream: the session takes it.
       if (isResponse(message)) {
         if (!sessionId)
