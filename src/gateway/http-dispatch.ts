@@ -1,7 +1,4 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import {
-  type CallToolResult,
   McpError,
   type ServerCapabilities,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -22,6 +19,7 @@ import {
 } from './json-rpc.js'
 import { RPC } from './rpc.js'
 import type { Upstream } from './upstream.js'
+import type { UpstreamClient, UpstreamRequestOptions } from './upstream-client.js'
 
 /** The stateless revision, and the `_meta` keys its requests carry (MCP 2026-07-28, per-request envelope). */
 export const MODERN_VERSION = '2026-07-28'
@@ -256,12 +254,13 @@ async function answer(
   }
   const name = upstream.name
   const timeout = upstream.config.timeout
+  // A modern request goes to a modern upstream statelessly, as sent; else on the upstream's 2025 session.
   const forward = async <T>(
     decided: Decided,
-    send: (client: Client, options: RequestOptions) => Promise<T>,
+    send: (client: UpstreamClient, options: UpstreamRequestOptions) => Promise<T>,
   ): Promise<T> => {
     try {
-      return await send(await upstream.use(), { timeout })
+      return await send(await upstream.clientFor(era), { timeout })
     } finally {
       await decided.onDisk
     }
@@ -321,10 +320,7 @@ async function answer(
         caller,
         { name: params.name, arguments: params.arguments },
         (decided, p) =>
-          forward(
-            decided,
-            (client, options) => client.callTool(p, undefined, options) as Promise<CallToolResult>,
-          ),
+          forward(decided, (client, options) => client.callTool(p as Record<string, unknown>, options)),
       )
       return result
     }
@@ -373,7 +369,7 @@ async function answer(
       }
       const request = rest as Parameters<typeof Calls.completion>[1]
       const decided = await calls.allow(caller, Calls.completion(name, request))
-      return forward(decided, (client, options) => client.complete(request as never, options))
+      return forward(decided, (client, options) => client.complete(rest, options))
     }
     default:
       throw new McpError(JSONRPC.METHOD_NOT_FOUND, `method not found: ${method}`)

@@ -17,11 +17,11 @@ const V2_SERVER = new URL('../fixtures/v2-server.mjs', import.meta.url).pathname
 const MODERN = '2026-07-28'
 const TOOLS = ['echo', 'get-sum']
 
-/** The v2 fixture server over Streamable HTTP, as a child process. */
-async function v2OverHttp(): Promise<{ url: string; child: ChildProcess }> {
+/** The v2 fixture server over Streamable HTTP, as a child process; `requests()` is what it has logged of each POST. */
+async function v2OverHttp(): Promise<{ url: string; child: ChildProcess; requests: () => string[] }> {
   const child = spawn(process.execPath, [V2_SERVER, 'http'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let seen = ''
   const url = await new Promise<string>((resolve, reject) => {
-    let seen = ''
     child.stderr?.on('data', (chunk: Buffer) => {
       seen += chunk.toString()
       const match = /listening on (\S+)/.exec(seen)
@@ -29,7 +29,8 @@ async function v2OverHttp(): Promise<{ url: string; child: ChildProcess }> {
     })
     child.once('exit', (code) => reject(new Error(`the v2 fixture exited with ${code}: ${seen}`)))
   })
-  return { url, child }
+  const requests = () => [...seen.matchAll(/^request (.*)$/gm)].map((m) => m[1] as string)
+  return { url, child, requests }
 }
 
 /** A client of the v2 SDK pinned to the stateless revision, sending the task token with a fresh proof each time. */
@@ -63,7 +64,7 @@ describe('the gateway serves the 2026-07-28 stateless revision beside 2025-11-25
   let url: string
   let stop: () => Promise<void>
   let agent: WardenAgent
-  let v2Http: { url: string; child: ChildProcess }
+  let v2Http: Awaited<ReturnType<typeof v2OverHttp>>
 
   beforeAll(async () => {
     v2Http = await v2OverHttp()
@@ -181,6 +182,41 @@ describe('the gateway serves the 2026-07-28 stateless revision beside 2025-11-25
     const [modernRecords, legacyRecords] = await Promise.all([recordsOf(modernTask), recordsOf(legacyTask)])
     expect(modernRecords.length).toBeGreaterThan(10)
     expect(modernRecords).toEqual(legacyRecords)
+  }, 60_000)
+
+  it('talks to a 2026-07-28 upstream statelessly for a 2026-07-28 client, and on a 2025 session for a 2025 client', async () => {
+    const task = await agent.openTask({ purpose: 'echo a message', tools: ['echo'] })
+    const endpoint = `${url}/mcp/v2-http`
+    const modern = await modernClient(endpoint, agent, task)
+    const legacy = await mcpClient(endpoint, agent, task)
+    try {
+      const before = v2Http.requests().length
+      await modern.callTool({ name: 'echo', arguments: { message: 'stateless' } })
+      const modernHop = v2Http.requests().slice(before)
+      // Discovered once (`server/discover`), then each call on its own: the revision's header, no session.
+      expect(modernHop.filter((r) => r.startsWith('tools/call'))).toEqual([
+        'tools/call version=2026-07-28 session=-',
+      ])
+      expect(v2Http.requests().filter((r) => r.startsWith('server/discover')).length).toBeGreaterThan(0)
+      expect(modernHop.some((r) => r.startsWith('initialize'))).toBe(false)
+      const again = v2Http.requests().length
+      await legacy.callTool({ name: 'echo', arguments: { message: 'session' } })
+      // Control: the 2025 client's call goes on Warden's initialized 2025 connection (the v2 handler issues no
+      // session ids of its own, so none is sent).
+      expect(
+        v2Http
+          .requests()
+          .slice(again)
+          .filter((r) => r.startsWith('tools/call')),
+      ).toEqual(['tools/call version=2025-11-25 session=-'])
+      // A denial stays before the upstream, whichever hop the call would have taken.
+      const denied = v2Http.requests().length
+      expect(await modernCode(modern.callTool({ name: 'delete_everything', arguments: {} }))).toBe(RPC.DENIED)
+      expect(v2Http.requests().slice(denied)).toEqual([])
+    } finally {
+      await modern.close()
+      await legacy.close()
+    }
   }, 60_000)
 
   it('serves v2-SDK upstreams over stdio and HTTP to clients of both SDK generations', async () => {
