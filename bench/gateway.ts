@@ -173,9 +173,13 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
   try {
     // `node --cpu-prof dist/bench/main.js gateway` profiles `warden serve` too (NODE_OPTIONS refuses the flag).
     const profile = process.execArgv.filter((flag) => flag.startsWith('--cpu-prof'))
-    const serving = await started([...profile, CLI, 'serve', '--config', config], /Warden listening on (\S+)/, {
-      env: { WARDEN_ADMIN_TOKEN: ADMIN },
-    })
+    const serving = await started(
+      [...profile, CLI, 'serve', '--config', config],
+      /Warden listening on (\S+)/,
+      {
+        env: { WARDEN_ADMIN_TOKEN: ADMIN },
+      },
+    )
     children.push(serving.child)
     const base = serving.url
     const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }
