@@ -1,8 +1,4 @@
-import {
-  McpError,
-  type ServerCapabilities,
-  SUPPORTED_PROTOCOL_VERSIONS,
-} from '@modelcontextprotocol/sdk/types.js'
+import { McpError, type ServerCapabilities } from '@modelcontextprotocol/sdk/types.js'
 import { isWardenError } from '../kernel/index.js'
 import type { AuthenticatedTask } from '../tasks/index.js'
 import { Calls, type Decided } from './calls.js'
@@ -118,7 +114,9 @@ export function classify(message: Inbound, headers: Headers): Era {
       `unsupported protocol version: ${claimed}`,
       400,
       id,
-      { supported: [...SUPPORTED_MODERN_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS], requested: claimed },
+      // The revisions `server/discover` offers (the conformance suite holds the two lists equal); the 2025 ones
+      // are reached with `initialize`, not with this envelope.
+      { supported: [...SUPPORTED_MODERN_VERSIONS], requested: claimed },
     )
   }
   if (isRequest) {
@@ -230,7 +228,15 @@ export async function dispatch(context: DispatchContext, message: Inbound, era: 
       return resultResponse(id, { resultType: 'input_required', inputRequests, requestState })
     }
     if (error instanceof McpError) {
-      return errorResponse(id, error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data)
+      // 2026-07-28 over HTTP: a method the server does not implement (removed ones included) is a 404.
+      const status = era === 'modern' && error.code === JSONRPC.METHOD_NOT_FOUND ? 404 : 200
+      return errorResponse(
+        id,
+        error.code,
+        error.message.replace(/^MCP error -?\d+: /, ''),
+        error.data,
+        status,
+      )
     }
     if (isWardenError(error)) {
       const code = error.code.startsWith('UPSTREAM') ? RPC.UPSTREAM : JSONRPC.INTERNAL
