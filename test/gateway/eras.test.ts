@@ -172,16 +172,72 @@ describe('the gateway serves the 2026-07-28 stateless revision beside 2025-11-25
       const deniedLegacy = (await rpcError(legacy.callTool({ name: 'get-env', arguments: {} }))).code
       expect(deniedModern).toBe(RPC.DENIED)
       expect(deniedLegacy).toBe(RPC.DENIED)
-      // 2026-07-28 removed `ping`; a 2025 session still has it.
+      // What each era has of its own. 2026-07-28: `server/discover` (at connect), with the capabilities a 2025
+      // session gets from `initialize`, less the session features the revision removed (subscriptions, logging).
+      const discovered = modern.getDiscoverResult()
+      expect(discovered?.supportedVersions).toEqual([MODERN])
+      const { resources, ...sessionCapabilities } = legacy.getServerCapabilities() ?? {}
+      const { resources: modernResources, ...modernCapabilities } = discovered?.capabilities ?? {}
+      expect(Object.keys(modernCapabilities).sort()).toEqual(Object.keys(sessionCapabilities).sort())
+      expect(resources?.subscribe).toBe(true)
+      expect(modernResources).toBeDefined()
+      expect((modernResources as { subscribe?: boolean }).subscribe).toBeUndefined()
+      // The same records, decision for decision.
+      const [modernRecords, legacyRecords] = await Promise.all([recordsOf(modernTask), recordsOf(legacyTask)])
+      expect(modernRecords.length).toBeGreaterThan(10)
+      expect(modernRecords).toEqual(legacyRecords)
+      // 2025-11-25: `ping`, and resource subscriptions (decided and recorded; the revision has neither).
       await legacy.ping()
+      const uri = seenLegacy.resources[0] as string
+      await legacy.subscribeResource({ uri })
+      await legacy.unsubscribeResource({ uri })
+      // One call and its decision more: the subscription (unsubscribing narrows, and is not decided).
+      const after = await recordsOf(legacyTask)
+      expect(after.length - legacyRecords.length).toBe(2)
+      expect(after.filter((record) => record.startsWith('tool.call resources/subscribe'))).toHaveLength(1)
     } finally {
       await modern.close()
       await legacy.close()
     }
-    // The same records, decision for decision.
-    const [modernRecords, legacyRecords] = await Promise.all([recordsOf(modernTask), recordsOf(legacyTask)])
-    expect(modernRecords.length).toBeGreaterThan(10)
-    expect(modernRecords).toEqual(legacyRecords)
+  }, 60_000)
+
+  it("sets a 2025 session's log level on an isolated upstream; 2026-07-28 has no such method (404, -32601)", async () => {
+    const task = await agent.openTask({ purpose: 'echo a message', tools: ['echo'] })
+    const endpoint = `${url}/mcp/isolated`
+    const legacy = await mcpClient(endpoint, agent, task)
+    const modern = await modernClient(endpoint, agent, task)
+    try {
+      expect(legacy.getServerCapabilities()?.logging).toBeDefined()
+      await legacy.setLoggingLevel('debug')
+      expect(modern.getDiscoverResult()?.capabilities.logging).toBeUndefined()
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `DPoP ${task.token}`,
+          dpop: await agent.proof('POST', endpoint, task.token),
+          'mcp-protocol-version': MODERN,
+          'mcp-method': 'logging/setLevel',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'logging/setLevel',
+          params: {
+            level: 'debug',
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': MODERN,
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        }),
+      })
+      expect(res.status).toBe(404)
+      expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32601)
+    } finally {
+      await modern.close()
+      await legacy.close()
+    }
   }, 60_000)
 
   it('talks to a 2026-07-28 upstream statelessly for a 2026-07-28 client, and on a 2025 session for a 2025 client', async () => {
