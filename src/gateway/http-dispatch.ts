@@ -62,7 +62,9 @@ function metaOf(message: Inbound): Record<string, unknown> | undefined {
  * does; a modern request without `MCP-Protocol-Version` or `Mcp-Method`, or without the `Mcp-Name` its method
  * needs, is −32020. A legacy request's `Mcp-Method` / `Mcp-Name`, where sent, must agree with the body too.
  */
-export function classify(message: Inbound, headers: Headers): Era {
+export function classify(message: Inbound, headers: Headers | undefined): Era {
+  // stdio has no headers: the body alone, with the envelope's checks (MCP 2026-07-28, stdio transport).
+  if (headers === undefined) return classifyBody(message)
   const id = message.id ?? null
   const versionHeader = headers.get('mcp-protocol-version') ?? undefined
   const methodHeader = headers.get('mcp-method') ?? undefined
@@ -124,6 +126,42 @@ export function classify(message: Inbound, headers: Headers): Era {
       throw new HeaderMismatch('mcp-protocol-version', '(missing)', claimed, id)
     if (methodHeader === undefined) throw new HeaderMismatch('mcp-method', '(missing)', message.method, id)
     checkNamedHeaders(message, headers, true)
+  }
+  return 'modern'
+}
+
+/** The era of a message that came without headers (stdio): the `_meta` envelope's checks, in the same order. */
+function classifyBody(message: Inbound): Era {
+  const id = message.id ?? null
+  const meta = metaOf(message)
+  const claimed = meta?.[VERSION_KEY]
+  if (meta === undefined || !(VERSION_KEY in meta)) return 'legacy'
+  if (typeof claimed === 'string' && claimed < MODERN_VERSION) return 'legacy'
+  if (typeof claimed !== 'string') {
+    throw new RpcFailure(
+      JSONRPC.INVALID_PARAMS,
+      `invalid params: \`${VERSION_KEY}\` must be a string`,
+      400,
+      id,
+    )
+  }
+  if (message.id !== undefined && !isObject(meta[CAPABILITIES_KEY])) {
+    throw new RpcFailure(
+      JSONRPC.INVALID_PARAMS,
+      `invalid params: the 2026-07-28 envelope lacks \`${CAPABILITIES_KEY}\``,
+      400,
+      id,
+      { envelope: { key: CAPABILITIES_KEY, problem: 'missing' } },
+    )
+  }
+  if (!SUPPORTED_MODERN_VERSIONS.includes(claimed)) {
+    throw new RpcFailure(
+      JSONRPC.UNSUPPORTED_PROTOCOL_VERSION,
+      `unsupported protocol version: ${claimed}`,
+      400,
+      id,
+      { supported: [...SUPPORTED_MODERN_VERSIONS], requested: claimed },
+    )
   }
   return 'modern'
 }
