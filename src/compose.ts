@@ -17,9 +17,11 @@ import {
   parsePublicKey,
 } from './chain/index.js'
 import {
+  CATALOG_TABLES,
   CachedAgentRegistry,
   CachedInstanceRegistry,
   CachedTaskRegistry,
+  CachedToolCatalog,
   type ChangeFeed,
   ClusterBehaviour,
   type KekSource,
@@ -29,6 +31,7 @@ import {
   SharedKeys,
   StandingCache,
   soleNodeFeed,
+  sqliteFeed,
 } from './cluster/index.js'
 import type { Config } from './config/index.js'
 import { Pipeline, RateLimits } from './enforcement/index.js'
@@ -68,7 +71,7 @@ import {
   watchPolicyDirectory,
   withoutLogOnly,
 } from './policy/index.js'
-import { jsonKeyFile, migrate, openStore, type Store } from './store/index.js'
+import { jsonKeyFile, migrate, openStore, SqliteStore, type Store } from './store/index.js'
 import {
   type LeasableSecret,
   Leases,
@@ -172,6 +175,10 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
         }
       : undefined
   const feed = cluster?.feed ?? soleNodeFeed()
+  // What this node caches between requests is dropped by a feed of every commit that could make it stale: other
+  // nodes' (PostgreSQL), or this process's and any other process's on the same SQLite file. Any other store
+  // caches nothing.
+  const cacheFeed = cluster?.feed ?? (store instanceof SqliteStore ? sqliteFeed(store) : undefined)
   const keyPlace = cluster ? sharedKeyPlace(cluster.keys, dataDir) : fileKeyPlace(dataDir)
   const signer = await openCheckpointSigner(keyPlace, dataDir)
   const chain = new ActivityChain(store, clock, cluster ? cluster.own.chainIds(ids) : ids, signer, logger, {
@@ -201,7 +208,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   if (exporter) chain.onAppend((batch) => exporter.export(batch))
   if (cluster) chain.onAppend((batch) => cluster.own.committed(batch))
   const events = new IdentityEvents(chain, config.trustDomain)
-  const standing = cluster ? new StandingCache(feed) : undefined
+  const standing = cacheFeed ? new StandingCache(cacheFeed) : undefined
   const agents = standing
     ? new CachedAgentRegistry(store, clock, events, standing)
     : new AgentRegistry(store, clock, events)
@@ -293,7 +300,9 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const sweepTimer = setInterval(() => lifecycle.sweepQuietly(), config.tasks.sweepInterval)
   sweepTimer.unref()
 
-  const catalog = new ToolCatalog(store, clock)
+  const catalog = cacheFeed
+    ? new CachedToolCatalog(store, clock, new StandingCache(cacheFeed, CATALOG_TABLES))
+    : new ToolCatalog(store, clock)
   const engine = new PolicyEngine(logger, {
     validateRequests: config.policy.validateRequests,
     allowEmpty: config.policy.allowEmpty,
