@@ -248,14 +248,70 @@ export interface DispatchContext {
   capabilities: ServerCapabilities
   /** The multi-round-trip relay, for a 2026-07-28 call to an isolated upstream. */
   rounds?: InputRounds
+  /** Where the upstream's progress on this request goes (set by `dispatch` for a request with a progress token). */
+  onProgress?: (progress: Record<string, unknown>) => void
+}
+
+/** A server-sent event carrying one JSON-RPC message (the Streamable HTTP response stream). */
+function event(message: unknown): Uint8Array {
+  return new TextEncoder().encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`)
+}
+
+/**
+ * A 2026-07-28 `tools/call` with a progress token, answered on the POST's own event stream: the upstream's progress
+ * as `notifications/progress` under the client's token, then the answer (or its error), then the end. What has no
+ * progress to carry is answered as plain JSON (`dispatch`).
+ */
+function dispatchWithProgress(context: DispatchContext, message: Inbound, token: string | number): Response {
+  let stream!: ReadableStreamDefaultController<Uint8Array>
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => {
+      stream = controller
+    },
+  })
+  let open = true
+  const onProgress = (progress: Record<string, unknown>) => {
+    // A call that goes on past this POST (waiting for input) reports no more progress here.
+    if (!open) return
+    stream.enqueue(
+      event({
+        jsonrpc: '2.0',
+        method: 'notifications/progress',
+        params: { ...progress, progressToken: token },
+      }),
+    )
+  }
+  answerAsJson({ ...context, onProgress }, message, 'modern')
+    .then(async (answer) => {
+      stream.enqueue(event(await answer.json()))
+      open = false
+      stream.close()
+    })
+    .catch((error: unknown) => {
+      open = false
+      stream.error(error)
+    })
+  return new Response(body, {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+  })
 }
 
 /**
  * Answers one request on the gateway's own path, in `era`'s shapes: decided, forwarded on the upstream's shared
  * connection with its time limit, and answered as one `application/json` response once the decision's records
- * are on disk. Errors of the method are JSON-RPC errors on HTTP 200.
+ * are on disk. Errors of the method are JSON-RPC errors on HTTP 200. A 2026-07-28 `tools/call` with a progress
+ * token is answered on an event stream instead, its progress relayed.
  */
 export async function dispatch(context: DispatchContext, message: Inbound, era: Era): Promise<Response> {
+  const token =
+    era === 'modern' && message.method === 'tools/call' ? metaOf(message)?.progressToken : undefined
+  if (typeof token === 'string' || typeof token === 'number')
+    return dispatchWithProgress(context, message, token)
+  return answerAsJson(context, message, era)
+}
+
+async function answerAsJson(context: DispatchContext, message: Inbound, era: Era): Promise<Response> {
   const id = message.id as RequestId
   try {
     const result = await answer(context, message, era)
@@ -285,7 +341,7 @@ export async function dispatch(context: DispatchContext, message: Inbound, era: 
 }
 
 async function answer(
-  { calls, upstream, caller, capabilities, rounds }: DispatchContext,
+  { calls, upstream, caller, capabilities, rounds, onProgress }: DispatchContext,
   message: Inbound,
   era: Era,
 ): Promise<Record<string, unknown>> {
@@ -349,6 +405,7 @@ async function answer(
                   declared,
                   p,
                   (result) => calls.observeCall(upstream, caller, decided.decision, args, result),
+                  onProgress,
                 )
                 if (outcome.kind === 'input') throw new InputRequired(outcome)
                 return outcome.result
@@ -364,7 +421,9 @@ async function answer(
         caller,
         { name: params.name, arguments: params.arguments },
         (decided, p) =>
-          forward(decided, (client, options) => client.callTool(p as Record<string, unknown>, options)),
+          forward(decided, (client, options) =>
+            client.callTool(p as Record<string, unknown>, onProgress ? { ...options, onProgress } : options),
+          ),
       )
       return result
     }

@@ -14,6 +14,14 @@ const STATELESS_VERSION = '2026-07-28'
 export interface UpstreamRequestOptions {
   timeout: number
   signal?: AbortSignal
+  /** Asks the upstream for progress (a token of Warden's own), delivered here. */
+  onProgress?: (progress: Record<string, unknown>) => void
+}
+
+/** Progress tokens for upstream requests on a 2025 session, routed back by token (`Upstream.openProgress`). */
+export interface ProgressRoutes {
+  open(route: (progress: Record<string, unknown>) => void): string
+  close(token: string): void
 }
 
 type Params = Record<string, unknown>
@@ -40,11 +48,20 @@ export interface UpstreamClient {
 }
 
 /** A 2025-era session's client (the upstream's shared connection) as an `UpstreamClient`. */
-export function sessionClient(client: Client): UpstreamClient {
+export function sessionClient(client: Client, progress: ProgressRoutes): UpstreamClient {
   return {
     stateless: false,
-    callTool: (params, options) =>
-      client.callTool(params as never, undefined, options) as Promise<CallToolResult>,
+    callTool: async (params, { onProgress, ...options }) => {
+      if (!onProgress) return client.callTool(params as never, undefined, options) as Promise<CallToolResult>
+      // A token of the gateway's own: the upstream never sees the client's, and progress comes back to this call.
+      const token = progress.open(onProgress)
+      try {
+        const withToken = { ...params, _meta: { progressToken: token } }
+        return (await client.callTool(withToken as never, undefined, options)) as CallToolResult
+      } finally {
+        progress.close(token)
+      }
+    },
     listResources: (params, options) => client.listResources(params, options),
     listResourceTemplates: (params, options) => client.listResourceTemplates(params, options),
     readResource: (params, options) => client.readResource(params, options),
@@ -77,8 +94,14 @@ async function mapped<T>(call: () => Promise<T>): Promise<T> {
 function asUpstreamClient(client: StatelessClient): UpstreamClient {
   return {
     stateless: true,
-    callTool: (params, options) =>
-      mapped(() => client.callTool(params as never, options) as Promise<CallToolResult>),
+    callTool: (params, { onProgress, ...options }) =>
+      mapped(
+        () =>
+          client.callTool(
+            params as never,
+            (onProgress ? { ...options, onprogress: onProgress } : options) as never,
+          ) as Promise<CallToolResult>,
+      ),
     // Warden asks for every list and read afresh: what one task may see is not what another may.
     listResources: (params, options) =>
       mapped(() => client.listResources(params, { ...options, cacheMode: 'bypass' } as never)),

@@ -278,7 +278,10 @@ export class Upstream {
       const stateless = await this.statelessConnection()
       if (stateless) return stateless.client
     }
-    return sessionClient(await this.use())
+    return sessionClient(await this.use(), {
+      open: (route) => this.openProgress(route as (progress: Progress) => void),
+      close: (token) => this.closeProgress(token),
+    })
   }
 
   private async statelessConnection(): Promise<StatelessConnection | undefined> {

@@ -96,6 +96,7 @@ describe('the gateway serves the 2026-07-28 stateless revision beside 2025-11-25
           'delete_everything',
           'trigger-elicitation-request',
           'trigger-sampling-request',
+          'trigger-long-running-operation',
         ],
       },
     })
@@ -195,6 +196,33 @@ describe('the gateway serves the 2026-07-28 stateless revision beside 2025-11-25
       const after = await recordsOf(legacyTask)
       expect(after.length - legacyRecords.length).toBe(2)
       expect(after.filter((record) => record.startsWith('tool.call resources/subscribe'))).toHaveLength(1)
+    } finally {
+      await modern.close()
+      await legacy.close()
+    }
+  }, 60_000)
+
+  it("relays an upstream's progress to the 2026-07-28 client that made the call, on its POST's event stream", async () => {
+    const tool = 'trigger-long-running-operation'
+    const task = await agent.openTask({ purpose: 'run a long operation', tools: [tool] })
+    const endpoint = `${url}/mcp/everything`
+    const modern = await modernClient(endpoint, agent, task)
+    const legacy = await mcpClient(endpoint, agent, task)
+    try {
+      const seen: number[] = []
+      const args = { duration: 0.3, steps: 3 }
+      const done = await modern.callTool(
+        { name: tool, arguments: args },
+        { onprogress: (progress) => seen.push(progress.progress) },
+      )
+      expect(JSON.stringify(done.content)).toContain('completed')
+      expect(seen).toEqual([1, 2, 3])
+      // Control: the 2025 client gets the same progress on its session.
+      const legacySeen: number[] = []
+      await legacy.callTool({ name: tool, arguments: args }, undefined, {
+        onprogress: (progress) => legacySeen.push(progress.progress),
+      })
+      expect(legacySeen).toEqual(seen)
     } finally {
       await modern.close()
       await legacy.close()
