@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type AdminCredential, ensureAdminCredential } from './api/index.js'
-import { Approvals, WebhookNotifier } from './approvals/index.js'
+import { Approvals, DEFAULT_OUTBOX, WebhookNotifier, WebhookSecrets } from './approvals/index.js'
 import { BehaviourEngine, behaviourEventsFrom, type ToolLookup } from './behaviour/index.js'
 import { ToolCatalog } from './catalog/index.js'
 import {
@@ -108,6 +108,8 @@ export interface Warden {
   readonly pipeline: Pipeline
   readonly gateway: Gateway
   readonly approvals: Approvals
+  /** Owners' webhooks: the outbox worker and the per-owner signing secrets. */
+  readonly webhooks: { readonly notifier: WebhookNotifier; readonly secrets: WebhookSecrets }
   /** Probes and Prometheus metrics (`/healthz`, `/readyz`, `/metrics`). */
   readonly operations: { readonly health: Health; readonly metrics: WardenMetrics }
   readonly identity: {
@@ -265,7 +267,8 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     audience: config.tasks.audience,
     clockSkew: id.clockSkew,
   })
-  const staticSecrets = new StaticSecrets(store, clock, await openSecretsKey(keyPlace))
+  const secretsKey = await openSecretsKey(keyPlace)
+  const staticSecrets = new StaticSecrets(store, clock, secretsKey)
   const secrets = new Map<string, LeasableSecret>()
   for (const [name, secret] of Object.entries(config.secrets)) {
     const provider =
@@ -356,19 +359,21 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const stopWatching = () => {
     for (const stop of watched) stop()
   }
-  const approvals = new Approvals(
+  const webhookSecrets = new WebhookSecrets(store, clock, secretsKey)
+  const notifier = new WebhookNotifier(
     store,
-    chain,
     clock,
     ids,
     logger,
-    new WebhookNotifier(config.owners, logger, {
-      attempts: 5,
-      firstDelayMs: 500,
-      ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
-    }),
-    config.approvals.ttl,
+    config.owners,
+    webhookSecrets,
+    DEFAULT_OUTBOX,
   )
+  const approvals = new Approvals(store, chain, clock, ids, logger, notifier, config.approvals.ttl, (task) =>
+    leases.heldValues(task),
+  )
+  // Deliveries a stop left pending (a receiver down, a crash mid-attempt) are sent from now on.
+  notifier.start()
   const memoryServers = new Set(
     Object.entries(config.upstreams)
       .filter(([, upstream]) => upstream.kind === 'memory')
@@ -549,6 +554,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     tasks: { registry, tokens, lifecycle, leases, staticSecrets },
     gateway,
     approvals,
+    webhooks: { notifier, secrets: webhookSecrets },
     operations: { health, metrics },
     catalog,
     policy: { engine, dir: policyDir, reload: reloadEverywhere },
@@ -561,6 +567,8 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
         clearInterval(wakeTimer)
         stopWatching()
         await gateway.close()
+        // Attempts in flight end; what is still pending stays in the outbox for the next start.
+        await notifier.close()
         // The last checkpoint vouches for everything appended before shutdown.
         await chain
           .checkpoint()
