@@ -171,9 +171,15 @@ async function benchGatewayWith(durability: 'full' | 'normal'): Promise<Suite> {
     return client
   }
   try {
-    const serving = await started([CLI, 'serve', '--config', config], /Warden listening on (\S+)/, {
-      env: { WARDEN_ADMIN_TOKEN: ADMIN },
-    })
+    // `node --cpu-prof dist/bench/main.js gateway` profiles `warden serve` too (NODE_OPTIONS refuses the flag).
+    const profile = process.execArgv.filter((flag) => flag.startsWith('--cpu-prof'))
+    const serving = await started(
+      [...profile, CLI, 'serve', '--config', config],
+      /Warden listening on (\S+)/,
+      {
+        env: { WARDEN_ADMIN_TOKEN: ADMIN },
+      },
+    )
     children.push(serving.child)
     const base = serving.url
     const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }

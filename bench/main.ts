@@ -43,7 +43,9 @@ if (child >= 0) {
   for (const name of Object.keys(SUITES)) {
     if (only.length > 0 && !only.includes(name)) continue
     // The peer suite runs pinned to one core, as the peer's own harness runs it: both sides get the same CPU.
-    const child = [process.execPath, fileURLToPath(import.meta.url), '--child', name]
+    // `node --cpu-prof …` profiles each suite's process (and, in the gateway suite, `warden serve`) too.
+    const profile = process.execArgv.filter((flag) => flag.startsWith('--cpu-prof'))
+    const child = [process.execPath, ...profile, fileURLToPath(import.meta.url), '--child', name]
     const pinned = name === 'peer' && hasTaskset() ? ['taskset', '-c', '0', ...child] : child
     const run = spawnSync(pinned[0] as string, pinned.slice(1), {
       encoding: 'utf8',

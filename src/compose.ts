@@ -501,6 +501,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     approvals,
     config.approvals.hold,
     logger,
+    config.server.jsonLimits,
   )
 
   const metrics = new WardenMetrics({ store, clock, chain, pipeline, lifecycle, gateway })

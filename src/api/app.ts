@@ -69,6 +69,7 @@ export function createApp(warden: Warden): Hono {
       },
     }),
   )
+  // The gateway reads `/mcp/NAME` bodies once, applying the same limits with its own JSON-RPC errors.
   app.use(
     '*',
     limitJson(server.jsonLimits, (path) => path.startsWith('/mcp/')),

@@ -29,12 +29,13 @@ import type { ActivityChain } from '../chain/index.js'
 import type { Config } from '../config/index.js'
 import type { Pipeline, ToolRequest } from '../enforcement/index.js'
 import type { ProofContext } from '../identity/index.js'
-import { type Logger, WardenError } from '../kernel/index.js'
+import { isWardenError, type JsonLimits, type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
 import { Calls, type Decided } from './calls.js'
 import { classify, dispatch, type Era, HeaderMismatch, isPlainLegacyRequest } from './http-dispatch.js'
 import { InputRounds } from './input-rounds.js'
 import {
+  errorResponse,
   failureResponse,
   type Inbound,
   isResponse,
@@ -106,6 +107,39 @@ function downstreamCapabilities(
 }
 
 /**
+ * A stdio transport whose 2026-07-28 messages `modern` answers (its `Response` written back as the JSON-RPC
+ * message it holds; undefined passes the message on): the SDK server on the returned transport sees the rest.
+ */
+function splitEras(
+  inner: Transport,
+  modern: (message: Inbound) => Promise<Response | null> | undefined,
+  logger: Logger,
+): Transport {
+  const outer: Transport = {
+    start: () => inner.start(),
+    send: (message, options) => inner.send(message, options),
+    close: () => inner.close(),
+  }
+  const closed = inner.onclose
+  inner.onclose = () => {
+    closed?.()
+    outer.onclose?.()
+  }
+  inner.onerror = (error) => outer.onerror?.(error)
+  inner.onmessage = (message, extra) => {
+    // Decided at once, so a 2025 session's messages reach its server in the order they came.
+    const answering = 'method' in message ? modern(message as Inbound) : undefined
+    if (answering === undefined) return outer.onmessage?.(message, extra)
+    answering
+      .then(async (answer) => {
+        if (answer) await inner.send((await answer.json()) as never)
+      })
+      .catch((error: unknown) => logger.error('stdio request failed', { error: String(error) }))
+  }
+  return outer
+}
+
+/**
  * The MCP gateway: for each configured upstream, a Streamable HTTP endpoint whose sessions are bound to a task.
  * Every request that touches data goes through the enforcement pipeline before it reaches the upstream;
  * results are observed and recorded. What the upstream sends back on its own — progress, log messages,
@@ -132,6 +166,8 @@ export class Gateway {
     /** How long a call waiting for a human is held before the client is told to retry. */
     hold: number,
     private readonly logger: Logger,
+    /** Structural limits of a posted message (`server.jsonLimits`), checked by the gateway's own parser. */
+    private readonly jsonLimits: JsonLimits,
   ) {
     this.calls = new Calls(pipeline, lifecycle, chain, approvals, hold, logger)
     this.rounds = new InputRounds(pipeline, chain, logger)
@@ -182,7 +218,30 @@ export class Gateway {
     const server = this.downstreamServer(upstream, capabilities)
     const link = this.link(upstream, server, authenticate)
     this.register({ id: 'stdio', upstream, server, link, capabilities, current: authenticate })
-    await server.connect(transport)
+    // A 2026-07-28 message (its `_meta` names the revision) is answered by the gateway's own dispatch, as over
+    // HTTP; the rest (a 2025 session: `initialize` first) goes on to the SDK server.
+    const modern = (message: Inbound): Promise<Response | null> | undefined => {
+      try {
+        if (classify(message, undefined) !== 'modern') return undefined
+      } catch (error) {
+        if (!(error instanceof RpcFailure)) throw error
+        return Promise.resolve(message.id === undefined ? null : failureResponse(error))
+      }
+      // A notification has no answer; none of the revision's notifications changes what Warden does.
+      if (message.id === undefined) return Promise.resolve(null)
+      const id = message.id
+      return (async () => {
+        const caller = await authenticate()
+        const offered = downstreamCapabilities(await upstream.capabilities(), false)
+        const context = { calls: this.calls, upstream, caller, capabilities: offered, rounds: this.rounds }
+        return dispatch(context, message, 'modern')
+      })().catch((error: unknown) => {
+        // Refused (a closed task, a quarantined instance): an error answer, as the SDK server gives one.
+        if (!isWardenError(error)) throw error
+        return errorResponse(id, JSONRPC.INTERNAL, error.message, { code: error.code })
+      })
+    }
+    await server.connect(splitEras(transport, modern, this.logger))
   }
 
   /** Connects every upstream (one that fails keeps retrying in the background), and sweeps sessions every 30 s. */
@@ -237,7 +296,7 @@ export class Gateway {
       if (type !== 'application/json') {
         throw new RpcFailure(JSONRPC.INVALID_REQUEST, 'unsupported media type: send `application/json`', 415)
       }
-      message = parseMessage(await request.text())
+      message = parseMessage(new Uint8Array(await request.arrayBuffer()), this.jsonLimits)
       // A posted response answers a server's request on a 2025-era session's stream: the session takes it.
       if (isResponse(message)) {
         if (!sessionId)

@@ -1,11 +1,4 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js'
-import {
-  type CallToolResult,
-  McpError,
-  type ServerCapabilities,
-  SUPPORTED_PROTOCOL_VERSIONS,
-} from '@modelcontextprotocol/sdk/types.js'
+import { McpError, type ServerCapabilities } from '@modelcontextprotocol/sdk/types.js'
 import { isWardenError } from '../kernel/index.js'
 import type { AuthenticatedTask } from '../tasks/index.js'
 import { Calls, type Decided } from './calls.js'
@@ -22,6 +15,7 @@ import {
 } from './json-rpc.js'
 import { RPC } from './rpc.js'
 import type { Upstream } from './upstream.js'
+import type { UpstreamClient, UpstreamRequestOptions } from './upstream-client.js'
 
 /** The stateless revision, and the `_meta` keys its requests carry (MCP 2026-07-28, per-request envelope). */
 export const MODERN_VERSION = '2026-07-28'
@@ -68,7 +62,9 @@ function metaOf(message: Inbound): Record<string, unknown> | undefined {
  * does; a modern request without `MCP-Protocol-Version` or `Mcp-Method`, or without the `Mcp-Name` its method
  * needs, is −32020. A legacy request's `Mcp-Method` / `Mcp-Name`, where sent, must agree with the body too.
  */
-export function classify(message: Inbound, headers: Headers): Era {
+export function classify(message: Inbound, headers: Headers | undefined): Era {
+  // stdio has no headers: the body alone, with the envelope's checks (MCP 2026-07-28, stdio transport).
+  if (headers === undefined) return classifyBody(message)
   const id = message.id ?? null
   const versionHeader = headers.get('mcp-protocol-version') ?? undefined
   const methodHeader = headers.get('mcp-method') ?? undefined
@@ -120,7 +116,9 @@ export function classify(message: Inbound, headers: Headers): Era {
       `unsupported protocol version: ${claimed}`,
       400,
       id,
-      { supported: [...SUPPORTED_MODERN_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS], requested: claimed },
+      // The revisions `server/discover` offers (the conformance suite holds the two lists equal); the 2025 ones
+      // are reached with `initialize`, not with this envelope.
+      { supported: [...SUPPORTED_MODERN_VERSIONS], requested: claimed },
     )
   }
   if (isRequest) {
@@ -128,6 +126,42 @@ export function classify(message: Inbound, headers: Headers): Era {
       throw new HeaderMismatch('mcp-protocol-version', '(missing)', claimed, id)
     if (methodHeader === undefined) throw new HeaderMismatch('mcp-method', '(missing)', message.method, id)
     checkNamedHeaders(message, headers, true)
+  }
+  return 'modern'
+}
+
+/** The era of a message that came without headers (stdio): the `_meta` envelope's checks, in the same order. */
+function classifyBody(message: Inbound): Era {
+  const id = message.id ?? null
+  const meta = metaOf(message)
+  const claimed = meta?.[VERSION_KEY]
+  if (meta === undefined || !(VERSION_KEY in meta)) return 'legacy'
+  if (typeof claimed === 'string' && claimed < MODERN_VERSION) return 'legacy'
+  if (typeof claimed !== 'string') {
+    throw new RpcFailure(
+      JSONRPC.INVALID_PARAMS,
+      `invalid params: \`${VERSION_KEY}\` must be a string`,
+      400,
+      id,
+    )
+  }
+  if (message.id !== undefined && !isObject(meta[CAPABILITIES_KEY])) {
+    throw new RpcFailure(
+      JSONRPC.INVALID_PARAMS,
+      `invalid params: the 2026-07-28 envelope lacks \`${CAPABILITIES_KEY}\``,
+      400,
+      id,
+      { envelope: { key: CAPABILITIES_KEY, problem: 'missing' } },
+    )
+  }
+  if (!SUPPORTED_MODERN_VERSIONS.includes(claimed)) {
+    throw new RpcFailure(
+      JSONRPC.UNSUPPORTED_PROTOCOL_VERSION,
+      `unsupported protocol version: ${claimed}`,
+      400,
+      id,
+      { supported: [...SUPPORTED_MODERN_VERSIONS], requested: claimed },
+    )
   }
   return 'modern'
 }
@@ -214,14 +248,70 @@ export interface DispatchContext {
   capabilities: ServerCapabilities
   /** The multi-round-trip relay, for a 2026-07-28 call to an isolated upstream. */
   rounds?: InputRounds
+  /** Where the upstream's progress on this request goes (set by `dispatch` for a request with a progress token). */
+  onProgress?: (progress: Record<string, unknown>) => void
+}
+
+/** A server-sent event carrying one JSON-RPC message (the Streamable HTTP response stream). */
+function event(message: unknown): Uint8Array {
+  return new TextEncoder().encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`)
+}
+
+/**
+ * A 2026-07-28 `tools/call` with a progress token, answered on the POST's own event stream: the upstream's progress
+ * as `notifications/progress` under the client's token, then the answer (or its error), then the end. What has no
+ * progress to carry is answered as plain JSON (`dispatch`).
+ */
+function dispatchWithProgress(context: DispatchContext, message: Inbound, token: string | number): Response {
+  let stream!: ReadableStreamDefaultController<Uint8Array>
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => {
+      stream = controller
+    },
+  })
+  let open = true
+  const onProgress = (progress: Record<string, unknown>) => {
+    // A call that goes on past this POST (waiting for input) reports no more progress here.
+    if (!open) return
+    stream.enqueue(
+      event({
+        jsonrpc: '2.0',
+        method: 'notifications/progress',
+        params: { ...progress, progressToken: token },
+      }),
+    )
+  }
+  answerAsJson({ ...context, onProgress }, message, 'modern')
+    .then(async (answer) => {
+      stream.enqueue(event(await answer.json()))
+      open = false
+      stream.close()
+    })
+    .catch((error: unknown) => {
+      open = false
+      stream.error(error)
+    })
+  return new Response(body, {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+  })
 }
 
 /**
  * Answers one request on the gateway's own path, in `era`'s shapes: decided, forwarded on the upstream's shared
  * connection with its time limit, and answered as one `application/json` response once the decision's records
- * are on disk. Errors of the method are JSON-RPC errors on HTTP 200.
+ * are on disk. Errors of the method are JSON-RPC errors on HTTP 200. A 2026-07-28 `tools/call` with a progress
+ * token is answered on an event stream instead, its progress relayed.
  */
 export async function dispatch(context: DispatchContext, message: Inbound, era: Era): Promise<Response> {
+  const token =
+    era === 'modern' && message.method === 'tools/call' ? metaOf(message)?.progressToken : undefined
+  if (typeof token === 'string' || typeof token === 'number')
+    return dispatchWithProgress(context, message, token)
+  return answerAsJson(context, message, era)
+}
+
+async function answerAsJson(context: DispatchContext, message: Inbound, era: Era): Promise<Response> {
   const id = message.id as RequestId
   try {
     const result = await answer(context, message, era)
@@ -232,7 +322,15 @@ export async function dispatch(context: DispatchContext, message: Inbound, era: 
       return resultResponse(id, { resultType: 'input_required', inputRequests, requestState })
     }
     if (error instanceof McpError) {
-      return errorResponse(id, error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data)
+      // 2026-07-28 over HTTP: a method the server does not implement (removed ones included) is a 404.
+      const status = era === 'modern' && error.code === JSONRPC.METHOD_NOT_FOUND ? 404 : 200
+      return errorResponse(
+        id,
+        error.code,
+        error.message.replace(/^MCP error -?\d+: /, ''),
+        error.data,
+        status,
+      )
     }
     if (isWardenError(error)) {
       const code = error.code.startsWith('UPSTREAM') ? RPC.UPSTREAM : JSONRPC.INTERNAL
@@ -243,7 +341,7 @@ export async function dispatch(context: DispatchContext, message: Inbound, era: 
 }
 
 async function answer(
-  { calls, upstream, caller, capabilities, rounds }: DispatchContext,
+  { calls, upstream, caller, capabilities, rounds, onProgress }: DispatchContext,
   message: Inbound,
   era: Era,
 ): Promise<Record<string, unknown>> {
@@ -256,12 +354,13 @@ async function answer(
   }
   const name = upstream.name
   const timeout = upstream.config.timeout
+  // A modern request goes to a modern upstream statelessly, as sent; else on the upstream's 2025 session.
   const forward = async <T>(
     decided: Decided,
-    send: (client: Client, options: RequestOptions) => Promise<T>,
+    send: (client: UpstreamClient, options: UpstreamRequestOptions) => Promise<T>,
   ): Promise<T> => {
     try {
-      return await send(await upstream.use(), { timeout })
+      return await send(await upstream.clientFor(era), { timeout })
     } finally {
       await decided.onDisk
     }
@@ -306,6 +405,7 @@ async function answer(
                   declared,
                   p,
                   (result) => calls.observeCall(upstream, caller, decided.decision, args, result),
+                  onProgress,
                 )
                 if (outcome.kind === 'input') throw new InputRequired(outcome)
                 return outcome.result
@@ -321,9 +421,8 @@ async function answer(
         caller,
         { name: params.name, arguments: params.arguments },
         (decided, p) =>
-          forward(
-            decided,
-            (client, options) => client.callTool(p, undefined, options) as Promise<CallToolResult>,
+          forward(decided, (client, options) =>
+            client.callTool(p as Record<string, unknown>, onProgress ? { ...options, onProgress } : options),
           ),
       )
       return result
@@ -373,7 +472,7 @@ async function answer(
       }
       const request = rest as Parameters<typeof Calls.completion>[1]
       const decided = await calls.allow(caller, Calls.completion(name, request))
-      return forward(decided, (client, options) => client.complete(request as never, options))
+      return forward(decided, (client, options) => client.complete(rest, options))
     }
     default:
       throw new McpError(JSONRPC.METHOD_NOT_FOUND, `method not found: ${method}`)

@@ -85,6 +85,8 @@ export class InputRounds {
     capabilities: ClientCapabilities,
     params: { name: string; arguments: Record<string, unknown> },
     finish: (result: CallToolResult) => void,
+    /** Where the upstream's progress goes while the first POST's stream is open (dropped after). */
+    onProgress?: (progress: Record<string, unknown>) => void,
   ): Promise<RoundOutcome> {
     const key = randomBytes(16).toString('base64url')
     const asked = new Map<string, Asked>()
@@ -134,10 +136,17 @@ export class InputRounds {
       },
       () => undefined,
     )
-    const outcome = client.callTool(params, undefined, {
+    // A token of the gateway's own, routed back to this call alone.
+    const token = onProgress ? upstream.openProgress(onProgress) : undefined
+    const sent = token === undefined ? params : { ...params, _meta: { progressToken: token } }
+    const outcome = client.callTool(sent, undefined, {
       timeout: upstream.config.timeout,
     }) as Promise<CallToolResult>
-    outcome.catch(() => undefined)
+    outcome
+      .finally(() => {
+        if (token !== undefined) upstream.closeProgress(token)
+      })
+      .catch(() => undefined)
     round = {
       finish,
       resumed: false,

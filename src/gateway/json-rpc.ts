@@ -3,6 +3,7 @@
  * library, and plain `application/json` answers. The MCP SDK's server transport validates every message with zod
  * and answers on an event stream; on the hot path neither is needed.
  */
+import { exceedsJsonLimits, type JsonLimits } from '../kernel/index.js'
 
 /** JSON-RPC 2.0 §5.1 codes, and MCP's own (2026-07-28). */
 export const JSONRPC = {
@@ -52,40 +53,27 @@ export class RpcFailure extends Error {
   }
 }
 
-/** How deep, and how many members in all, a message may be: a 60,000-key object costs every later step. */
-const MAX_DEPTH = 32
-const MAX_NODES = 10_000
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Counts the members of `value` down to `MAX_DEPTH`, stopping at `MAX_NODES`; true when within both. */
-function withinLimits(value: unknown): boolean {
-  let nodes = 0
-  const visit = (node: unknown, depth: number): boolean => {
-    if (typeof node !== 'object' || node === null) return true
-    if (depth > MAX_DEPTH) return false
-    const children = Array.isArray(node) ? node : Object.values(node)
-    nodes += children.length
-    if (nodes > MAX_NODES) return false
-    for (const child of children) if (!visit(child, depth + 1)) return false
-    return true
-  }
-  return visit(value, 0)
-}
+const decoder = new TextDecoder()
 
 /**
  * Parses one JSON-RPC message posted to the gateway: a request, a notification, or a response (which only a
  * 2025-era session takes). Throws `RpcFailure`: −32700 for text that is not JSON;
  * −32600 for a batch (MCP 2025-06-18 removed them), `jsonrpc` other than "2.0", a missing or
  * non-string method, an id that is neither string nor number (JSON-RPC §4; MCP forbids null), params that are
- * not an object (MCP sends by name), or a message nested or sized beyond the limits.
+ * not an object (MCP sends by name), or a message nested or sized beyond `limits`.
  */
-export function parseMessage(text: string): Inbound | PostedResponse {
+export function parseMessage(bytes: Uint8Array, limits: JsonLimits): Inbound | PostedResponse {
+  // The structure is counted on the bytes, before the parser builds anything (`server.jsonLimits`, the same
+  // limits and the same check as every other JSON body Warden reads).
+  const problem = exceedsJsonLimits(bytes, limits)
+  if (problem) throw new RpcFailure(JSONRPC.INVALID_REQUEST, `invalid request: ${problem}`, 400)
   let body: unknown
   try {
-    body = JSON.parse(text)
+    body = JSON.parse(decoder.decode(bytes))
   } catch {
     throw new RpcFailure(JSONRPC.PARSE_ERROR, 'parse error: the body is not JSON', 400)
   }
@@ -104,8 +92,6 @@ export function parseMessage(text: string): Inbound | PostedResponse {
   if (typeof body.method !== 'string' || body.method === '') throw invalid('`method` must be a string')
   if ('id' in body && id === null) throw invalid('`id` must be a string or a number')
   if (body.params !== undefined && !isObject(body.params)) throw invalid('`params` must be an object')
-  if (!withinLimits(body.params))
-    throw invalid(`\`params\` nests deeper than ${MAX_DEPTH} or holds more than ${MAX_NODES} values`)
   const message: Inbound = { method: body.method }
   if (id !== null) message.id = id
   if (body.params !== undefined) message.params = body.params as Record<string, unknown>

@@ -25,6 +25,12 @@ import type { UpstreamConfig } from '../config/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
 import { unpinnedPackage } from './package-pinning.js'
 import { RPC } from './rpc.js'
+import {
+  connectStateless,
+  type StatelessConnection,
+  sessionClient,
+  type UpstreamClient,
+} from './upstream-client.js'
 import { upstreamFetch } from './upstream-http.js'
 
 /**
@@ -67,6 +73,11 @@ export class Upstream {
   private readonly progress = new Map<string, (progress: Progress) => void>()
   /** Resource subscriptions on the shared connection: URI → the sessions subscribed (upstream sees one). */
   private readonly subscribers = new Map<string, Set<SharedListener>>()
+  /**
+   * An HTTP upstream's 2026-07-28 side, once its `server/discover` said it serves the revision (undefined inside:
+   * a 2025 server). Asked once per connection of the shared client; asked again after a reconnect.
+   */
+  private stateless: Promise<StatelessConnection | undefined> | undefined
   /** Times the connection was lost and started again (`warden_upstream_restarts_total`). */
   restarts = 0
 
@@ -196,6 +207,7 @@ export class Upstream {
   private lost(client: Client): void {
     if (this.client !== client && this.client !== undefined) return
     this.client = undefined
+    this.dropStateless()
     if (this.stopped) return
     this.restarts += 1
     const delay = this.backoff
@@ -255,6 +267,42 @@ export class Upstream {
     } catch (cause) {
       throw new WardenError('UPSTREAM_UNAVAILABLE', `upstream \`${this.name}\` is unavailable`, { cause })
     }
+  }
+
+  /**
+   * The connection a request of `era` goes upstream on: a 2026-07-28 request to an HTTP upstream that serves the
+   * revision goes statelessly, as the client sent it; anything else on the shared 2025 session.
+   */
+  async clientFor(era: 'modern' | 'legacy'): Promise<UpstreamClient> {
+    if (era === 'modern' && this.config.url) {
+      const stateless = await this.statelessConnection()
+      if (stateless) return stateless.client
+    }
+    return sessionClient(await this.use(), {
+      open: (route) => this.openProgress(route as (progress: Progress) => void),
+      close: (token) => this.closeProgress(token),
+    })
+  }
+
+  private async statelessConnection(): Promise<StatelessConnection | undefined> {
+    const url = new URL(this.config.url as string)
+    this.http ??= upstreamFetch(url, { timeout: this.config.timeout })
+    const fetch = this.http.fetch
+    this.stateless ??= connectStateless(this.name, url, fetch, this.config.timeout).catch(
+      (error: unknown) => {
+        // Not remembered: the next request asks again (the session path serves meanwhile).
+        this.stateless = undefined
+        this.logger.warn('upstream discovery failed', { upstream: this.name, error: String(error) })
+        return undefined
+      },
+    )
+    return this.stateless
+  }
+
+  private dropStateless(): void {
+    const stateless = this.stateless
+    this.stateless = undefined
+    stateless?.then((connection) => connection?.close()).catch(() => undefined)
   }
 
   /** The upstream's capabilities as the shared connection saw them, or undefined while it is unavailable. */
@@ -347,6 +395,9 @@ export class Upstream {
     this.listeners.clear()
     this.subscribers.clear()
     await client?.close().catch(() => undefined)
+    const stateless = this.stateless
+    this.stateless = undefined
+    await (await stateless?.catch(() => undefined))?.close().catch(() => undefined)
     await this.http?.close().catch(() => undefined)
     this.http = undefined
   }

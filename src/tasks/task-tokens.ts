@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto'
 import { type JWTPayload, jwtVerify, SignJWT } from 'jose'
+import { LRUCache } from 'lru-cache'
 import { fromJoseError, type KeyRing, requireCompactJws, type Tier } from '../identity/index.js'
 import { type Clock, epochSeconds, type IdSource, WardenError } from '../kernel/index.js'
 import type { ActorChain, Task } from './task-registry.js'
@@ -29,6 +31,13 @@ export interface TaskTokenOptions {
 
 // RFC 9068 §2.1: access-token JWTs are typed, so an SVID (`typ: JWT`, other audience) is never taken for one.
 const TYP = 'at+jwt'
+/** Verified tokens kept at most; the least recently used goes first. */
+const MAX_VERIFIED = 10_000
+
+/** A verified token's cache key: its SHA-256 (base64url), so the cache holds no bearer material. */
+function digestOf(token: string): string {
+  return createHash('sha256').update(token).digest('base64url')
+}
 
 /** Signs and checks task tokens with the deployment's rotating keys. */
 export class TaskTokens {
@@ -73,25 +82,37 @@ export class TaskTokens {
   }
 
   /**
-   * Tokens whose signature and claims already verified, by their exact text, with the key that signed them;
-   * expiry and the key's standing (a revoked key) are rechecked on every hit.
+   * Tokens whose signature and claims already verified, by the SHA-256 of their exact text, with the key that
+   * signed them, until they expire (the least recently used go first past `MAX_VERIFIED`). What a signature
+   * cannot say is never cached: expiry (against the injected clock) and the signing key's standing are checked on
+   * every hit; the task's, instance's and agent's standing and the DPoP proof are the caller's checks, on every
+   * request (`TaskLifecycle.authenticate`).
    */
-  private readonly verified = new Map<string, { claims: TaskTokenClaims; kid: string | undefined }>()
+  private readonly verified = new LRUCache<string, { claims: TaskTokenClaims; kid: string | undefined }>({
+    max: MAX_VERIFIED,
+  })
 
   /** Checks signature, type, issuer, audience, expiry and claim shapes; not revocation (the task's state). */
   async verify(token: string): Promise<TaskTokenClaims> {
     requireCompactJws(token, 'the task token')
-    const cached = this.verified.get(token)
+    const digest = digestOf(token)
+    const cached = this.verified.get(digest)
     const skew = Math.ceil(this.options.clockSkew / 1000)
     if (cached) {
       if (cached.claims.exp + skew > epochSeconds(this.clock) && this.keys.verifies(cached.kid))
         return cached.claims
-      this.verified.delete(token)
+      this.verified.delete(digest)
     }
     const { claims, kid } = await this.verifyFully(token)
-    if (this.verified.size >= 10_000) this.verified.delete(this.verified.keys().next().value as string)
-    this.verified.set(token, { claims, kid })
+    // Kept no longer than the token lives (the clock check above is what refuses it; this frees the memory).
+    const ttl = (claims.exp + skew) * 1000 - this.clock.now()
+    if (ttl > 0) this.verified.set(digest, { claims, kid }, { ttl })
     return claims
+  }
+
+  /** Whether `token`'s signature is cached as verified (operators' and tests' view of the cache). */
+  isVerified(token: string): boolean {
+    return this.verified.has(digestOf(token))
   }
 
   private async verifyFully(token: string): Promise<{ claims: TaskTokenClaims; kid: string | undefined }> {

@@ -17,11 +17,11 @@ const V2_SERVER = new URL('../fixtures/v2-server.mjs', import.meta.url).pathname
 const MODERN = '2026-07-28'
 const TOOLS = ['echo', 'get-sum']
 
-/** The v2 fixture server over Streamable HTTP, as a child process. */
-async function v2OverHttp(): Promise<{ url: string; child: ChildProcess }> {
+/** The v2 fixture server over Streamable HTTP, as a child process; `requests()` is what it has logged of each POST. */
+async function v2OverHttp(): Promise<{ url: string; child: ChildProcess; requests: () => string[] }> {
   const child = spawn(process.execPath, [V2_SERVER, 'http'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let seen = ''
   const url = await new Promise<string>((resolve, reject) => {
-    let seen = ''
     child.stderr?.on('data', (chunk: Buffer) => {
       seen += chunk.toString()
       const match = /listening on (\S+)/.exec(seen)
@@ -29,7 +29,8 @@ async function v2OverHttp(): Promise<{ url: string; child: ChildProcess }> {
     })
     child.once('exit', (code) => reject(new Error(`the v2 fixture exited with ${code}: ${seen}`)))
   })
-  return { url, child }
+  const requests = () => [...seen.matchAll(/^request (.*)$/gm)].map((m) => m[1] as string)
+  return { url, child, requests }
 }
 
 /** A client of the v2 SDK pinned to the stateless revision, sending the task token with a fresh proof each time. */
@@ -63,7 +64,7 @@ describe('the gateway serves the 2026-07-28 stateless revision beside 2025-11-25
   let url: string
   let stop: () => Promise<void>
   let agent: WardenAgent
-  let v2Http: { url: string; child: ChildProcess }
+  let v2Http: Awaited<ReturnType<typeof v2OverHttp>>
 
   beforeAll(async () => {
     v2Http = await v2OverHttp()
@@ -95,6 +96,7 @@ describe('the gateway serves the 2026-07-28 stateless revision beside 2025-11-25
           'delete_everything',
           'trigger-elicitation-request',
           'trigger-sampling-request',
+          'trigger-long-running-operation',
         ],
       },
     })
@@ -171,16 +173,134 @@ describe('the gateway serves the 2026-07-28 stateless revision beside 2025-11-25
       const deniedLegacy = (await rpcError(legacy.callTool({ name: 'get-env', arguments: {} }))).code
       expect(deniedModern).toBe(RPC.DENIED)
       expect(deniedLegacy).toBe(RPC.DENIED)
-      // 2026-07-28 removed `ping`; a 2025 session still has it.
+      // What each era has of its own. 2026-07-28: `server/discover` (at connect), with the capabilities a 2025
+      // session gets from `initialize`, less the session features the revision removed (subscriptions, logging).
+      const discovered = modern.getDiscoverResult()
+      expect(discovered?.supportedVersions).toEqual([MODERN])
+      const { resources, ...sessionCapabilities } = legacy.getServerCapabilities() ?? {}
+      const { resources: modernResources, ...modernCapabilities } = discovered?.capabilities ?? {}
+      expect(Object.keys(modernCapabilities).sort()).toEqual(Object.keys(sessionCapabilities).sort())
+      expect(resources?.subscribe).toBe(true)
+      expect(modernResources).toBeDefined()
+      expect((modernResources as { subscribe?: boolean }).subscribe).toBeUndefined()
+      // The same records, decision for decision.
+      const [modernRecords, legacyRecords] = await Promise.all([recordsOf(modernTask), recordsOf(legacyTask)])
+      expect(modernRecords.length).toBeGreaterThan(10)
+      expect(modernRecords).toEqual(legacyRecords)
+      // 2025-11-25: `ping`, and resource subscriptions (decided and recorded; the revision has neither).
       await legacy.ping()
+      const uri = seenLegacy.resources[0] as string
+      await legacy.subscribeResource({ uri })
+      await legacy.unsubscribeResource({ uri })
+      // One call and its decision more: the subscription (unsubscribing narrows, and is not decided).
+      const after = await recordsOf(legacyTask)
+      expect(after.length - legacyRecords.length).toBe(2)
+      expect(after.filter((record) => record.startsWith('tool.call resources/subscribe'))).toHaveLength(1)
     } finally {
       await modern.close()
       await legacy.close()
     }
-    // The same records, decision for decision.
-    const [modernRecords, legacyRecords] = await Promise.all([recordsOf(modernTask), recordsOf(legacyTask)])
-    expect(modernRecords.length).toBeGreaterThan(10)
-    expect(modernRecords).toEqual(legacyRecords)
+  }, 60_000)
+
+  it("relays an upstream's progress to the 2026-07-28 client that made the call, on its POST's event stream", async () => {
+    const tool = 'trigger-long-running-operation'
+    const task = await agent.openTask({ purpose: 'run a long operation', tools: [tool] })
+    const endpoint = `${url}/mcp/everything`
+    const modern = await modernClient(endpoint, agent, task)
+    const legacy = await mcpClient(endpoint, agent, task)
+    try {
+      const seen: number[] = []
+      const args = { duration: 0.3, steps: 3 }
+      const done = await modern.callTool(
+        { name: tool, arguments: args },
+        { onprogress: (progress) => seen.push(progress.progress) },
+      )
+      expect(JSON.stringify(done.content)).toContain('completed')
+      expect(seen).toEqual([1, 2, 3])
+      // Control: the 2025 client gets the same progress on its session.
+      const legacySeen: number[] = []
+      await legacy.callTool({ name: tool, arguments: args }, undefined, {
+        onprogress: (progress) => legacySeen.push(progress.progress),
+      })
+      expect(legacySeen).toEqual(seen)
+    } finally {
+      await modern.close()
+      await legacy.close()
+    }
+  }, 60_000)
+
+  it("sets a 2025 session's log level on an isolated upstream; 2026-07-28 has no such method (404, -32601)", async () => {
+    const task = await agent.openTask({ purpose: 'echo a message', tools: ['echo'] })
+    const endpoint = `${url}/mcp/isolated`
+    const legacy = await mcpClient(endpoint, agent, task)
+    const modern = await modernClient(endpoint, agent, task)
+    try {
+      expect(legacy.getServerCapabilities()?.logging).toBeDefined()
+      await legacy.setLoggingLevel('debug')
+      expect(modern.getDiscoverResult()?.capabilities.logging).toBeUndefined()
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `DPoP ${task.token}`,
+          dpop: await agent.proof('POST', endpoint, task.token),
+          'mcp-protocol-version': MODERN,
+          'mcp-method': 'logging/setLevel',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'logging/setLevel',
+          params: {
+            level: 'debug',
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': MODERN,
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        }),
+      })
+      expect(res.status).toBe(404)
+      expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32601)
+    } finally {
+      await modern.close()
+      await legacy.close()
+    }
+  }, 60_000)
+
+  it('talks to a 2026-07-28 upstream statelessly for a 2026-07-28 client, and on a 2025 session for a 2025 client', async () => {
+    const task = await agent.openTask({ purpose: 'echo a message', tools: ['echo'] })
+    const endpoint = `${url}/mcp/v2-http`
+    const modern = await modernClient(endpoint, agent, task)
+    const legacy = await mcpClient(endpoint, agent, task)
+    try {
+      const before = v2Http.requests().length
+      await modern.callTool({ name: 'echo', arguments: { message: 'stateless' } })
+      const modernHop = v2Http.requests().slice(before)
+      // Discovered once (`server/discover`), then each call on its own: the revision's header, no session.
+      expect(modernHop.filter((r) => r.startsWith('tools/call'))).toEqual([
+        'tools/call version=2026-07-28 session=-',
+      ])
+      expect(v2Http.requests().filter((r) => r.startsWith('server/discover')).length).toBeGreaterThan(0)
+      expect(modernHop.some((r) => r.startsWith('initialize'))).toBe(false)
+      const again = v2Http.requests().length
+      await legacy.callTool({ name: 'echo', arguments: { message: 'session' } })
+      // Control: the 2025 client's call goes on Warden's initialized 2025 connection (the v2 handler issues no
+      // session ids of its own, so none is sent).
+      expect(
+        v2Http
+          .requests()
+          .slice(again)
+          .filter((r) => r.startsWith('tools/call')),
+      ).toEqual(['tools/call version=2025-11-25 session=-'])
+      // A denial stays before the upstream, whichever hop the call would have taken.
+      const denied = v2Http.requests().length
+      expect(await modernCode(modern.callTool({ name: 'delete_everything', arguments: {} }))).toBe(RPC.DENIED)
+      expect(v2Http.requests().slice(denied)).toEqual([])
+    } finally {
+      await modern.close()
+      await legacy.close()
+    }
   }, 60_000)
 
   it('serves v2-SDK upstreams over stdio and HTTP to clients of both SDK generations', async () => {

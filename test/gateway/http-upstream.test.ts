@@ -1,6 +1,10 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernHttpTransport,
+} from '@modelcontextprotocol/client'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,13 +20,18 @@ async function startHttpMcpServer(): Promise<{
   url: string
   seen: string[]
   forecasts: string[]
+  /** The JSON-RPC method of every POST it received. */
+  methods: string[]
   close: () => Promise<void>
 }> {
   const seen: string[] = []
   const forecasts: string[] = []
+  const methods: string[] = []
   const server: Server = createServer(
     getRequestListener(async (request) => {
       seen.push(request.headers.get('authorization') ?? '(none)')
+      if (request.method === 'POST')
+        methods.push(((await request.clone().json()) as { method?: string }).method ?? 'response')
       const mcp = new McpServer({ name: 'weather', version: '1.0.0' })
       mcp.registerTool(
         'forecast',
@@ -46,6 +55,7 @@ async function startHttpMcpServer(): Promise<{
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
     seen,
     forecasts,
+    methods,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 }
@@ -99,6 +109,27 @@ describe('an HTTP upstream behind the gateway', () => {
     await client.close()
     expect(upstream.seen.length).toBeGreaterThan(0)
     expect(upstream.seen.every((header) => !header.includes(task.token))).toBe(true)
+  })
+
+  it('serves a 2026-07-28 client through a 2025-11-25 HTTP upstream on its session: discovery finds no stateless revision', async () => {
+    const { agent, task } = await plannerWithTask('planner-modern')
+    const endpoint = `${url}/mcp/weather`
+    const client = new ModernClient(
+      { name: 'modern-agent', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    )
+    await client.connect(
+      new ModernHttpTransport(new URL(endpoint), { fetch: agent.gatewayFetch(task, endpoint) }),
+    )
+    try {
+      const result = await client.callTool({ name: 'forecast', arguments: { city: 'Braga' } })
+      expect(JSON.stringify(result.content)).toContain('Sunny in Braga')
+    } finally {
+      await client.close()
+    }
+    // Warden asked the upstream once with `server/discover`, and sent the call the 2025 way.
+    expect(upstream.methods).toContain('server/discover')
+    expect(upstream.forecasts).toContain('Braga')
   })
 
   it('forwards once the call is committed, and answers only once its record is on disk', async () => {

@@ -196,7 +196,8 @@ describe('the gateway speaks 2026-07-28 on the wire: JSON-RPC rules, headers, ne
     expect(unsupported.status).toBe(400)
     expect(unsupported.body?.error?.code).toBe(-32022)
     expect(unsupported.body?.error?.data).toMatchObject({ requested: '2027-01-01' })
-    expect(unsupported.body?.error?.data?.supported).toContain(MODERN)
+    // What `server/discover` offers, no more (2025 revisions are reached with `initialize`).
+    expect(unsupported.body?.error?.data?.supported).toEqual([MODERN])
     // The protocol version header disagreeing with the envelope.
     const mismatch = await post(call.body, { ...call.headers, 'mcp-protocol-version': '2025-11-25' })
     expect(mismatch.body?.error?.code).toBe(-32020)
@@ -212,6 +213,8 @@ describe('the gateway speaks 2026-07-28 on the wire: JSON-RPC rules, headers, ne
     for (const method of ['ping', 'logging/setLevel', 'initialize']) {
       const removed = modern(method)
       const answer = await post(removed.body, removed.headers)
+      // Over HTTP, a method the server does not implement is a 404 as well.
+      expect(answer.status).toBe(404)
       expect(answer.body?.error?.code).toBe(-32601)
     }
   })
@@ -231,7 +234,9 @@ describe('the gateway speaks 2026-07-28 on the wire: JSON-RPC rules, headers, ne
     const big = modern('tools/call', { name: 'echo', arguments: wide })
     expect((await post(big.body, big.headers)).body?.error?.code).toBe(-32600)
     const unknown = modern('tools/frobnicate')
-    expect((await post(unknown.body, unknown.headers)).body?.error?.code).toBe(-32601)
+    const notFound = await post(unknown.body, unknown.headers)
+    expect(notFound.status).toBe(404)
+    expect(notFound.body?.error?.code).toBe(-32601)
     const note = {
       jsonrpc: '2.0',
       method: 'notifications/cancelled',

@@ -137,6 +137,48 @@ describe('tasks and task tokens', () => {
     ).rejects.toMatchObject({ code: 'INSTANCE_QUARANTINED' })
   })
 
+  it("verifies a token's signature once, and still refuses it on the next request once its task is closed or its instance quarantined", async () => {
+    const { lifecycle, tokens } = t.warden.tasks
+    const url = `${BASE}/mcp/files`
+    const use = async (task: OpenedTask) =>
+      lifecycle.authenticate(task.token, {
+        proof: await planner.key.proof('POST', url, { accessToken: task.token }),
+        method: 'POST',
+        url,
+        scheme: 'DPoP',
+      })
+    const closing = await opened(await openTask(t, planner, { purpose: 'to close', tools: ['read_file'] }))
+    const quarantined = await opened(await openTask(t, planner, { purpose: 'to stop', tools: ['read_file'] }))
+    expect(tokens.isVerified(closing.token)).toBe(false)
+    await use(closing)
+    await use(quarantined)
+    // Positive control: the cache is warm and a fresh proof is all the next request needs.
+    expect(tokens.isVerified(closing.token)).toBe(true)
+    expect((await use(closing)).task.id).toBe(closing.taskId)
+    expect((await use(quarantined)).task.id).toBe(quarantined.taskId)
+    // The cache keeps the signature's verdict, never the standing: the next request after a close is refused.
+    await t.request('POST', `/v1/tasks/${closing.taskId}/close`, { body: { reason: 'done' } })
+    expect(tokens.isVerified(closing.token)).toBe(true)
+    await expect(use(closing)).rejects.toMatchObject({ code: 'TASK_CLOSED' })
+    // And after a quarantine of the instance, with that token's cache entry warm too.
+    await t.request('POST', `/v1/instances/${planner.instanceId}/quarantine`, { body: { reason: 'test' } })
+    expect(tokens.isVerified(quarantined.token)).toBe(true)
+    await expect(use(quarantined)).rejects.toMatchObject({ code: 'INSTANCE_QUARANTINED' })
+  })
+
+  it('does not take a cached token past its expiry', async () => {
+    const { tokens } = t.warden.tasks
+    const task = await opened(await openTask(t, planner, { purpose: 'short', tools: ['read_file'] }))
+    await tokens.verify(task.token)
+    expect(tokens.isVerified(task.token)).toBe(true)
+    // Positive control: just inside the clock skew past `exp`, the cached verdict stands.
+    const { exp } = decodeJwt(task.token) as { exp: number }
+    t.clock.advance(exp * 1000 - t.clock.now() + 1000)
+    expect((await tokens.verify(task.token)).task).toBe(task.taskId)
+    t.clock.advance(t.warden.config.identity.clockSkew)
+    await expect(tokens.verify(task.token)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' })
+  })
+
   it('refuses an intent that declares a tool the agent is not entitled to', async () => {
     const res = await openTask(t, planner, { purpose: 'x', tools: ['read_file', 'delete_database'] })
     expect(await codeOf(res)).toBe('TOOL_NOT_ENTITLED')
