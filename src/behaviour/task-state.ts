@@ -118,6 +118,9 @@ export function againstPrincipal(output: ObservedOutput): boolean {
   return output.tainted && (!output.designated || output.spans.length > 0)
 }
 
+/** A value that names one thing (a digit, a path, a name with a dot or `@`, several words), not a bare word. */
+const NAMES_ONE = /[\d/.@:\s_-]/
+
 /** True when a tool may change the world: MCP's `readOnlyHint` absent or false. */
 export function isWrite(definition: ToolDefinition | undefined): boolean {
   const hint = definition?.annotations?.readOnlyHint
@@ -221,12 +224,20 @@ export class TaskState {
     return undefined
   }
 
+  /**
+   * The read's arguments name what the request names: a document by its identifier ("bill.txt", "ticket 4471",
+   * "docs/setup.md") — not a word of the request used as a filter ("checkout", "unfulfilled"), which lists data
+   * the request never saw.
+   */
   private designated(origin: ObservedCall | undefined): boolean {
     return (
       origin !== undefined &&
       Object.values(origin.args).some(
         (value) =>
-          typeof value === 'string' && value.length >= 4 && this.prompt.includes(canonicalText(value)),
+          (typeof value === 'string' || typeof value === 'number') &&
+          NAMES_ONE.test(String(value)) &&
+          String(value).length >= 3 &&
+          this.prompt.includes(canonicalText(String(value))),
       )
     )
   }

@@ -1,5 +1,5 @@
 import type { ToolDefinition } from '../../catalog/index.js'
-import { contentStems } from '../language.js'
+import { actionStems, contentStems } from '../language.js'
 import type { Signal } from '../signals.js'
 import type { ObservedOutput, TaskState } from '../task-state.js'
 import { againstPrincipal, isWrite } from '../task-state.js'
@@ -9,11 +9,14 @@ import { isOpenWorld } from './provenance.js'
 const requestStems = new WeakMap<TaskState, Set<string>>()
 const toolStems = new WeakMap<ToolDefinition, Set<string>>()
 
-/** What the principal asked for, as content stems of the request and the task's declared purpose. */
+/**
+ * What the principal asked to be done, as content stems of the request and the task's declared purpose — less the
+ * words of clauses that only ask to read ("check the bucket policy" asks for no policy to be written).
+ */
 export function askedStems(state: TaskState): Set<string> {
   let stems = requestStems.get(state)
   if (!stems) {
-    stems = contentStems(state.promptText)
+    stems = actionStems(state.promptText)
     requestStems.set(state, stems)
   }
   return stems
@@ -33,12 +36,14 @@ export function toolStemsOf(definition: ToolDefinition): Set<string> {
 
 /**
  * Whether the request asks for what a tool does: the request and the tool's name and description share a
- * content word, compared by stem ("make a reservation" ↔ `reserve_hotel`, "save to memory" ↔ `memory_write`,
- * "set up forwarding" ↔ a filter that forwards). A request with no words says nothing either way (true).
+ * content word outside a clause that only reads, compared by stem ("make a reservation" ↔ `reserve_hotel`, "save
+ * to memory" ↔ `memory_write`, "set up forwarding" ↔ a filter that forwards; not "check the bucket policy" ↔
+ * `put_bucket_policy`). A request with no content words says nothing either way (true).
  */
 export function isAsked(state: TaskState, definition: ToolDefinition): boolean {
+  // A request with no content words says nothing either way; one whose every clause only reads asks for no write.
+  if (contentStems(state.promptText).size === 0) return true
   const asked = askedStems(state)
-  if (asked.size === 0) return true
   for (const stem of toolStemsOf(definition)) if (asked.has(stem)) return true
   return false
 }
