@@ -134,7 +134,7 @@ export function isWrite(definition: ToolDefinition | undefined): boolean {
  * reading, as the name's first or second word (a server prefix such as `notion_` or `slack_` may stand first).
  */
 const READ_VERB =
-  /^(?:[a-z0-9]+_)?(?:get|list|read|search|retrieve|fetch|find|describe|show|view|lookup|query|inspect)(?:_|$)/i
+  /^(?:[a-z0-9]+_)?(?:get|list|read|search|retrieve|fetch|find|describe|show|view|lookup|query|inspect|check|count|compare)(?:_|$)/i
 
 /**
  * One task's behavioural state, built incrementally from its activity (amortised O(1) per event, bounded).

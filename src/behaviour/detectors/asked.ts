@@ -72,11 +72,19 @@ function asksFor(output: ObservedOutput, stems: Set<string>): boolean {
   return false
 }
 
+/** An argument that holds text the tool runs: a command, a query, a script, code. */
+const RUN_TEXT = /^(?:command|cmd|query|sql|script|code|statement|expression)s?$/i
+
+function runsText(definition: ToolDefinition): boolean {
+  return Object.keys((definition.inputSchema?.properties ?? {}) as object).some((name) => RUN_TEXT.test(name))
+}
+
 /**
  * Is the action asked for? A write or an open-world call whose tool the request does not ask for (by name and
  * description, compared by stem), taken after the task read instructions planted in data: critical when those
- * instructions speak of what the tool does, high otherwise. The request decides what the agent is for; data that
- * asks for another action is not the principal.
+ * instructions speak of what the tool does, high otherwise; and any write in a task whose request asks for nothing
+ * to be done (high). The request decides what the agent is for; data that asks for another action is not the
+ * principal.
  */
 export function detectUnrequested(
   state: TaskState,
@@ -87,7 +95,25 @@ export function detectUnrequested(
   const def = definition ?? state.tools.get(tool)
   if (!def || (!isWrite(def) && !isOpenWorld(def))) return []
   const tainted = state.outputs.filter(againstPrincipal)
-  if (tainted.length === 0 || isAsked(state, def) || destinationAsked(state, args)) return []
+  if (isAsked(state, def) || destinationAsked(state, args)) return []
+  if (tainted.length === 0) {
+    // A request that only asks to read or to be told ("Read my texts and tell me if anything is urgent") asks
+    // for no write at all: one taken anyway did not come from the principal, whatever data the task read.
+    // A tool that runs text in a language (a shell command, a SQL statement) is judged by that text instead
+    // (`sinks.ts`): "count the rows" runs a SELECT through a tool that could also write.
+    if (!isWrite(def) || runsText(def) || askedStems(state).size > 0) return []
+    const last = state.outputs.at(-1)
+    return [
+      {
+        kind: 'unrequested_action',
+        severity: 'high',
+        summary: `\`${tool}\` changes something in a task whose request asks only to read or to be told`,
+        evidence: last ? [last.seq] : [],
+        refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+        detail: { principle: 'asked', output: last?.seq },
+      },
+    ]
+  }
   const stems = toolStemsOf(def)
   const asking = tainted.filter((output) => asksFor(output, stems))
   const source = asking.at(-1) ?? tainted.at(-1)
