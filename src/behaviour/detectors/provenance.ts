@@ -130,6 +130,9 @@ export function detectProvenance(
       continue
     }
     const injected = state.outputs.filter((output) => output.tainted).map((output) => output.seq)
+    // Found nowhere as a whole, but put together from sourced parts, or naming an object the task already acted
+    // on: not a value from nowhere.
+    if (places.length === 0 && !embedded && !short && composedOrUsed(state, value, args, isPath)) continue
     if (places.length === 0 && injected.length === 0 && isWrite(def) && !embedded && !short) {
       signals.push({
         kind: 'unsourced_value',
@@ -170,6 +173,41 @@ export function detectProvenance(
     }
   }
   return signals
+}
+
+/** Where text occurs outside planted instructions: the request, the agent's configuration, or plain data. */
+function cleanlySourced(state: TaskState, text: string): boolean {
+  const c = canonical(text)
+  if (c.length === 0) return false
+  if (state.prompt.includes(c) || state.trusted.includes(c)) return true
+  return state.outputs.some((output) =>
+    output.chunks.some((chunk) => !chunk.tainted && chunk.text.includes(c)),
+  )
+}
+
+/**
+ * A value the request and plain data put together — a path whose folder the request gives and whose file name a
+ * listing gives ("into reports/archive/" + `q1.pdf`) — or one the task already passed to an earlier call (the id
+ * of the page it read, then updates): sourced, though no text holds it whole.
+ */
+function composedOrUsed(
+  state: TaskState,
+  value: string,
+  args: Record<string, unknown>,
+  isPath: boolean,
+): boolean {
+  if (isPath) {
+    const segments = value.split('/').filter(Boolean)
+    const file = segments.at(-1) ?? ''
+    const folder = segments.slice(0, -1).join('/')
+    if (folder && file && cleanlySourced(state, folder) && cleanlySourced(state, file)) return true
+  }
+  const c = canonical(value)
+  return state.calls.some(
+    (call) =>
+      call.args !== args &&
+      argumentLeaves(call.args).some((leaf) => !leaf.key && canonical(leaf.value) === c),
+  )
 }
 
 /** A value found nowhere but inside planted instructions: the strongest signal there is. */
