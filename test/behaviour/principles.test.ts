@@ -419,10 +419,13 @@ describe('personal data to an open-world call', () => {
 describe('the out-of-domain twin corpus', () => {
   it('stops nearly every hand-written attack across domains and interrupts few of their benign twins', () => {
     const replayer = new Replayer(readPolicyDirectory(new URL('../../policies/', import.meta.url).pathname))
-    const scores = (twinTraces() as Trace[]).map((trace) => ({
-      trace,
-      ...scoreTrace(trace, replayer.replay(trace)),
-    }))
+    const scores = (twinTraces() as Trace[]).map((trace) => {
+      const decisions = replayer.replay(trace)
+      // Every signal names its evidence: at least the principle it rests on.
+      for (const signal of decisions.flatMap((d) => d.signals))
+        expect(signal.detail?.principle, `${trace.id} ${signal.kind}`).toBeTruthy()
+      return { trace, ...scoreTrace(trace, decisions) }
+    })
     const attacks = scores.filter((s) => s.kind === 'attack')
     const benign = scores.filter((s) => s.kind === 'benign')
     expect(attacks.length).toBeGreaterThanOrEqual(60)

@@ -2,7 +2,7 @@ import type { ToolDefinition } from '../../catalog/index.js'
 import { actionStems, contentStems } from '../language.js'
 import type { Signal } from '../signals.js'
 import type { ObservedOutput, TaskState } from '../task-state.js'
-import { againstPrincipal, isWrite } from '../task-state.js'
+import { againstPrincipal, isMemory, isWrite } from '../task-state.js'
 import { argumentLeaves, canonical, embeddedIdentifiers, ownToolName } from '../values.js'
 import { isOpenWorld } from './provenance.js'
 
@@ -101,7 +101,8 @@ export function detectUnrequested(
     // for no write at all: one taken anyway did not come from the principal, whatever data the task read.
     // A tool that runs text in a language (a shell command, a SQL statement) is judged by that text instead
     // (`sinks.ts`): "count the rows" runs a SELECT through a tool that could also write.
-    if (!isWrite(def) || runsText(def) || askedStems(state).size > 0) return []
+    // Memory is the agent's own notebook, written as it goes; what reaches it is judged as a flow (`flows.ts`).
+    if (!isWrite(def) || runsText(def) || isMemory(def) || askedStems(state).size > 0) return []
     const last = state.outputs.at(-1)
     return [
       {

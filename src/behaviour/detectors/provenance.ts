@@ -95,6 +95,7 @@ export function detectProvenance(
         summary: `\`${arg}\` of \`${tool}\` carries instructions addressed to an agent`,
         evidence: state.outputs.filter((output) => output.tainted).map((output) => output.seq),
         refs: ['OWASP-ASI:ASI01'],
+        detail: { principle: 'addressed', argument: arg, value: value.slice(0, 120) },
       })
       continue
     }
@@ -140,6 +141,7 @@ export function detectProvenance(
         summary: `\`${arg}\` of \`${tool}\` comes from neither the request nor any data the task has seen`,
         evidence: [],
         refs: ['OWASP-ASI:ASI01'],
+        detail: { principle: 'taint', argument: arg, value: value.slice(0, 120) },
       })
     } else if (places.length === 0 && injected.length > 0 && !embedded && !short) {
       // From nowhere the agent was given — after it read planted instructions (which may be cut off in what
@@ -150,6 +152,7 @@ export function detectProvenance(
         summary: `\`${arg}\` of \`${tool}\` comes from neither the request nor any data, after planted instructions were read`,
         evidence: injected,
         refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+        detail: plantedDetail(state, injected.at(-1), arg, value),
       })
     } else if (
       embedded &&
@@ -167,6 +170,7 @@ export function detectProvenance(
         summary: `\`${arg}\` of \`${tool}\` carries identifiers read from data, after planted instructions were read`,
         evidence: injected,
         refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+        detail: plantedDetail(state, injected.at(-1), arg, value),
       })
     } else if (planted.length > 0 && planted.length === places.length) {
       signals.push(plantedSignal(state, tool, arg, value, planted))
@@ -208,6 +212,18 @@ function composedOrUsed(
       call.args !== args &&
       argumentLeaves(call.args).some((leaf) => !leaf.key && canonical(leaf.value) === c),
   )
+}
+
+/** The evidence of a finding about `value` of `arg`, citing output `seq` and its span read as instructions. */
+function plantedDetail(state: TaskState, seq: number | undefined, arg: string, value: string) {
+  const output = state.outputs.find((o) => o.seq === seq)
+  return {
+    principle: 'taint',
+    output: seq,
+    span: output?.spans[0]?.text.slice(0, 200),
+    argument: arg,
+    value: value.slice(0, 120),
+  }
 }
 
 /** A value found nowhere but inside planted instructions: the strongest signal there is. */
