@@ -115,8 +115,8 @@ export function contentStems(text: string): Set<string> {
 }
 
 /**
- * Verbs by which a request asks only to look: what their clause names is read, not acted on ("check the bucket
- * policy", "read my text messages and tell me …"). The request's counterpart of the read verbs of tool names
+ * Verbs by which a request asks only to look or to be told: what their clause names is read, not acted on ("check
+ * the bucket policy", "read my text messages and tell me …", "recommend a hotel in Paris"). The request's counterpart of the read verbs of tool names
  * (`task-state.ts`), as lemmas; wink tags a sentence's first word by its form, so these are matched by word.
  */
 const READING = new Set([
@@ -139,6 +139,10 @@ const READING = new Set([
   'verify',
   'count',
   'compare',
+  // Verbs of telling: the principal asks to be told what to do, not for it to be done.
+  'recommend',
+  'suggest',
+  'advise',
 ])
 
 /**
