@@ -1,9 +1,10 @@
 import { ownToolName } from '../values.js'
 
 /**
- * Instruction-like text addressed to the agent inside data (a tool output, a document, a web page): the shape of
- * an indirect prompt injection. Generic English cues only — who is addressed, override language, imperative
- * requests to act, mentions of the agent's own tools as commands. A signal among others, never the only defence.
+ * Instructions in data that name no addressee (who is addressed is `addressed.ts`'s): the two phrasings no
+ * principle derives — override language and talk about "the task the user gave you" — the directive grammar (an
+ * imperative clause with a destination the request does not account for), and the agent's own tool names used as
+ * commands. Decision 003 says why each remains. A signal among others, never the only defence.
  */
 const CUES: ReadonlyArray<readonly [RegExp, number]> = [
   // Override language.
@@ -15,18 +16,6 @@ const CUES: ReadonlyArray<readonly [RegExp, number]> = [
   [
     /\b(the|your|my|this) (original |current |previous |initial )?(task|instructions?|request) (that |which )?(i|the user) (gave|asked|assigned|told)/i,
     3,
-  ],
-  [
-    /\bbefore (you|proceeding|continuing|solving|completing|answering)\b[^.\n]{0,60}\b(do|perform|complete|execute|follow|first)\b/i,
-    3,
-  ],
-  [/\b(after|once) you (do|have done|complete|finish)\b[^.\n]{0,40}\b(that|this|it)\b/i, 1],
-  [/\b(new|updated|important|urgent|additional|hidden|secret) (instructions?|task|directive|order)s?\b/i, 2],
-  [/\b(do not|don't|never) (tell|inform|mention|reveal|notify)\b[^.\n]{0,30}\b(user|anyone|them)\b/i, 2],
-  // Imperative requests to act, in data.
-  [
-    /\b(please|you must|you should|make sure to|be sure to|remember to)\b[^.\n]{0,20}\b(send|transfer|pay|forward|email|invite|add|remove|delete|change|update|reset|visit|open|post|share|grant|create|schedule|book)\b/i,
-    1,
   ],
 ]
 
