@@ -1,3 +1,4 @@
+import { actionStems, contentStems } from '../language.js'
 import { ownToolName } from '../values.js'
 
 /**
@@ -310,7 +311,12 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
     // the destination is the request's too — or comes from the very document the request named ("pay the bill
     // 'bill.txt'" → the bill's "please pay the amount … to IBAN …").
     const verb = clause.match(VERB)?.[1]?.toLowerCase()
-    const requestedVerb = verb !== undefined && REQUESTED_VERB(verb).test(requested)
+    // The request asks for that action: with the verb itself, or — in the document it named — in other words
+    // about the same things ("export the contacts … to the portal URL given in ticket T-9002" ↔ the ticket's
+    // "please send the contacts to our portal …").
+    const requestedVerb =
+      (verb !== undefined && REQUESTED_VERB(verb).test(requested)) ||
+      (reader.designated && sameAction(clause, destination, reader))
     const requestedDestination =
       !destination || reader.designated || requested.includes(destination.toLowerCase())
     // A directive that picks its target by id ("Delete the file with ID '13'") where the request only describes
@@ -319,9 +325,23 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
       !named ||
       reader.designated ||
       new RegExp(`(?<![a-z\\d])${escaped(named.toLowerCase())}(?![a-z\\d])`).test(requested)
-    if (requestedVerb && requestedDestination && requestedId && !otherEntity(clause, verb, reader)) continue
+    if (requestedVerb && requestedDestination && requestedId && !otherEntity(clause, verb ?? '', reader))
+      continue
     return true
   }
+  return false
+}
+
+/**
+ * A clause asks for what the request asks to be done: at least two content stems in common, besides where it
+ * lands, compared with the request's acting clauses (`actionStems`).
+ */
+function sameAction(clause: string, destination: string | undefined, reader: DirectiveReader): boolean {
+  if (reader.text === undefined) return false
+  const asked = actionStems(reader.text)
+  let shared = 0
+  for (const stem of contentStems(destination ? clause.replace(destination, ' ') : clause))
+    if (asked.has(stem) && ++shared >= 2) return true
   return false
 }
 
