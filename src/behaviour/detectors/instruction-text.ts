@@ -333,16 +333,17 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
 }
 
 /**
- * A clause asks for what the request asks to be done: at least two content stems in common, besides where it
- * lands, compared with the request's acting clauses (`actionStems`).
+ * A clause asks for what the request asks to be done: most of its content stems (more than half, at least two),
+ * besides where it lands, are those of the request's acting clauses (`actionStems`).
  */
 function sameAction(clause: string, destination: string | undefined, reader: DirectiveReader): boolean {
   if (reader.text === undefined) return false
   const asked = actionStems(reader.text)
+  const own = contentStems(destination ? clause.replace(destination, ' ') : clause)
   let shared = 0
-  for (const stem of contentStems(destination ? clause.replace(destination, ' ') : clause))
-    if (asked.has(stem) && ++shared >= 2) return true
-  return false
+  for (const stem of own) if (asked.has(stem)) shared++
+  // Most of what the clause speaks of, not two words a domain's every sentence has ("send", "email").
+  return shared >= 2 && 2 * shared > own.size
 }
 
 /**
