@@ -8,6 +8,7 @@ import { isOpenWorld } from './provenance.js'
 
 const requestStems = new WeakMap<TaskState, Set<string>>()
 const toolStems = new WeakMap<ToolDefinition, Set<string>>()
+const wordedRequests = new WeakMap<TaskState, boolean>()
 
 /**
  * What the principal asked to be done, as content stems of the request and the task's declared purpose — less the
@@ -42,7 +43,12 @@ export function toolStemsOf(definition: ToolDefinition): Set<string> {
  */
 export function isAsked(state: TaskState, definition: ToolDefinition): boolean {
   // A request with no content words says nothing either way; one whose every clause only reads asks for no write.
-  if (contentStems(state.promptText).size === 0) return true
+  let worded = wordedRequests.get(state)
+  if (worded === undefined) {
+    worded = contentStems(state.promptText).size > 0
+    wordedRequests.set(state, worded)
+  }
+  if (!worded) return true
   const asked = askedStems(state)
   for (const stem of toolStemsOf(definition)) if (asked.has(stem)) return true
   return false
