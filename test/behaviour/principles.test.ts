@@ -213,6 +213,10 @@ describe('a write in a task that asks for nothing to be done', () => {
       query: 'SELECT count(*) FROM orders',
     })
     expect(unrequested(count)).toBe(false)
+    // A tool without annotations whose name has no verb of reading may only compute.
+    const convert = tool('convert_currency', 'Convert an amount between currencies.', { amount: {}, to: {} })
+    const question = judge('How much is 120 USD in EUR today?', [], convert, { amount: 120, to: 'EUR' })
+    expect(unrequested(question)).toBe(false)
   })
 })
 

@@ -4,6 +4,7 @@ import type { Signal } from '../signals.js'
 import type { ObservedOutput, TaskState } from '../task-state.js'
 import { againstPrincipal, isMemory, isWrite } from '../task-state.js'
 import { argumentLeaves, canonical, embeddedIdentifiers, ownToolName } from '../values.js'
+import { isEgress } from './flows.js'
 import { isOpenWorld } from './provenance.js'
 
 const requestStems = new WeakMap<TaskState, Set<string>>()
@@ -108,7 +109,11 @@ export function detectUnrequested(
     // A tool that runs text in a language (a shell command, a SQL statement) is judged by that text instead
     // (`sinks.ts`): "count the rows" runs a SELECT through a tool that could also write.
     // Memory is the agent's own notebook, written as it goes; what reaches it is judged as a flow (`flows.ts`).
-    if (!isWrite(def) || runsText(def) || isMemory(def) || askedStems(state).size > 0) return []
+    // A write by the server's own word (MCP's `readOnlyHint: false`) or one that sends data out: a tool that
+    // ships without annotations and whose name has no verb of reading (`convert_currency`) may well only compute.
+    const declared = def.annotations?.readOnlyHint === false
+    if (!isWrite(def) || !(declared || isEgress(def)) || runsText(def) || isMemory(def)) return []
+    if (askedStems(state).size > 0) return []
     const last = state.outputs.at(-1)
     return [
       {
