@@ -5,6 +5,8 @@ export interface Figure {
   medianUs: number
   p99Us: number
   perSecond: number
+  /** CPU time (user + system, all threads) per op: steadier than wall time on a loaded machine. */
+  cpuUs?: number
 }
 
 /** Runs `op` `warmup` times, then `iterations` times one at a time, timing each with hrtime. */

@@ -31,7 +31,7 @@ interface Workload {
 // The bench runs from dist/bench; its data stays beside the sources.
 const SOURCE = new URL('../../bench/peer/', import.meta.url)
 
-function workload(): Workload {
+export function workload(): Workload {
   return JSON.parse(readFileSync(new URL('workload.json', SOURCE), 'utf8')) as Workload
 }
 
@@ -73,6 +73,7 @@ async function throughput(
 ): Promise<Figure> {
   const samples = new Float64Array(calls)
   let next = 0
+  const cpu = process.cpuUsage()
   const start = process.hrtime.bigint()
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -84,6 +85,7 @@ async function throughput(
     }),
   )
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  const used = process.cpuUsage(cpu)
   samples.sort()
   return {
     name,
@@ -91,6 +93,7 @@ async function throughput(
     medianUs: samples[Math.floor(calls / 2)] ?? 0,
     p99Us: samples[Math.floor(calls * 0.99)] ?? 0,
     perSecond: calls / seconds,
+    cpuUs: (used.user + used.system) / calls,
   }
 }
 
@@ -149,10 +152,11 @@ async function benchAgt(
 }
 
 /** Warden: the same calls through `Pipeline.decide` (durable record), then `Pipeline.authorize` (token + DPoP). */
-async function benchWarden(
+export async function benchWarden(
   { calls }: Workload,
   iterations: number,
-): Promise<{ decide: Figure; decideOneAtATime: Figure; credential: Figure }> {
+  only?: 'decide' | 'credential',
+): Promise<Partial<{ decide: Figure; decideOneAtATime: Figure; credential: Figure }>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warden-bench-peer-'))
   const warden = await composeWarden(
     configSchema.parse({ dataDir, policy: { dir: new URL('policies/', SOURCE).pathname, watch: false } }),
@@ -219,6 +223,24 @@ async function benchWarden(
         )
     }
     const concurrency = 32
+    // The agent signs a proof per request; that is the agent's cost, so the proofs are made before timing.
+    const credentialRun = async () => {
+      const calls = Math.round(iterations / 2)
+      const proofs = await Promise.all(
+        Array.from({ length: calls }, (_, i) => proof(authorizeUrl, `p${i}`, task.token)),
+      )
+      return throughput(
+        `Warden token + DPoP + decide + durable record (${concurrency} in flight)`,
+        (i) =>
+          warden.pipeline.authorize(
+            task.token,
+            { proof: proofs[i], method: 'POST', url: authorizeUrl, scheme: 'DPoP' },
+            request(i),
+          ),
+        { calls, concurrency },
+      )
+    }
+    if (only === 'credential') return { credential: await credentialRun() }
     const decide = await throughput(
       `Warden decide + durable record (${concurrency} in flight)`,
       (i) => warden.pipeline.decide(caller, request(i)),
@@ -229,22 +251,8 @@ async function benchWarden(
       (i) => warden.pipeline.decide(caller, request(i)),
       { warmup: 200, iterations: Math.round(iterations / 10) },
     )
-    // The agent signs a proof per request; that is the agent's cost, so the proofs are made before timing.
-    const withCredential = Math.round(iterations / 2)
-    const proofs = await Promise.all(
-      Array.from({ length: withCredential }, (_, i) => proof(authorizeUrl, `p${i}`, task.token)),
-    )
-    const credential = await throughput(
-      `Warden token + DPoP + decide + durable record (${concurrency} in flight)`,
-      (i) =>
-        warden.pipeline.authorize(
-          task.token,
-          { proof: proofs[i], method: 'POST', url: authorizeUrl, scheme: 'DPoP' },
-          request(i),
-        ),
-      { calls: withCredential, concurrency },
-    )
-    return { decide, decideOneAtATime, credential }
+    if (only === 'decide') return { decide }
+    return { decide, decideOneAtATime, credential: await credentialRun() }
   } finally {
     await warden.close()
     rmSync(dataDir, { recursive: true, force: true })
@@ -255,7 +263,7 @@ export async function benchPeer(): Promise<Suite> {
   const load = workload()
   const iterations = Number(process.env.WARDEN_PEER_CALLS ?? 20_000)
   const agt = await benchAgt(load, iterations * 5)
-  const warden = await benchWarden(load, iterations)
+  const warden = (await benchWarden(load, iterations)) as Required<Awaited<ReturnType<typeof benchWarden>>>
   const figures: Record<string, number> = {
     peer_agt_decide_record_per_s: Math.round(agt.decide.perSecond),
     peer_agt_decide_record_p50_us: round(agt.decide.medianUs),
@@ -263,9 +271,11 @@ export async function benchPeer(): Promise<Suite> {
     peer_warden_decide_record_per_s: Math.round(warden.decide.perSecond),
     peer_warden_decide_record_p50_us: round(warden.decide.medianUs),
     peer_warden_decide_record_p99_us: round(warden.decide.p99Us),
+    peer_warden_decide_record_cpu_us: round(warden.decide.cpuUs ?? 0),
     peer_warden_decide_record_sequential_p50_us: round(warden.decideOneAtATime.medianUs),
     peer_warden_with_credential_per_s: Math.round(warden.credential.perSecond),
     peer_warden_with_credential_p99_us: round(warden.credential.p99Us),
+    peer_warden_with_credential_cpu_us: round(warden.credential.cpuUs ?? 0),
     peer_ratio_decide_record: round(warden.decide.perSecond / agt.decide.perSecond),
     peer_ratio_with_credential: round(warden.credential.perSecond / agt.credential.perSecond),
   }

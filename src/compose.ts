@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type AdminCredential, ensureAdminCredential } from './api/index.js'
-import { Approvals, WebhookNotifier } from './approvals/index.js'
+import { Approvals, DEFAULT_OUTBOX, WebhookNotifier, WebhookSecrets } from './approvals/index.js'
 import { BehaviourEngine, behaviourEventsFrom, type ToolLookup } from './behaviour/index.js'
 import { ToolCatalog } from './catalog/index.js'
 import {
@@ -17,9 +17,11 @@ import {
   parsePublicKey,
 } from './chain/index.js'
 import {
+  CATALOG_TABLES,
   CachedAgentRegistry,
   CachedInstanceRegistry,
   CachedTaskRegistry,
+  CachedToolCatalog,
   type ChangeFeed,
   ClusterBehaviour,
   type KekSource,
@@ -29,6 +31,7 @@ import {
   SharedKeys,
   StandingCache,
   soleNodeFeed,
+  sqliteFeed,
 } from './cluster/index.js'
 import type { Config } from './config/index.js'
 import { Pipeline, RateLimits } from './enforcement/index.js'
@@ -68,7 +71,7 @@ import {
   watchPolicyDirectory,
   withoutLogOnly,
 } from './policy/index.js'
-import { jsonKeyFile, migrate, openStore, type Store } from './store/index.js'
+import { jsonKeyFile, migrate, openStore, SqliteStore, type Store } from './store/index.js'
 import {
   type LeasableSecret,
   Leases,
@@ -105,6 +108,8 @@ export interface Warden {
   readonly pipeline: Pipeline
   readonly gateway: Gateway
   readonly approvals: Approvals
+  /** Owners' webhooks: the outbox worker and the per-owner signing secrets. */
+  readonly webhooks: { readonly notifier: WebhookNotifier; readonly secrets: WebhookSecrets }
   /** Probes and Prometheus metrics (`/healthz`, `/readyz`, `/metrics`). */
   readonly operations: { readonly health: Health; readonly metrics: WardenMetrics }
   readonly identity: {
@@ -172,6 +177,10 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
         }
       : undefined
   const feed = cluster?.feed ?? soleNodeFeed()
+  // What this node caches between requests is dropped by a feed of every commit that could make it stale: other
+  // nodes' (PostgreSQL), or this process's and any other process's on the same SQLite file. Any other store
+  // caches nothing.
+  const cacheFeed = cluster?.feed ?? (store instanceof SqliteStore ? sqliteFeed(store) : undefined)
   const keyPlace = cluster ? sharedKeyPlace(cluster.keys, dataDir) : fileKeyPlace(dataDir)
   const signer = await openCheckpointSigner(keyPlace, dataDir)
   const chain = new ActivityChain(store, clock, cluster ? cluster.own.chainIds(ids) : ids, signer, logger, {
@@ -201,7 +210,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   if (exporter) chain.onAppend((batch) => exporter.export(batch))
   if (cluster) chain.onAppend((batch) => cluster.own.committed(batch))
   const events = new IdentityEvents(chain, config.trustDomain)
-  const standing = cluster ? new StandingCache(feed) : undefined
+  const standing = cacheFeed ? new StandingCache(cacheFeed) : undefined
   const agents = standing
     ? new CachedAgentRegistry(store, clock, events, standing)
     : new AgentRegistry(store, clock, events)
@@ -258,7 +267,8 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     audience: config.tasks.audience,
     clockSkew: id.clockSkew,
   })
-  const staticSecrets = new StaticSecrets(store, clock, await openSecretsKey(keyPlace))
+  const secretsKey = await openSecretsKey(keyPlace)
+  const staticSecrets = new StaticSecrets(store, clock, secretsKey)
   const secrets = new Map<string, LeasableSecret>()
   for (const [name, secret] of Object.entries(config.secrets)) {
     const provider =
@@ -293,7 +303,9 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const sweepTimer = setInterval(() => lifecycle.sweepQuietly(), config.tasks.sweepInterval)
   sweepTimer.unref()
 
-  const catalog = new ToolCatalog(store, clock)
+  const catalog = cacheFeed
+    ? new CachedToolCatalog(store, clock, new StandingCache(cacheFeed, CATALOG_TABLES))
+    : new ToolCatalog(store, clock)
   const engine = new PolicyEngine(logger, {
     validateRequests: config.policy.validateRequests,
     allowEmpty: config.policy.allowEmpty,
@@ -347,19 +359,21 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
   const stopWatching = () => {
     for (const stop of watched) stop()
   }
-  const approvals = new Approvals(
+  const webhookSecrets = new WebhookSecrets(store, clock, secretsKey)
+  const notifier = new WebhookNotifier(
     store,
-    chain,
     clock,
     ids,
     logger,
-    new WebhookNotifier(config.owners, logger, {
-      attempts: 5,
-      firstDelayMs: 500,
-      ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
-    }),
-    config.approvals.ttl,
+    config.owners,
+    webhookSecrets,
+    DEFAULT_OUTBOX,
   )
+  const approvals = new Approvals(store, chain, clock, ids, logger, notifier, config.approvals.ttl, (task) =>
+    leases.heldValues(task),
+  )
+  // Deliveries a stop left pending (a receiver down, a crash mid-attempt) are sent from now on.
+  notifier.start()
   const memoryServers = new Set(
     Object.entries(config.upstreams)
       .filter(([, upstream]) => upstream.kind === 'memory')
@@ -539,6 +553,7 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     tasks: { registry, tokens, lifecycle, leases, staticSecrets },
     gateway,
     approvals,
+    webhooks: { notifier, secrets: webhookSecrets },
     operations: { health, metrics },
     catalog,
     policy: { engine, dir: policyDir, reload: reloadEverywhere },
@@ -551,6 +566,8 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
         clearInterval(wakeTimer)
         stopWatching()
         await gateway.close()
+        // Attempts in flight end; what is still pending stays in the outbox for the next start.
+        await notifier.close()
         // The last checkpoint vouches for everything appended before shutdown.
         await chain
           .checkpoint()

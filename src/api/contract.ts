@@ -52,6 +52,12 @@ export type AttestBody = z.input<typeof attestBody>
 
 export const quarantineBody = z.object({ reason: z.string().min(1).max(1000) }).strict()
 
+/** An answer to an approval request: the reason is optional, recorded in the chain when given. */
+export const answerBody = z.object({ reason: z.string().trim().min(1).max(1000).optional() }).strict()
+
+/** Shows an owner's webhook secret once, or (`rotate`) replaces it with a new one shown once. */
+export const webhookSecretBody = z.object({ rotate: z.boolean().default(false) }).strict()
+
 export const openTaskBody = z
   .object({
     intent: z

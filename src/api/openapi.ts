@@ -1,6 +1,7 @@
 import type { RouterRoute } from 'hono/types'
 import { z } from 'zod'
 import {
+  answerBody,
   attestBody,
   authorizeBody,
   closeTaskBody,
@@ -14,6 +15,7 @@ import {
   sensitivityBody,
   syncToolsBody,
   updateAgentBody,
+  webhookSecretBody,
 } from './contract.js'
 import { HTTP_STATUS } from './errors.js'
 
@@ -32,6 +34,9 @@ const BODIES: Record<string, z.ZodType> = {
   'POST /v1/results': resultBody,
   'PUT /v1/servers/:server/tools': syncToolsBody,
   'PUT /v1/servers/:server/tools/:name/sensitivity': sensitivityBody,
+  'POST /v1/approvals/:id/approve': answerBody,
+  'POST /v1/approvals/:id/deny': answerBody,
+  'POST /v1/owners/:owner/webhook-secret': webhookSecretBody,
 }
 
 /** Routes anyone may call; every other route needs the admin token or a credential (DPoP). */

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { ActivityChain } from '../chain/index.js'
 import { type Clock, type IdSource, type Logger, WardenError } from '../kernel/index.js'
 import type { Store } from '../store/index.js'
+import { type ArgumentSensitivity, showArguments } from './approval-arguments.js'
 
 /** A human's answer to an escalation, bound to one exact call. */
 export interface Approval {
@@ -15,13 +16,23 @@ export interface Approval {
   /** SHA-256 over task, tool definition digest and arguments: the exact call the approval is for. */
   callDigest: string
   decisionId: string
+  /** The exact arguments, redacted for the approver (`showArguments`); null on requests older than version 7. */
+  arguments: Record<string, unknown> | null
+  /** JSON pointers (into `arguments`) of the values hidden from the approver. */
+  redacted: string[]
+  /** The tool's sensitivity label when the request was made. */
+  sensitivity: ArgumentSensitivity
+  /** Why the call was held: the policies that escalated it. */
   reasons: string[]
+  /** The behaviour signals the decision saw. */
   signals: Array<{ kind: string; severity: string; evidence: number[] }>
   status: 'pending' | 'approved' | 'denied' | 'expired' | 'used'
   createdAt: number
   expiresAt: number
   decidedAt: number | null
   decidedBy: string | null
+  /** The answering person's reason, when they gave one. */
+  answerReason: string | null
 }
 
 interface ApprovalRow {
@@ -40,6 +51,10 @@ interface ApprovalRow {
   expires_at: number
   decided_at: number | null
   decided_by: string | null
+  arguments: string | null
+  redacted: string | null
+  sensitivity: string | null
+  answer_reason: string | null
 }
 
 function toApproval(row: ApprovalRow): Approval {
@@ -52,6 +67,9 @@ function toApproval(row: ApprovalRow): Approval {
     tool: row.tool,
     callDigest: row.call_digest,
     decisionId: row.decision_id,
+    arguments: row.arguments === null ? null : (JSON.parse(row.arguments) as Record<string, unknown>),
+    redacted: row.redacted === null ? [] : (JSON.parse(row.redacted) as string[]),
+    sensitivity: row.sensitivity as ArgumentSensitivity,
     reasons: JSON.parse(row.reasons) as string[],
     signals: JSON.parse(row.signals) as Approval['signals'],
     status: row.status,
@@ -59,18 +77,42 @@ function toApproval(row: ApprovalRow): Approval {
     expiresAt: row.expires_at,
     decidedAt: row.decided_at,
     decidedBy: row.decided_by,
+    answerReason: row.answer_reason,
   }
 }
 
-/** Sends an owner's notification; failures are the notifier's to retry and log, never the caller's. */
-export interface OwnerNotifier {
-  notify(approval: Approval): void
+/** One approval request as stored, or undefined. */
+export async function readApproval(store: Store, id: string): Promise<Approval | undefined> {
+  const row = await store.get<ApprovalRow>(`SELECT * FROM approvals WHERE id = ?`, [id])
+  return row && toApproval(row)
 }
 
+/**
+ * Tells an owner of a request. The notification is written in the request's own transaction (an outbox), so a
+ * request is never committed without it; sending, retrying and logging failures are the notifier's, never the
+ * caller's.
+ */
+export interface OwnerNotifier {
+  /** Writes the notification of `approval` inside `tx` (nothing, when the owner has no channel). */
+  enqueue(tx: Store, approval: Approval): Promise<void>
+  /** Sends what is due, in the background (after a commit that wrote one). */
+  kick(): void
+}
+
+/** A request as the pipeline makes it: the raw arguments, which are redacted before they are stored. */
 export type NewApproval = Pick<
   Approval,
-  'task' | 'agent' | 'owner' | 'server' | 'tool' | 'callDigest' | 'decisionId' | 'reasons' | 'signals'
->
+  | 'task'
+  | 'agent'
+  | 'owner'
+  | 'server'
+  | 'tool'
+  | 'callDigest'
+  | 'decisionId'
+  | 'reasons'
+  | 'signals'
+  | 'sensitivity'
+> & { args: Record<string, unknown> }
 
 /**
  * Approval requests for escalated calls. An approval is single-use and bound to exactly one call (task, tool
@@ -87,6 +129,8 @@ export class Approvals {
     private readonly logger: Logger,
     private readonly notifier: OwnerNotifier,
     private readonly ttl: number,
+    /** The values the task's leases hold (never shown in an approval's arguments). */
+    private readonly heldValues: (task: string) => Promise<string[]> = async () => [],
   ) {
     this.answered.setMaxListeners(0)
   }
@@ -99,34 +143,52 @@ export class Approvals {
     )
     if (pending) return toApproval(pending)
     const now = this.clock.now()
-    const id = this.ids.id()
-    await this.store.run(
-      `INSERT INTO approvals (id, task, agent, owner, server, tool, call_digest, decision_id, reasons, signals, status, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-      [
-        id,
-        input.task,
-        input.agent,
-        input.owner,
-        input.server,
-        input.tool,
-        input.callDigest,
-        input.decisionId,
-        JSON.stringify(input.reasons),
-        JSON.stringify(input.signals),
-        now,
-        now + this.ttl,
-      ],
-    )
-    const approval = await this.require(id)
+    const shown = showArguments(input.args, input.sensitivity, await this.heldValues(input.task))
+    const { args: _raw, ...fields } = input
+    const approval: Approval = {
+      ...fields,
+      id: this.ids.id(),
+      arguments: shown.arguments,
+      redacted: shown.redacted,
+      status: 'pending',
+      createdAt: now,
+      expiresAt: now + this.ttl,
+      decidedAt: null,
+      decidedBy: null,
+      answerReason: null,
+    }
+    // The request and its notification commit together: a crash cannot leave a request no one is told of.
+    await this.store.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO approvals (id, task, agent, owner, server, tool, call_digest, decision_id, arguments, redacted, sensitivity, reasons, signals, status, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+        [
+          approval.id,
+          approval.task,
+          approval.agent,
+          approval.owner,
+          approval.server,
+          approval.tool,
+          approval.callDigest,
+          approval.decisionId,
+          JSON.stringify(approval.arguments),
+          JSON.stringify(approval.redacted),
+          approval.sensitivity,
+          JSON.stringify(approval.reasons),
+          JSON.stringify(approval.signals),
+          approval.createdAt,
+          approval.expiresAt,
+        ],
+      )
+      await this.notifier.enqueue(tx, approval)
+    })
     await this.record(approval, 'requested')
-    this.notifier.notify(approval)
+    this.notifier.kick()
     return approval
   }
 
-  async get(id: string): Promise<Approval | undefined> {
-    const row = await this.store.get<ApprovalRow>(`SELECT * FROM approvals WHERE id = ?`, [id])
-    return row && toApproval(row)
+  get(id: string): Promise<Approval | undefined> {
+    return readApproval(this.store, id)
   }
 
   async require(id: string): Promise<Approval> {
@@ -148,12 +210,20 @@ export class Approvals {
     return rows.map(toApproval)
   }
 
-  /** A human's answer. Only a pending, unexpired request can be answered. */
-  async decide(id: string, answer: 'approved' | 'denied', by: string): Promise<Approval> {
+  /**
+   * A human's answer, with their reason if they gave one (recorded in the chain). Only a pending, unexpired
+   * request can be answered.
+   */
+  async decide(
+    id: string,
+    answer: 'approved' | 'denied',
+    by: string,
+    reason: string | null = null,
+  ): Promise<Approval> {
     await this.expire()
     const changed = await this.store.run(
-      `UPDATE approvals SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND status = 'pending'`,
-      [answer, this.clock.now(), by, id],
+      `UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, answer_reason = ? WHERE id = ? AND status = 'pending'`,
+      [answer, this.clock.now(), by, reason, id],
     )
     if (changed === 0) {
       await this.require(id)
@@ -258,6 +328,7 @@ export class Approvals {
         server: approval.server,
         owner: approval.owner,
         by: approval.decidedBy,
+        ...(event === 'approved' || event === 'denied' ? { reason: approval.answerReason } : {}),
       },
     })
     this.logger.info('approval', { approval: approval.id, event, task: approval.task })

@@ -10,6 +10,7 @@ export { detectNovelty } from './detectors/novelty.js'
 export { consequentialValues, detectProvenance } from './detectors/provenance.js'
 export type { OutputPrints } from './fingerprints.js'
 export { Fingerprinter } from './fingerprints.js'
+export { secretsIn } from './secrets.js'
 export type {
   BehaviourAnalyzer,
   BehaviourAssessment,

@@ -95,10 +95,23 @@ function worthScanning(text: string): boolean {
   return false
 }
 
+/**
+ * Texts already scanned and found clean: an agent passes the same values again and again (paths, ids, addresses),
+ * and a scan is a pure function of the text. Only clean texts are kept (never a secret in memory longer than its
+ * call), bounded in entries and in length.
+ */
+const clean = new Set<string>()
+const CLEAN_MAX = 4_096
+const CLEAN_LENGTH = 2_048
+
 /** Each secret in `text`, as written (deduplicated). */
 export function secretsIn(text: string): string[] {
-  if (text.length < 8) return []
+  if (text.length < 8 || clean.has(text)) return []
   const found = [...secretValues(text), ...keyedSecrets(text)]
   if (worthScanning(text)) found.push(...secretlintFindings(text))
+  if (found.length === 0 && text.length <= CLEAN_LENGTH) {
+    if (clean.size >= CLEAN_MAX) clean.delete(clean.values().next().value as string)
+    clean.add(text)
+  }
   return [...new Set(found)]
 }

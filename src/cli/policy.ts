@@ -55,27 +55,63 @@ export function addPolicyCommands(program: Command): void {
       }
     })
   policy
-    .command('test <dir>')
+    .command('test <dir> [filter]')
     .description(
-      'run the test cases in <dir>/tests/*.json against the policies in <dir>; exit 1 on any failure',
+      'run the test cases in <dir>/tests/*.json against the policies in <dir> (those whose name contains [filter]); exit 1 on any failure',
     )
     .option('--allow-empty', 'accept a set that permits nothing (it would deny every call)')
-    .action((dir: string, o: { allowEmpty?: boolean }) => {
-      const { loadErrors, results } = runPolicyTests(
-        readPolicyDirectory(dir),
-        readJsonFiles(join(dir, 'tests')),
-        { allowEmpty: o.allowEmpty === true },
-      )
-      for (const error of loadErrors) process.stdout.write(`error: ${error}\n`)
-      for (const r of results) {
-        process.stdout.write(
-          `${r.passed ? 'PASS' : 'FAIL'}  ${r.file} › ${r.name}${r.passed ? '' : `: expected ${r.expected}, got ${r.actual} (${r.detail})`}\n`,
+    .option('--case <name>', 'run only the case of this exact name')
+    .option('--coverage', 'also report the policies and the when/unless clauses no case exercised')
+    .option('--json', 'print the results (and coverage) as one JSON document')
+    .action(
+      (
+        dir: string,
+        filter: string | undefined,
+        o: { allowEmpty?: boolean; case?: string; coverage?: boolean; json?: boolean },
+      ) => {
+        const { loadErrors, results, coverage } = runPolicyTests(
+          readPolicyDirectory(dir),
+          readJsonFiles(join(dir, 'tests')),
+          {
+            allowEmpty: o.allowEmpty === true,
+            select: (_file, name) =>
+              (o.case === undefined || name === o.case) && (filter === undefined || name.includes(filter)),
+            coverage: o.coverage === true || o.json === true,
+          },
         )
-      }
-      const failed = results.filter((r) => !r.passed).length
-      process.stdout.write(`\n${results.length - failed} passed, ${failed} failed\n`)
-      if (failed > 0 || loadErrors.length > 0 || results.length === 0) process.exitCode = 1
-    })
+        const failed = results.filter((r) => !r.passed).length
+        if (failed > 0 || loadErrors.length > 0 || results.length === 0) process.exitCode = 1
+        if (o.json) {
+          printJson({
+            passed: results.length - failed,
+            failed,
+            loadErrors,
+            results,
+            ...(coverage ? { coverage } : {}),
+          })
+          return
+        }
+        for (const error of loadErrors) process.stdout.write(`error: ${error}\n`)
+        for (const r of results) {
+          process.stdout.write(
+            `${r.passed ? 'PASS' : 'FAIL'}  ${r.file} › ${r.name}${r.passed ? '' : `: expected ${r.expected}, got ${r.actual} (${r.detail})`}\n`,
+          )
+        }
+        process.stdout.write(`\n${results.length - failed} passed, ${failed} failed\n`)
+        if (coverage && o.coverage) {
+          const applied = coverage.policies.length - coverage.untestedPolicies.length
+          process.stdout.write(
+            `\ncoverage: ${applied}/${coverage.policies.length} policies applied in some case\n`,
+          )
+          for (const id of coverage.untestedPolicies)
+            process.stdout.write(`  untested policy  ${id}: no case makes it apply\n`)
+          for (const c of coverage.untestedClauses)
+            process.stdout.write(
+              `  untested clause  ${c.policy} ${c.kind} #${c.index}: no case shows it stopping the policy  ${c.text}\n`,
+            )
+        }
+      },
+    )
   policy
     .command('eval')
     .description(

@@ -17,12 +17,48 @@ export interface ChangeFeed {
   readonly live: boolean
   /** Calls `listener` with each change, and with `resync` each time the feed comes back. */
   onChange(listener: (change: Change) => void): void
+  /**
+   * Learns, synchronously, of changes no notification reaches (another process's commit to the same SQLite
+   * file), and tells the listeners before it returns. A cache calls it before each use.
+   */
+  poll?(): void
   close(): Promise<void>
 }
 
-/** A node alone on its store (SQLite): every change is its own, seen as it makes it; nothing can be missed. */
+/** A feed with nothing to say: a store no one else writes, changes made only through what drops caches itself. */
 export function soleNodeFeed(): ChangeFeed {
   return { live: true, onChange: () => {}, close: async () => {} }
+}
+
+/** What a SQLite store reports of its commits (`SqliteStore` implements it). */
+export interface CommitSource {
+  /** Calls `listener` after each commit with the tables it wrote, or `undefined` when they cannot be named. */
+  onChange(listener: (tables: ReadonlySet<string> | undefined) => void): void
+  /** Reports other connections' commits since the last call (as an unnamed change); true when there were some. */
+  checkExternal(): boolean
+}
+
+/**
+ * The feed of a node on its own SQLite file: this process's commits, named by table the moment they commit, and
+ * other processes' commits to the same file (`warden gateway` beside `warden serve`), seen at the next `poll` as a
+ * `resync` since SQLite cannot say what they changed.
+ */
+export function sqliteFeed(store: CommitSource): ChangeFeed {
+  const listeners: Array<(change: Change) => void> = []
+  const emit = (change: Change) => {
+    for (const listener of listeners) listener(change)
+  }
+  store.onChange((tables) => {
+    if (tables === undefined) emit({ kind: 'resync' })
+    else for (const table of tables) emit({ kind: 'table', table })
+  })
+  store.checkExternal()
+  return {
+    live: true,
+    onChange: (listener) => listeners.push(listener),
+    poll: () => void store.checkExternal(),
+    close: async () => {},
+  }
 }
 
 export interface PostgresFeedOptions {

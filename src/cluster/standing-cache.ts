@@ -1,3 +1,4 @@
+import { type CatalogTool, type Sensitivity, ToolCatalog } from '../catalog/index.js'
 import {
   type Agent,
   AgentRegistry,
@@ -13,10 +14,13 @@ import type { ChangeFeed } from './change-feed.js'
 /** Tables whose changes can revoke something a node cached (a task closed, an instance quarantined, …). */
 export const REVOKING_TABLES: ReadonlySet<string> = new Set(['tasks', 'instances', 'agents'])
 
+/** The table the tool catalog reads: a re-pinned or quarantined tool drops what was cached of it. */
+export const CATALOG_TABLES: ReadonlySet<string> = new Set(['tools'])
+
 /**
- * What a node caches of tasks, instances and agents between requests, dropped whole the moment any of them
- * changes anywhere (the change feed) or here. While the feed is down nothing is served from it: every use reads
- * the store (fail closed, never stale).
+ * What a node caches of some tables between requests (by default tasks, instances and agents), dropped whole the
+ * moment any of them changes anywhere (the change feed) or here. While the feed is down nothing is served from it:
+ * every use reads the store (fail closed, never stale).
  */
 export class StandingCache {
   private readonly entries = new Map<string, unknown>()
@@ -25,15 +29,17 @@ export class StandingCache {
 
   constructor(
     private readonly feed: ChangeFeed,
+    tables: ReadonlySet<string> = REVOKING_TABLES,
     private readonly max = 50_000,
   ) {
     feed.onChange((change) => {
-      if (change.kind === 'resync' || REVOKING_TABLES.has(change.table)) this.drop()
+      if (change.kind === 'resync' || tables.has(change.table)) this.drop()
     })
   }
 
   /** The cached value for `key`, or what `load` reads (cached when the feed is live and nothing dropped meanwhile). */
   async read<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    this.feed.poll?.()
     if (!this.feed.live) return load()
     if (this.entries.has(key)) return this.entries.get(key) as T
     const generation = this.generation
@@ -125,6 +131,50 @@ export class CachedAgentRegistry extends AgentRegistry {
     this.cache.drop()
     try {
       return await super.setStatus(name, status)
+    } finally {
+      this.cache.drop()
+    }
+  }
+}
+
+/** The tool catalog with reads served from a `StandingCache` over the `tools` table; its own changes drop it. */
+export class CachedToolCatalog extends ToolCatalog {
+  constructor(
+    store: Store,
+    clock: Clock,
+    private readonly cache: StandingCache,
+  ) {
+    super(store, clock)
+  }
+
+  override get(server: string, name: string): Promise<CatalogTool | undefined> {
+    return this.cache.read(`tool:${server}/${name}`, () => super.get(server, name))
+  }
+
+  override async serversOf(name: string): Promise<string[]> {
+    return (await this.cache.read(`servers:${name}`, () => super.serversOf(name))) ?? []
+  }
+
+  override async list(server?: string): Promise<CatalogTool[]> {
+    return (await this.cache.read(`list:${server ?? ''}`, () => super.list(server))) ?? []
+  }
+
+  override sync(...args: Parameters<ToolCatalog['sync']>): ReturnType<ToolCatalog['sync']> {
+    return this.dropping(() => super.sync(...args))
+  }
+
+  override approve(server: string, name: string): Promise<CatalogTool> {
+    return this.dropping(() => super.approve(server, name))
+  }
+
+  override setSensitivity(server: string, name: string, sensitivity: Sensitivity): Promise<CatalogTool> {
+    return this.dropping(() => super.setSensitivity(server, name, sensitivity))
+  }
+
+  private async dropping<T>(change: () => Promise<T>): Promise<T> {
+    this.cache.drop()
+    try {
+      return await change()
     } finally {
       this.cache.drop()
     }

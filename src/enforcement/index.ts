@@ -1,3 +1,5 @@
+export type { ChainReplayDecision, ChainReplayOptions, ReplayBehaviour } from './chain-replay.js'
+export { ChainReplayer, isChainRecord } from './chain-replay.js'
 export { judge } from './judge.js'
 export type { DecideOptions, Decision, ToolRequest } from './pipeline.js'
 export { delegationPath, Pipeline, taskFacts } from './pipeline.js'

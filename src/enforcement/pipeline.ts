@@ -67,6 +67,8 @@ export interface Decision {
   approval?: string
   /** The task's behavioural risk the policies saw (recorded, so `warden policy eval --from-record` sees it too). */
   risk?: number
+  /** The time the policies saw (recorded, so `warden replay` decides at the same instant, not the record's). */
+  now?: number
 }
 
 /** SPIFFE IDs on a task's delegation path, root first. */
@@ -385,6 +387,8 @@ export class Pipeline {
         tool: tool?.name ?? null,
         callDigest: callDigest(),
         decisionId,
+        args,
+        sensitivity: tool?.sensitivity ?? null,
         reasons: policy.reasons,
         signals: recordedSignals(behaviour.signals).map((s) => ({
           kind: s.kind,
@@ -417,6 +421,7 @@ export class Pipeline {
       signals: recordedSignals(behaviour.signals),
       policyVersion: policy.policyVersion,
       risk: behaviour.risk,
+      now: facts.now,
       task: task.id,
       call,
       ...(tool ? { tool } : {}),
@@ -568,6 +573,7 @@ export class Pipeline {
           policyVersion: decision.policyVersion,
           approval: decision.approval ?? null,
           ...(decision.risk === undefined ? {} : { risk: decision.risk }),
+          ...(decision.now === undefined ? {} : { now: decision.now }),
         },
       },
       { until },

@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   SESSION_LIMIT: 'the instance holds as many MCP sessions as one instance may; close one or let it expire',
   APPROVAL_NOT_FOUND: 'no approval request with that id',
   APPROVAL_CLOSED: 'the approval request was already decided, used, or has expired',
+  WEBHOOK_SECRET_SHOWN: "the owner's webhook secret was already shown once; rotate it to get a new one",
   SIGNING_KEY_NOT_FOUND: 'no signing key with that `kid`',
   SIGNING_KEY_STATE:
     'the signing key is not in a state that allows this step (prepare → activate → taint → revoke)',

@@ -32,6 +32,7 @@ export class WardenMetrics {
   readonly tokenVerifications: Counter<'outcome'>
   readonly refusals: Counter<'code'>
   readonly appendLagSeconds: Histogram<never>
+  readonly shadowDifferences: Counter<'effect' | 'shadow_effect'>
 
   constructor(private readonly sources: MetricSources) {
     const registers = [this.registry]
@@ -71,6 +72,12 @@ export class WardenMetrics {
       name: 'warden_token_refusals_total',
       help: 'Task-token verifications refused, by error code.',
       labelNames: ['code'],
+      registers,
+    })
+    this.shadowDifferences = new Counter({
+      name: 'warden_shadow_differences_total',
+      help: 'Decisions the candidate policy set (policy.shadow, @mode("log_only")) made otherwise than the set in force.',
+      labelNames: ['effect', 'shadow_effect'],
       registers,
     })
     this.appendLagSeconds = new Histogram({
@@ -169,7 +176,14 @@ export class WardenMetrics {
     }
     chain.onAppend((events: readonly ActivityEventV1[]) => {
       const now = clock.now()
-      for (const event of events) this.appendLagSeconds.observe(Math.max(0, now - event.ts) / 1000)
+      for (const event of events) {
+        this.appendLagSeconds.observe(Math.max(0, now - event.ts) / 1000)
+        if (event.kind === 'decision.shadow')
+          this.shadowDifferences.inc({
+            effect: String(event.body.effect),
+            shadow_effect: String(event.body.shadowEffect),
+          })
+      }
     })
   }
 

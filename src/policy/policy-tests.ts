@@ -2,8 +2,9 @@ import { z } from 'zod'
 import { type CatalogTool, type ToolDefinition, unstoredTool } from '../catalog/index.js'
 import { silentLogger } from '../kernel/index.js'
 import { ArgumentValidator } from './argument-validator.js'
+import { type CoverageReport, CoverageTracker } from './policy-coverage.js'
 import { type Effect, PolicyEngine } from './policy-engine.js'
-import { formatProblem, type PolicySource } from './policy-set.js'
+import { formatProblem, type PolicySource, parsePolicies } from './policy-set.js'
 import { buildRequest, type DecisionFacts } from './request-builder.js'
 
 const severity = z.enum(['low', 'medium', 'high', 'critical'])
@@ -85,6 +86,15 @@ export interface CaseResult {
   detail: string
 }
 
+/** What `runPolicyTests` can be asked beyond running every case. */
+export interface PolicyTestOptions {
+  allowEmpty?: boolean
+  /** Run only the cases this accepts (by file and case name). */
+  select?: (file: string, name: string) => boolean
+  /** Measure policy and clause coverage over the cases run (`policy-coverage.ts`). */
+  coverage?: boolean
+}
+
 /**
  * Runs policy test cases (as `opa test` does for Rego): every case builds the same request the pipeline would
  * — entities, context, typed arguments — and compares the effect (and, optionally, the reasons).
@@ -92,8 +102,8 @@ export interface CaseResult {
 export function runPolicyTests(
   policies: readonly PolicySource[],
   files: ReadonlyArray<{ file: string; content: unknown }>,
-  options: { allowEmpty?: boolean } = {},
-): { loadErrors: string[]; results: CaseResult[] } {
+  options: PolicyTestOptions = {},
+): { loadErrors: string[]; results: CaseResult[]; coverage?: CoverageReport } {
   const parsedFiles: Array<{ file: string; spec: z.output<typeof policyTestFile> }> = []
   const loadErrors: string[] = []
   for (const { file, content } of files) {
@@ -122,10 +132,13 @@ export function runPolicyTests(
   const loaded = engine.load(policies, tools)
   if (!loaded.ok) return { loadErrors: [...loadErrors, ...loaded.problems.map(formatProblem)], results: [] }
   const validator = new ArgumentValidator()
+  const parsed = options.coverage ? parsePolicies(policies) : undefined
+  const tracker = parsed?.ok ? new CoverageTracker(parsed.parsed, engine.schema) : undefined
 
   const results: CaseResult[] = []
   for (const { file, spec } of parsedFiles) {
     for (const c of spec.cases) {
+      if (options.select && !options.select(file, c.name)) continue
       const now = Date.parse(c.now)
       const result = (actual: Effect, detail: string, reasons: string[] = []): CaseResult => {
         const reasonsOk = (c.reasons ?? []).every((id) => reasons.includes(id))
@@ -196,6 +209,7 @@ export function runPolicyTests(
         continue
       }
       const decision = engine.decide(built.request, { approved: c.approved })
+      tracker?.observe(built.request, decision.reasons)
       results.push(
         result(
           decision.effect,
@@ -205,5 +219,5 @@ export function runPolicyTests(
       )
     }
   }
-  return { loadErrors, results }
+  return { loadErrors, results, ...(tracker ? { coverage: tracker.report() } : {}) }
 }

@@ -12,6 +12,8 @@ import type { Store } from './store.js'
  * | 5       | approvals bound to one exact call; owner credentials |
  * | 6       | shared key material (encrypted under the deployment's KEK), rate-limit counters; on PostgreSQL, the
  * |         | triggers that fan revocations out to every node (`NOTIFY warden`) |
+ * | 7       | approvals keep the redacted arguments and the answer's reason; owners' webhook secrets (sealed); the |
+ * |         | webhook outbox (one row per delivery, claimed by one node at a time) |
  *
  * SQL here runs on SQLite and PostgreSQL alike: TEXT, BIGINT, no AUTOINCREMENT, no vendor functions — except in
  * `postgres`, statements that only PostgreSQL runs (after `sql`, in the same transaction).
@@ -229,6 +231,37 @@ export const MIGRATIONS: readonly Migration[] = [
       notifyOn('tools', 'INSERT OR UPDATE OR DELETE'),
       notifyOn('approvals', 'UPDATE'),
       notifyOn('shared_keys', 'INSERT OR UPDATE OR DELETE'),
+    ],
+  },
+  {
+    version: 7,
+    name: 'webhook-outbox',
+    sql: [
+      // Rows from before this version have none of these: they show no arguments (null), not empty ones.
+      `ALTER TABLE approvals ADD COLUMN arguments TEXT`,
+      `ALTER TABLE approvals ADD COLUMN redacted TEXT`,
+      `ALTER TABLE approvals ADD COLUMN sensitivity TEXT`,
+      `ALTER TABLE approvals ADD COLUMN answer_reason TEXT`,
+      `CREATE TABLE owner_webhook_secrets (
+        owner TEXT PRIMARY KEY,
+        sealed TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revealed_at BIGINT
+      )`,
+      `CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        approval TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_at BIGINT NOT NULL,
+        claimed_until BIGINT,
+        expires_at BIGINT NOT NULL,
+        last_error TEXT,
+        created_at BIGINT NOT NULL,
+        delivered_at BIGINT
+      )`,
+      `CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_at)`,
     ],
   },
 ]

@@ -17,6 +17,16 @@ function isBusy(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
+/** The table a writing statement changes; undefined for one that names none this way (DDL, pragmas). */
+const WRITTEN_TABLE =
+  /^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+"?(\w+)/i
+
+/**
+ * What a store's commits changed: the tables this connection wrote, or `undefined` when something may have changed
+ * that cannot be named (a statement of another form, another process's commit).
+ */
+export type StoreChange = ReadonlySet<string> | undefined
+
 /**
  * The embedded default: one SQLite file in WAL mode. better-sqlite3 is synchronous, so every call completes
  * before it returns; transactions hold a queue so that other callers' statements never land inside them.
@@ -53,6 +63,12 @@ export class SqliteStore implements Store {
    * is set, writes try once and fail at once (no wait per request), so a held lock costs a fast 503, not a stall.
    */
   private locked = false
+  /** Who hears of committed changes (`onChange`), and the tables written by the transaction under way. */
+  private readonly changeListeners: Array<(change: StoreChange) => void> = []
+  private written: Set<string> | undefined
+  private readonly tableOf = new Map<string, string | null>()
+  private dataVersion: Statement | undefined
+  private lastDataVersion = 0
 
   constructor(
     private readonly file: string,
@@ -140,16 +156,25 @@ export class SqliteStore implements Store {
       if (this.lost) throw this.lost
       const changes = this.prepare(sql).run(...params).changes
       if (!options.relaxed) this.syncNow()
+      if (changes > 0) this.committed(this.noteWrite(sql, new Set()))
       return changes
     }, true)
   }
 
   get<T>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
-    return this.outside(() => this.prepare(sql).get(...params) as T | undefined)
+    return this.outside(() => {
+      const row = this.prepare(sql).get(...params) as T | undefined
+      this.readWrote(sql)
+      return row
+    })
   }
 
   all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return this.outside(() => this.prepare(sql).all(...params) as T[])
+    return this.outside(() => {
+      const rows = this.prepare(sql).all(...params) as T[]
+      this.readWrote(sql)
+      return rows
+    })
   }
 
   values(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
@@ -161,13 +186,27 @@ export class SqliteStore implements Store {
       if (this.lost) throw this.lost
       const tx: Store = {
         dialect: 'sqlite',
-        run: async (sql, params = []) => this.exec(() => this.prepare(sql).run(...params).changes),
+        run: async (sql, params = []) =>
+          this.exec(() => {
+            const changes = this.prepare(sql).run(...params).changes
+            if (changes > 0 && this.written) this.written = this.noteWrite(sql, this.written)
+            return changes
+          }),
         get: async <R>(sql: string, params: readonly SqlValue[] = []) =>
-          this.exec(() => this.prepare(sql).get(...params) as R | undefined),
+          this.exec(() => {
+            this.noteReturning(sql)
+            return this.prepare(sql).get(...params) as R | undefined
+          }),
         all: async <R>(sql: string, params: readonly SqlValue[] = []) =>
-          this.exec(() => this.prepare(sql).all(...params) as R[]),
+          this.exec(() => {
+            this.noteReturning(sql)
+            return this.prepare(sql).all(...params) as R[]
+          }),
         values: async (sql, params = []) =>
-          this.exec(() => this.prepareRaw(sql).all(...params) as unknown[][]),
+          this.exec(() => {
+            this.noteReturning(sql)
+            return this.prepareRaw(sql).all(...params) as unknown[][]
+          }),
         transaction: (inner) => inner(tx),
         flush: () => this.flush(),
         close: async () => {},
@@ -180,8 +219,12 @@ export class SqliteStore implements Store {
           this.db.exec('BEGIN IMMEDIATE')
         }, true)
         this.inTransaction = true
+        this.written = new Set()
         const result = await work(tx)
         this.exec(() => this.db.exec('COMMIT'))
+        const written = this.written
+        this.written = undefined
+        if (written === undefined || written.size > 0) this.committed(written)
         // A deferred flush: the commit has reached the WAL file only; `flush()` makes it durable. A failed sync
         // throws after the commit: the caller hears the write may not survive a power loss (it is visible now).
         if (options.flush !== 'later') this.syncNow()
@@ -191,11 +234,69 @@ export class SqliteStore implements Store {
         throw error
       } finally {
         this.inTransaction = false
+        this.written = undefined
       }
     }
     const next = this.queue.catch(() => undefined).then(run)
     this.queue = next
     return next
+  }
+
+  /**
+   * Calls `listener` after each commit of this connection that changed rows, with the tables it wrote, and from
+   * `checkExternal` when another connection (another process on the same file) committed anything.
+   */
+  onChange(listener: (change: StoreChange) => void): void {
+    this.changeListeners.push(listener)
+  }
+
+  /**
+   * Looks, synchronously, for commits of other connections since the last look (SQLite's `data_version`);
+   * reports them as a change that cannot be named. True when there were some.
+   */
+  checkExternal(): boolean {
+    if (this.closed) return false
+    this.dataVersion ??= this.db.prepare('PRAGMA data_version').pluck()
+    const version = this.dataVersion.get() as number
+    if (version === this.lastDataVersion) return false
+    const first = this.lastDataVersion === 0
+    this.lastDataVersion = version
+    if (!first) this.committed(undefined)
+    return !first
+  }
+
+  /** Adds the table `sql` writes to `tables`; a statement that names none makes the change unnameable. */
+  private noteWrite(sql: string, tables: Set<string>): Set<string> | undefined {
+    const table = this.writtenBy(sql)
+    if (table === null) return undefined
+    tables.add(table)
+    return tables
+  }
+
+  /** The table a statement writes: its name, or null for a statement that does not name one as DML does. */
+  private writtenBy(sql: string): string | null {
+    let table = this.tableOf.get(sql)
+    if (table === undefined) {
+      table = WRITTEN_TABLE.exec(sql)?.[1]?.toLowerCase() ?? null
+      this.tableOf.set(sql, table)
+    }
+    return table
+  }
+
+  /** A query inside a transaction that writes (`… RETURNING`) counts as a write of its table. */
+  private noteReturning(sql: string): void {
+    const table = this.writtenBy(sql)
+    if (table !== null) this.written?.add(table)
+  }
+
+  /** A query outside a transaction that wrote (`… RETURNING`): a commit of its own. */
+  private readWrote(sql: string): void {
+    const table = this.writtenBy(sql)
+    if (table !== null) this.committed(new Set([table]))
+  }
+
+  private committed(change: StoreChange): void {
+    for (const listener of this.changeListeners) listener(change)
   }
 
   /** Syncs the WAL file from the thread pool; flushes are coalesced and complete in order. */

@@ -1,7 +1,7 @@
 export type { LeasableSecret, Lease } from './leases.js'
 export { Leases } from './leases.js'
 export { PostgresRoles } from './providers/postgres-roles.js'
-export { StaticSecrets } from './providers/static-secrets.js'
+export { openSealedValue, StaticSecrets, sealValue } from './providers/static-secrets.js'
 export type { IssuedSecret, LeaseRequest, SecretProvider } from './secret-provider.js'
 export type { AuthenticatedTask, ExchangeRequest, IssuedTaskToken, TaskPolicy } from './task-lifecycle.js'
 export { TaskLifecycle } from './task-lifecycle.js'

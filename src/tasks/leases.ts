@@ -76,6 +76,23 @@ export class Leases {
     return { leaseId: request.leaseId, secret, value: issued.value, expiresAt: request.expiresAt }
   }
 
+  /**
+   * The values the task's active leases hold, where Warden can know them (a static secret's one value): what it
+   * must never show, e.g. in an approval's arguments. A dynamic provider's values are known only to the caller.
+   */
+  async heldValues(task: string): Promise<string[]> {
+    const rows = await this.store.all<{ secret: string }>(
+      `SELECT DISTINCT secret FROM leases WHERE task = ? AND status = 'active'`,
+      [task],
+    )
+    const values: string[] = []
+    for (const row of rows) {
+      const value = await this.secrets.get(row.secret)?.provider.sharedValue?.(row.secret)
+      if (value) values.push(value)
+    }
+    return values
+  }
+
   /** Revokes every active lease of the given tasks; failures are logged and retried by the next sweep. */
   async revokeFor(tasks: readonly Task[]): Promise<void> {
     for (const task of tasks) {

@@ -18,4 +18,9 @@ export interface SecretProvider {
   issue(request: LeaseRequest): Promise<IssuedSecret>
   /** Revokes a lease; must succeed when the lease is already gone. */
   revoke(handle: string | null, request: LeaseRequest): Promise<void>
+  /**
+   * The value every lease of `secret` holds, where leases share one (a static secret): read only to keep it out
+   * of what Warden shows (an approval's arguments), never handed out by it.
+   */
+  sharedValue?(secret: string): Promise<string | undefined>
 }

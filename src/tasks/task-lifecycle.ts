@@ -187,6 +187,8 @@ export class TaskLifecycle {
         intent: declared,
         intentDigest: task.intentDigest,
         expiresAt: task.expiresAt,
+        // The task's own opening time (policies read its age); the record's ts comes after the task's write.
+        openedAt: task.openedAt,
       },
     })
     return this.issue(task, instance.jkt)
@@ -541,6 +543,7 @@ export class TaskLifecycle {
         parent: parent.id,
         intentDigest: child.intentDigest,
         expiresAt: child.expiresAt,
+        openedAt: child.openedAt,
       },
     })
     return this.issue(child, actor.instance.jkt, parentClaims.exp)

@@ -2,7 +2,6 @@ import { diffLines } from 'diff'
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { streamSSE } from 'hono/streaming'
-import type { Approval } from '../approvals/index.js'
 import {
   ACTIVITY_KINDS,
   type ActivityEventV1,
@@ -381,14 +380,6 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
 
   // ——— approvals ———
 
-  /** The arguments of the exact call an approval is for: the task's `tool.call` record its decision names. */
-  const argumentsOf = async (approval: Approval): Promise<unknown> => {
-    const events = await warden.chain.query({ task: approval.task, limit: 10_000 })
-    const decision = events.find((e) => e.kind === 'decision' && e.body.decisionId === approval.decisionId)
-    const call = decision && events.find((e) => e.kind === 'tool.call' && e.body.call === decision.body.call)
-    return call?.body.args ?? null
-  }
-
   app.get('/approvals', async (c) => {
     const viewer = c.get('session').viewer
     const owner = viewer.role === 'owner' ? viewer.owner : undefined
@@ -397,10 +388,7 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
       .filter((a) => a.status !== 'pending')
       .sort((a, b) => (b.decidedAt ?? b.createdAt) - (a.decidedAt ?? a.createdAt))
       .slice(0, 50)
-    const withArgs = await Promise.all(
-      pending.map(async (approval) => ({ approval, args: await argumentsOf(approval) })),
-    )
-    return c.html(approvalsPage(withArgs, answered, pageOf(c)))
+    return c.html(approvalsPage(pending, answered, pageOf(c)))
   })
 
   for (const [verb, answer] of [
@@ -412,7 +400,9 @@ export function consoleRoutes(warden: Warden, credentials: ConsoleCredentials): 
       const approval = await warden.approvals.get(c.req.param('id'))
       if (!approval || (viewer.role === 'owner' && approval.owner !== viewer.owner))
         throw new WardenError('NOT_FOUND', `no approval \`${c.req.param('id')}\``)
-      await warden.approvals.decide(approval.id, answer, by(viewer))
+      const form = await c.req.parseBody()
+      const given = typeof form.reason === 'string' ? form.reason.trim().slice(0, 1000) : ''
+      await warden.approvals.decide(approval.id, answer, by(viewer), given || null)
       return c.redirect('/console/approvals', 303)
     })
   }

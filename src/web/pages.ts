@@ -75,12 +75,14 @@ export function actionForm(
   action: string,
   label: string,
   csrf: string,
-  options: { reason?: boolean; danger?: boolean } = {},
+  options: { reason?: boolean | 'optional'; danger?: boolean } = {},
 ): Html {
   return html`<form method="post" action="${action}" class="action"><input type="hidden" name="csrf" value="${csrf}">${
-    options.reason
-      ? html`<label>Reason <input name="reason" required maxlength="500" placeholder="why"></label> `
-      : ''
+    options.reason === 'optional'
+      ? html`<label>Reason <input name="reason" maxlength="1000" placeholder="why (optional, recorded)"></label> `
+      : options.reason
+        ? html`<label>Reason <input name="reason" required maxlength="500" placeholder="why"></label> `
+        : ''
   }<button type="submit"${options.danger ? html` class="danger"` : ''}>${label}</button></form>`
 }
 
@@ -276,7 +278,7 @@ ${agent.status === 'active' ? actionForm(`/console/agents/${agent.name}/disable`
 }
 
 export function approvalsPage(
-  pending: Array<{ approval: Approval; args: unknown }>,
+  pending: Approval[],
   answered: Approval[],
   page: { viewer: ConsoleViewer; csrf: string },
 ): Html {
@@ -285,22 +287,27 @@ export function approvalsPage(
     html`<h2>Waiting for an answer</h2>
 ${pending.length === 0 ? html`<p>No call is waiting.</p>` : ''}
 <ul class="approvals">${pending.map(
-      ({ approval, args }) => html`<li class="approval" aria-labelledby="approval-${approval.id}">
+      (approval) => html`<li class="approval" aria-labelledby="approval-${approval.id}">
 <h3 id="approval-${approval.id}"><code>${approval.server ?? ''}/${approval.tool ?? ''}</code> for <code>${approval.agent}</code></h3>
 <dl class="facts"><dt>Task</dt><dd><a href="/console/tasks/${approval.task}">${approval.task}</a></dd>
 <dt>Why it is held</dt><dd>${approval.reasons.map((r) => html`<code>${r}</code> `)}</dd>
 <dt>Signals</dt><dd>${approval.signals.map((s) => html`<span class="label">${s.kind} (${s.severity})</span> `)}${approval.signals.length === 0 ? 'none' : ''}</dd>
-<dt>Arguments (this exact call)</dt><dd>${args === null ? html`<em>being recorded; reload in a moment</em>` : html`<pre>${JSON.stringify(args, null, 2)}</pre>`}</dd>
+<dt>Sensitivity</dt><dd>${approval.sensitivity ?? '—'}</dd>
+<dt>Arguments (this exact call)</dt><dd>${approval.arguments === null ? html`<em>not kept for this request</em>` : html`<pre>${JSON.stringify(approval.arguments, null, 2)}</pre>`}${
+        approval.redacted.length > 0
+          ? html`<small>hidden: ${approval.redacted.map((p) => html`<code>${p || '/'}</code> `)}</small>`
+          : ''
+      }</dd>
 <dt>Expires</dt><dd>${iso(approval.expiresAt)}</dd></dl>
-${actionForm(`/console/approvals/${approval.id}/approve`, 'Approve', page.csrf)}
-${actionForm(`/console/approvals/${approval.id}/deny`, 'Deny', page.csrf, { danger: true })}
+${actionForm(`/console/approvals/${approval.id}/approve`, 'Approve', page.csrf, { reason: 'optional' })}
+${actionForm(`/console/approvals/${approval.id}/deny`, 'Deny', page.csrf, { danger: true, reason: 'optional' })}
 </li>`,
     )}</ul>
 <h2>Answered</h2>
-<table aria-label="Answered approvals"><thead><tr><th scope="col">tool</th><th scope="col">task</th><th scope="col">status</th><th scope="col">by</th><th scope="col">when</th></tr></thead>
+<table aria-label="Answered approvals"><thead><tr><th scope="col">tool</th><th scope="col">task</th><th scope="col">status</th><th scope="col">by</th><th scope="col">reason</th><th scope="col">when</th></tr></thead>
 <tbody>${answered.map(
       (a) =>
-        html`<tr><td><code>${a.server ?? ''}/${a.tool ?? ''}</code></td><td><a href="/console/tasks/${a.task}">${a.task}</a></td><td>${a.status}</td><td>${a.decidedBy ?? '—'}</td><td>${iso(a.decidedAt)}</td></tr>`,
+        html`<tr><td><code>${a.server ?? ''}/${a.tool ?? ''}</code></td><td><a href="/console/tasks/${a.task}">${a.task}</a></td><td>${a.status}</td><td>${a.decidedBy ?? '—'}</td><td>${a.answerReason ?? '—'}</td><td>${iso(a.decidedAt)}</td></tr>`,
     )}</tbody></table>`,
     { ...page, current: '/console/approvals' },
   )

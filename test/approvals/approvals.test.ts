@@ -131,18 +131,27 @@ describe('human approval bound to the exact call', () => {
     expect(expired.status).toBe('expired')
   })
 
-  it('notifies the owner by webhook, retrying on failure without holding the decision', async () => {
+  it('notifies the owner by webhook from the outbox, retrying a refused delivery after its backoff', async () => {
     failuresLeft = 2
-    const started = Date.now()
     const decided = await authorize(ARGS)
     expect(decided.effect).toBe('escalate')
-    expect(Date.now() - started).toBeLessThan(1000)
-    for (let i = 0; i < 60 && received.length < 3; i++)
-      await new Promise((resolve) => setTimeout(resolve, 100))
+    const outbox = t.warden.webhooks.notifier
+    await outbox.deliverDue()
+    expect(received).toHaveLength(1)
+    // Not due again until the backoff has passed: moving the clock, not sleeping, makes each retry due.
+    expect(await outbox.deliverDue()).toBe(0)
+    expect(received).toHaveLength(1)
+    t.clock.advance('6s')
+    await outbox.deliverDue()
+    t.clock.advance('11s')
+    expect(await outbox.deliverDue()).toBe(1)
     expect(received).toHaveLength(3)
     expect((JSON.parse(received[2] as string) as { text: string }).text).toContain(
       `warden approvals approve ${decided.approval}`,
     )
+    t.clock.advance('1h')
+    expect(await outbox.deliverDue()).toBe(0)
+    expect(received).toHaveLength(3)
   })
 
   it("lets an owner answer their own agents' requests, and only those", async () => {

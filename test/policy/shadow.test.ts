@@ -61,17 +61,22 @@ describe('shadow policy sets and log-only policies', () => {
     }
     await t.warden.chain.settled()
     const shadowed = await t.warden.chain.query({ kind: 'decision.shadow', limit: 1000 })
-    return { effects, shadowed }
+    const metrics = await (await t.request('GET', '/metrics', { admin: false })).text()
+    const counted = /^warden_shadow_differences_total\{effect="allow",shadow_effect="deny"\} (\d+)$/m.exec(
+      metrics,
+    )
+    return { effects, shadowed, differences: Number(counted?.[1] ?? 0) }
   }
 
   it('decides every call with the candidate too, changes no outcome, and records every difference', async () => {
     const enforced = policyDir('// nothing beyond the templates\n')
     const candidate = policyDir(`@id("cap") ${CAP}`)
     dirs.push(enforced, candidate)
-    const { effects, shadowed } = await transfers({
+    const { effects, shadowed, differences } = await transfers({
       policy: { dir: enforced, shadow: candidate, watch: false },
     })
     expect(effects).toEqual(AMOUNTS.map(() => 'allow'))
+    expect(differences).toBe(AMOUNTS.filter((a) => a > 100).length)
     expect(shadowed.map((e) => e.body)).toEqual(
       AMOUNTS.filter((a) => a > 100).map(() =>
         expect.objectContaining({
@@ -87,6 +92,7 @@ describe('shadow policy sets and log-only policies', () => {
     const enforcing = await transfers({ policy: { dir: candidate, watch: false } })
     expect(enforcing.effects).toEqual(AMOUNTS.map((a) => (a > 100 ? 'deny' : 'allow')))
     expect(enforcing.shadowed).toEqual([])
+    expect(enforcing.differences).toBe(0)
   })
 
   it('keeps a @mode("log_only") policy out of every decision and records what it would have changed', async () => {

@@ -18,7 +18,9 @@ function raw(
   const { hostname, port } = new URL(url)
   return new Promise((resolve, reject) => {
     let answered = false
-    const req = httpRequest({ hostname, port, method, path, headers }, (res) => {
+    // A connection of its own (no keep-alive pool): a socket still writing a refused body must not outlive the
+    // request in a pool where its late EPIPE would have no listener.
+    const req = httpRequest({ hostname, port, method, path, headers, agent: false }, (res) => {
       answered = true
       let text = ''
       res.on('data', (chunk: Buffer) => {
@@ -28,6 +30,7 @@ function raw(
     })
     // A server that answers 413 before reading a large body closes the socket under the write.
     req.on('error', (error) => (answered ? undefined : reject(error)))
+    req.on('socket', (socket) => socket.on('error', (error) => (answered ? undefined : reject(error))))
     req.end(body)
   })
 }

@@ -191,10 +191,17 @@ describe.skipIf(!existsSync(CHROMIUM))(
         .toContain(target)
       expect(await approval.textContent()).toContain('write_file')
       await shot('approvals')
-      await approval.getByRole('button', { name: 'Approve' }).click()
+      const approve = approval.locator('form[action$="/approve"]')
+      await approve.getByLabel('Reason').fill('quarterly figures checked')
+      await approve.getByRole('button', { name: 'Approve' }).click()
       const result = (await held) as { isError?: boolean }
       expect(result.isError).not.toBe(true)
       expect(readFileSync(target, 'utf8')).toBe('Q3: up')
+      // The answer's reason is kept with it.
+      await page.goto(`${serve.url}/console/approvals`)
+      expect(await page.locator('table[aria-label="Answered approvals"]').textContent()).toContain(
+        'quarterly figures checked',
+      )
       await files.close()
     })
 

@@ -1,10 +1,26 @@
 import { type Context, Hono } from 'hono'
 import type { Warden } from '../../compose.js'
 import { WardenError } from '../../kernel/index.js'
+import { answerBody, webhookSecretBody } from '../contract.js'
 import { OwnerCredentials } from '../owner-credential.js'
-import { isAdmin, requireAdmin } from '../request.js'
+import { isAdmin, readBody, requireAdmin } from '../request.js'
 
 const STATUSES = ['pending', 'approved', 'denied', 'expired', 'used'] as const
+
+/**
+ * Who answered, as the approval and the chain name them. The one place the answering person is derived from
+ * the request's credential: named operators replace `admin` here.
+ */
+export function answeringPerson(caller: { admin: true } | { owner: string }): string {
+  return 'owner' in caller ? `owner:${caller.owner}` : 'admin'
+}
+
+/** The body of an answer, which may be absent (no reason given). */
+async function answerOf(c: Context): Promise<{ reason?: string | undefined }> {
+  const length = c.req.header('content-length')
+  if (length === '0' || (length === undefined && !c.req.header('content-type'))) return {}
+  return readBody(c, answerBody)
+}
 
 /** Approval requests and their answers (admin), and the owners' review of their agents. */
 export function approvalRoutes(warden: Warden): Hono {
@@ -25,6 +41,19 @@ export function approvalRoutes(warden: Warden): Hono {
     const agents = (await warden.identity.agents.list()).filter((agent) => agent.owner === owner)
     if (agents.length === 0) throw new WardenError('NOT_FOUND', `no agent is owned by \`${owner}\``)
     return c.json({ owner, token: await owners.mint(owner) }, 201)
+  })
+
+  // Shown once; `rotate` replaces it (deliveries are signed with the new one from then on).
+  app.post('/owners/:owner/webhook-secret', async (c) => {
+    const owner = c.req.param('owner')
+    const { rotate } = await readBody(c, webhookSecretBody)
+    if (!warden.config.owners[owner]) {
+      throw new WardenError(
+        'NOT_FOUND',
+        `owner \`${owner}\` has no webhook configured (\`owners\` in the config)`,
+      )
+    }
+    return c.json({ owner, secret: await warden.webhooks.secrets.reveal(owner, { rotate }) }, 201)
   })
 
   app.get('/approvals', async (c) => {
@@ -55,8 +84,10 @@ export function approvalRoutes(warden: Warden): Hono {
   ] as const) {
     app.post(`/approvals/:id/${verb}`, async (c) => {
       const { caller, approval } = await visible(c)
-      const by = 'owner' in caller ? `owner:${caller.owner}` : 'admin'
-      return c.json(await warden.approvals.decide(approval.id, answer, by))
+      const { reason } = await answerOf(c)
+      return c.json(
+        await warden.approvals.decide(approval.id, answer, answeringPerson(caller), reason ?? null),
+      )
     })
   }
 

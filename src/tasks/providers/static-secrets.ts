@@ -6,6 +6,38 @@ import type { IssuedSecret, LeaseRequest, SecretProvider } from '../secret-provi
 const VERSION = 'v1'
 
 /**
+ * Seals `value` with AES-256-GCM under `key`, with `name` as additional data so the sealed text cannot be moved
+ * to another name. The same sealing keeps static secrets and owners' webhook secrets at rest.
+ */
+export function sealValue(key: Buffer, name: string, value: string): string {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', key, iv)
+  cipher.setAAD(Buffer.from(name))
+  const ciphertext = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()])
+  return [VERSION, iv, ciphertext, cipher.getAuthTag()]
+    .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+    .join('.')
+}
+
+/** Opens what `sealValue` sealed under the same key and name; throws `LEASE_FAILED` when it does not open. */
+export function openSealedValue(key: Buffer, name: string, sealed: string): string {
+  const [version, iv, ciphertext, tag] = sealed.split('.')
+  if (version !== VERSION || !iv || !ciphertext || !tag) {
+    throw new WardenError('LEASE_FAILED', `\`${name}\` is stored in an unknown format`)
+  }
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'))
+    decipher.setAAD(Buffer.from(name))
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString(
+      'utf8',
+    )
+  } catch (cause) {
+    throw new WardenError('LEASE_FAILED', `\`${name}\` does not decrypt`, { cause })
+  }
+}
+
+/**
  * Static secrets, stored encrypted with AES-256-GCM under a key kept in the data directory (not in the
  * database), with the secret's name as additional data so a ciphertext cannot be moved to another name.
  * Values leave only through a task's lease.
@@ -23,13 +55,7 @@ export class StaticSecrets implements SecretProvider {
 
   /** Stores (or replaces) a value. */
   async put(name: string, value: string): Promise<void> {
-    const iv = randomBytes(12)
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv)
-    cipher.setAAD(Buffer.from(name))
-    const ciphertext = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()])
-    const sealed = [VERSION, iv, ciphertext, cipher.getAuthTag()]
-      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
-      .join('.')
+    const sealed = sealValue(this.key, name, value)
     const now = this.clock.now()
     await this.store.run(
       `INSERT INTO secrets (name, ciphertext, updated_at) VALUES (?, ?, ?)
@@ -39,31 +65,19 @@ export class StaticSecrets implements SecretProvider {
   }
 
   async issue(request: LeaseRequest): Promise<IssuedSecret> {
+    const value = await this.sharedValue(request.secret)
+    if (value === undefined)
+      throw new WardenError('SECRET_NOT_FOUND', `static secret \`${request.secret}\` has no value yet`)
+    return { value, handle: null }
+  }
+
+  /** Every lease of a static secret holds its one value. */
+  async sharedValue(secret: string): Promise<string | undefined> {
     const row = await this.store.get<{ ciphertext: string }>(
       `SELECT ciphertext FROM secrets WHERE name = ?`,
-      [request.secret],
+      [secret],
     )
-    if (!row)
-      throw new WardenError('SECRET_NOT_FOUND', `static secret \`${request.secret}\` has no value yet`)
-    const [version, iv, ciphertext, tag] = row.ciphertext.split('.')
-    if (version !== VERSION || !iv || !ciphertext || !tag) {
-      throw new WardenError(
-        'LEASE_FAILED',
-        `static secret \`${request.secret}\` is stored in an unknown format`,
-      )
-    }
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'))
-      decipher.setAAD(Buffer.from(request.secret))
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'))
-      const value = Buffer.concat([
-        decipher.update(Buffer.from(ciphertext, 'base64url')),
-        decipher.final(),
-      ]).toString('utf8')
-      return { value, handle: null }
-    } catch (cause) {
-      throw new WardenError('LEASE_FAILED', `static secret \`${request.secret}\` does not decrypt`, { cause })
-    }
+    return row && openSealedValue(this.key, secret, row.ciphertext)
   }
 
   async revoke(): Promise<void> {
