@@ -113,3 +113,89 @@ export function contentStems(text: string): Set<string> {
   }
   return stems
 }
+
+/**
+ * Verbs by which a request asks only to look or to be told: what their clause names is read, not acted on ("check
+ * the bucket policy", "read my text messages and tell me …", "recommend a hotel in Paris"). The request's counterpart of the read verbs of tool names
+ * (`task-state.ts`), as lemmas; wink tags a sentence's first word by its form, so these are matched by word.
+ */
+const READING = new Set([
+  'read',
+  'check',
+  'review',
+  'summarise',
+  'summarize',
+  'tell',
+  'explain',
+  'show',
+  'list',
+  'find',
+  'search',
+  'look',
+  'see',
+  'view',
+  'describe',
+  'inspect',
+  'verify',
+  'count',
+  'compare',
+  // Verbs of telling: the principal asks to be told what to do, not for it to be done.
+  'recommend',
+  'suggest',
+  'advise',
+])
+
+/**
+ * Tokens that end a clause inside a sentence: the next word may be its verb ("Read X and pay Y", "Check X; then book
+ * it"). Not `.`: sentences are cut before tokens are read, and wink reads `backup.log` as `backup . log`.
+ */
+function endsClause(token: Token): boolean {
+  return (
+    (token.pos === 'PUNCT' && /^[;,]$/.test(token.text)) || token.pos === 'CCONJ' || token.text === 'then'
+  )
+}
+
+/**
+ * What a request asks to be *done*: the content stems of `contentStems`, less the words of clauses whose verb only
+ * reads — "Read my latest text messages and tell me if anything is urgent" → {} (nothing to do), "Check the
+ * invoice and pay it" → {pay} — and of questions, which ask to be told ("Why did the backup fail?"), unless put as
+ * a polite request ("Could you book it?"). A clause's verb is its first word, or a word wink tags as a verb; where a clause's
+ * first word is not a verb of reading, its words count (the safe side: they may ask for an action).
+ */
+export function actionStems(text: string): Set<string> {
+  const words = text
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/[_]+/g, ' ')
+    .replace(/\be-?mail/gi, 'email')
+  const stems = new Set<string>()
+  for (const sentence of words.match(/(?:[^.!?\n]|[.!?](?=[^\s.!?]))+[.!?]*/g) ?? []) {
+    // A question asks to be told, unless it is a request put politely ("Can you send …?", "Would you book …?").
+    const told = /\?\s*$/.test(sentence) && !POLITE_REQUEST.test(sentence)
+    if (!told) actionStemsOf(sentence, stems)
+  }
+  return stems
+}
+
+/** A question that asks for an action: a modal and "you" ("could you", "can you please", "would you mind"). */
+const POLITE_REQUEST = /^\W*(?:(?:and|so|also|then)\s+)?(?:can|could|would|will)\s+you\b/i
+
+function actionStemsOf(sentence: string, stems: Set<string>): void {
+  let reading = false
+  let start = true
+  for (const token of tokens(sentence)) {
+    if (endsClause(token)) {
+      start = true
+      continue
+    }
+    if (token.pos === 'PUNCT' || token.pos === 'SYM' || token.pos === 'PRON' || token.pos === 'DET') continue
+    if (start) {
+      // Whatever else opens a clause may be its verb, mis-tagged ("Book a room" → NOUN): its words count.
+      reading = READING.has(token.lemma) || READING.has(token.text)
+      start = false
+    } else if (token.pos === 'VERB') reading = READING.has(token.lemma)
+    if (reading) continue
+    if (token.stop || !/^[a-z][a-z-]{2,}$/.test(token.text) || token.pos === 'NUM') continue
+    const stem = token.stem.replace(/-/g, '')
+    if (stem.length >= 3 && !GENERIC.has(stem)) stems.add(stem)
+  }
+}

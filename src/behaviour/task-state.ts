@@ -118,6 +118,9 @@ export function againstPrincipal(output: ObservedOutput): boolean {
   return output.tainted && (!output.designated || output.spans.length > 0)
 }
 
+/** A value that names one thing (a digit, a path, a name with a dot or `@`, several words), not a bare word. */
+const NAMES_ONE = /[\d/.@:\s_-]/
+
 /** True when a tool may change the world: MCP's `readOnlyHint` absent or false. */
 export function isWrite(definition: ToolDefinition | undefined): boolean {
   const hint = definition?.annotations?.readOnlyHint
@@ -131,7 +134,7 @@ export function isWrite(definition: ToolDefinition | undefined): boolean {
  * reading, as the name's first or second word (a server prefix such as `notion_` or `slack_` may stand first).
  */
 const READ_VERB =
-  /^(?:[a-z0-9]+_)?(?:get|list|read|search|retrieve|fetch|find|describe|show|view|lookup|query|inspect)(?:_|$)/i
+  /^(?:[a-z0-9]+_)?(?:get|list|read|search|retrieve|fetch|find|describe|show|view|lookup|query|inspect|check|count|compare)(?:_|$)/i
 
 /**
  * One task's behavioural state, built incrementally from its activity (amortised O(1) per event, bounded).
@@ -221,12 +224,20 @@ export class TaskState {
     return undefined
   }
 
+  /**
+   * The read's arguments name what the request names: a document by its identifier ("bill.txt", "ticket 4471",
+   * "docs/setup.md") — not a word of the request used as a filter ("checkout", "unfulfilled"), which lists data
+   * the request never saw.
+   */
   private designated(origin: ObservedCall | undefined): boolean {
     return (
       origin !== undefined &&
       Object.values(origin.args).some(
         (value) =>
-          typeof value === 'string' && value.length >= 4 && this.prompt.includes(canonicalText(value)),
+          (typeof value === 'string' || typeof value === 'number') &&
+          NAMES_ONE.test(String(value)) &&
+          String(value).length >= 3 &&
+          this.prompt.includes(canonicalText(String(value))),
       )
     )
   }

@@ -69,6 +69,10 @@ function readsAsOrder(sentence: string): boolean {
   return first !== undefined && (first.pos === 'VERB' || first.pos === 'AUX') && first.lemma === first.text
 }
 
+/** Up to two words before a named reader that say which one: "fleet", "home", "support" — not a determiner. */
+const VOCATIVE_MODIFIERS =
+  /(?<=^|[:>(—-]\s*|\s)(?:(?!(?:the|a|an|this|that|these|those|our|my|your|their|its|his|her|any|all|every)\s)[\p{L}\d-]{2,30}\s+){1,2}$/u
+
 /** The reader named in `lower` at `index` (length `length`) is the one told to act. */
 function addressedAt(lower: string, index: number, length: number): boolean {
   const before = lower.slice(0, index)
@@ -80,11 +84,14 @@ function addressedAt(lower: string, index: number, length: number): boolean {
     const [, mark, rest = ''] = label
     const words = rest.split(/\s+/).filter(Boolean).length
     if (mark === ':' && words >= 3) return true
+    // A vocative may carry a word or two naming which reader ("Fleet assistant, please …", "Note: support bot, …");
+    // not a determiner, which makes the name a sentence's subject ("The assistant, which shipped in May, …").
+    const opening = before.replace(VOCATIVE_MODIFIERS, '')
     if (
       words >= 2 &&
-      (before.trim() === '' ||
-        /[:>(—-]\s*$/.test(before) ||
-        /\b(?:dear|hey|hi|hello|attention)\s*$/.test(before))
+      (opening.trim() === '' ||
+        /[:>(—-]\s*$/.test(opening) ||
+        /\b(?:dear|hey|hi|hello|attention)\s*$/.test(opening))
     )
       return true
   }

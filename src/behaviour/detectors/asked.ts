@@ -1,19 +1,24 @@
 import type { ToolDefinition } from '../../catalog/index.js'
-import { contentStems } from '../language.js'
+import { actionStems, contentStems } from '../language.js'
 import type { Signal } from '../signals.js'
 import type { ObservedOutput, TaskState } from '../task-state.js'
-import { againstPrincipal, isWrite } from '../task-state.js'
+import { againstPrincipal, isMemory, isWrite } from '../task-state.js'
 import { argumentLeaves, canonical, embeddedIdentifiers, ownToolName } from '../values.js'
+import { isEgress } from './flows.js'
 import { isOpenWorld } from './provenance.js'
 
 const requestStems = new WeakMap<TaskState, Set<string>>()
 const toolStems = new WeakMap<ToolDefinition, Set<string>>()
+const wordedRequests = new WeakMap<TaskState, boolean>()
 
-/** What the principal asked for, as content stems of the request and the task's declared purpose. */
+/**
+ * What the principal asked to be done, as content stems of the request and the task's declared purpose — less the
+ * words of clauses that only ask to read ("check the bucket policy" asks for no policy to be written).
+ */
 export function askedStems(state: TaskState): Set<string> {
   let stems = requestStems.get(state)
   if (!stems) {
-    stems = contentStems(state.promptText)
+    stems = actionStems(state.promptText)
     requestStems.set(state, stems)
   }
   return stems
@@ -33,12 +38,19 @@ export function toolStemsOf(definition: ToolDefinition): Set<string> {
 
 /**
  * Whether the request asks for what a tool does: the request and the tool's name and description share a
- * content word, compared by stem ("make a reservation" ↔ `reserve_hotel`, "save to memory" ↔ `memory_write`,
- * "set up forwarding" ↔ a filter that forwards). A request with no words says nothing either way (true).
+ * content word outside a clause that only reads, compared by stem ("make a reservation" ↔ `reserve_hotel`, "save
+ * to memory" ↔ `memory_write`, "set up forwarding" ↔ a filter that forwards; not "check the bucket policy" ↔
+ * `put_bucket_policy`). A request with no content words says nothing either way (true).
  */
 export function isAsked(state: TaskState, definition: ToolDefinition): boolean {
+  // A request with no content words says nothing either way; one whose every clause only reads asks for no write.
+  let worded = wordedRequests.get(state)
+  if (worded === undefined) {
+    worded = contentStems(state.promptText).size > 0
+    wordedRequests.set(state, worded)
+  }
+  if (!worded) return true
   const asked = askedStems(state)
-  if (asked.size === 0) return true
   for (const stem of toolStemsOf(definition)) if (asked.has(stem)) return true
   return false
 }
@@ -67,11 +79,19 @@ function asksFor(output: ObservedOutput, stems: Set<string>): boolean {
   return false
 }
 
+/** An argument that holds text the tool runs: a command, a query, a script, code. */
+const RUN_TEXT = /^(?:command|cmd|query|sql|script|code|statement|expression)s?$/i
+
+function runsText(definition: ToolDefinition): boolean {
+  return Object.keys((definition.inputSchema?.properties ?? {}) as object).some((name) => RUN_TEXT.test(name))
+}
+
 /**
  * Is the action asked for? A write or an open-world call whose tool the request does not ask for (by name and
  * description, compared by stem), taken after the task read instructions planted in data: critical when those
- * instructions speak of what the tool does, high otherwise. The request decides what the agent is for; data that
- * asks for another action is not the principal.
+ * instructions speak of what the tool does, high otherwise; and any write in a task whose request asks for nothing
+ * to be done (high). The request decides what the agent is for; data that asks for another action is not the
+ * principal.
  */
 export function detectUnrequested(
   state: TaskState,
@@ -82,7 +102,30 @@ export function detectUnrequested(
   const def = definition ?? state.tools.get(tool)
   if (!def || (!isWrite(def) && !isOpenWorld(def))) return []
   const tainted = state.outputs.filter(againstPrincipal)
-  if (tainted.length === 0 || isAsked(state, def) || destinationAsked(state, args)) return []
+  if (isAsked(state, def) || destinationAsked(state, args)) return []
+  if (tainted.length === 0) {
+    // A request that only asks to read or to be told ("Read my texts and tell me if anything is urgent") asks
+    // for no write at all: one taken anyway did not come from the principal, whatever data the task read.
+    // A tool that runs text in a language (a shell command, a SQL statement) is judged by that text instead
+    // (`sinks.ts`): "count the rows" runs a SELECT through a tool that could also write.
+    // Memory is the agent's own notebook, written as it goes; what reaches it is judged as a flow (`flows.ts`).
+    // A write by the server's own word (MCP's `readOnlyHint: false`) or one that sends data out: a tool that
+    // ships without annotations and whose name has no verb of reading (`convert_currency`) may well only compute.
+    const declared = def.annotations?.readOnlyHint === false
+    if (!isWrite(def) || !(declared || isEgress(def)) || runsText(def) || isMemory(def)) return []
+    if (askedStems(state).size > 0) return []
+    const last = state.outputs.at(-1)
+    return [
+      {
+        kind: 'unrequested_action',
+        severity: 'high',
+        summary: `\`${tool}\` changes something in a task whose request asks only to read or to be told`,
+        evidence: last ? [last.seq] : [],
+        refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+        detail: { principle: 'asked', output: last?.seq },
+      },
+    ]
+  }
   const stems = toolStemsOf(def)
   const asking = tainted.filter((output) => asksFor(output, stems))
   const source = asking.at(-1) ?? tainted.at(-1)

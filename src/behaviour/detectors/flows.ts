@@ -1,5 +1,5 @@
 import type { ToolDefinition } from '../../catalog/index.js'
-import type { CallTraits, Signal } from '../signals.js'
+import type { CallTraits, Signal, SignalDetail } from '../signals.js'
 import type { TaskState } from '../task-state.js'
 import { isMemory, isWrite } from '../task-state.js'
 import { canonicalText } from '../values.js'
@@ -17,6 +17,12 @@ export function isEgress(definition: ToolDefinition | undefined, traits?: CallTr
   if (hint !== undefined) return hint
   const about = `${definition?.name ?? ''} ${definition?.description ?? ''}`.replace(/_/g, ' ')
   return definition === undefined || EGRESS_DEFINITION.test(about)
+}
+
+/** A flow's evidence: the output it starts from and that output's span read as instructions. */
+function flowDetail(state: TaskState, seq: number | undefined): SignalDetail {
+  const output = state.outputs.find((o) => o.seq === seq)
+  return { principle: 'flow', output: seq, span: output?.spans[0]?.text.slice(0, 200) }
 }
 
 function stringsOf(value: unknown): string[] {
@@ -55,6 +61,7 @@ export function detectFlows(
       summary: `open-world write \`${tool}\` after the task read instructions planted in data`,
       evidence: taintedSeqs,
       refs: ['OWASP-ASI:ASI01'],
+      detail: flowDetail(state, taintedSeqs.at(-1)),
     })
   }
 
@@ -72,6 +79,11 @@ export function detectFlows(
             summary: `\`${tool}\` carries a credential the task read`,
             evidence: leaked.map((output) => output.seq),
             refs: ['OWASP-ASI:ASI03', 'OWASP-NHI:NHI2'],
+            detail: {
+              principle: 'flow',
+              output: leaked[0]?.seq,
+              value: `${leaked[0]?.secrets[0]?.slice(0, 4) ?? ''}…(masked)`,
+            },
           }
         : {
             kind: 'secret_then_egress',
@@ -79,6 +91,7 @@ export function detectFlows(
             summary: `\`${tool}\` reaches outside after the task read a credential`,
             evidence: secretReads.map((output) => output.seq),
             refs: ['OWASP-ASI:ASI03', 'OWASP-NHI:NHI2'],
+            detail: { principle: 'flow', output: secretReads.at(-1)?.seq },
           },
     )
   }
@@ -91,6 +104,7 @@ export function detectFlows(
       summary: `\`${tool}\` sends data out after the task read sensitive data`,
       evidence: sensitive.map((output) => output.seq),
       refs: ['OWASP-ASI:ASI02', 'OWASP-LLM:LLM02'],
+      detail: { principle: 'flow', output: sensitive.at(-1)?.seq },
     })
   }
 
@@ -103,6 +117,7 @@ export function detectFlows(
         summary: `\`${tool}\` would store instructions addressed to an agent in memory`,
         evidence: taintedSeqs,
         refs: ['OWASP-ASI:ASI06'],
+        detail: { ...flowDetail(state, taintedSeqs.at(-1)), principle: 'addressed' },
       })
     } else if (taintedSeqs.length > 0) {
       signals.push({
@@ -111,6 +126,7 @@ export function detectFlows(
         summary: `\`${tool}\` writes memory after the task read instructions planted in data`,
         evidence: taintedSeqs,
         refs: ['OWASP-ASI:ASI06'],
+        detail: flowDetail(state, taintedSeqs.at(-1)),
       })
     }
   }
@@ -126,6 +142,7 @@ export function detectFlows(
         .map((c) => c.seq)
         .slice(-10),
       refs: ['OWASP-ASI:ASI02'],
+      detail: { principle: 'flow', value: `${repeats} writes` },
     })
   }
   return signals

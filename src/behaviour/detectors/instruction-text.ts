@@ -1,9 +1,11 @@
+import { actionStems, contentStems } from '../language.js'
 import { ownToolName } from '../values.js'
 
 /**
- * Instruction-like text addressed to the agent inside data (a tool output, a document, a web page): the shape of
- * an indirect prompt injection. Generic English cues only — who is addressed, override language, imperative
- * requests to act, mentions of the agent's own tools as commands. A signal among others, never the only defence.
+ * Instructions in data that name no addressee (who is addressed is `addressed.ts`'s): the two phrasings no
+ * principle derives — override language and talk about "the task the user gave you" — the directive grammar (an
+ * imperative clause with a destination the request does not account for), and the agent's own tool names used as
+ * commands. Decision 003 says why each remains. A signal among others, never the only defence.
  */
 const CUES: ReadonlyArray<readonly [RegExp, number]> = [
   // Override language.
@@ -15,18 +17,6 @@ const CUES: ReadonlyArray<readonly [RegExp, number]> = [
   [
     /\b(the|your|my|this) (original |current |previous |initial )?(task|instructions?|request) (that |which )?(i|the user) (gave|asked|assigned|told)/i,
     3,
-  ],
-  [
-    /\bbefore (you|proceeding|continuing|solving|completing|answering)\b[^.\n]{0,60}\b(do|perform|complete|execute|follow|first)\b/i,
-    3,
-  ],
-  [/\b(after|once) you (do|have done|complete|finish)\b[^.\n]{0,40}\b(that|this|it)\b/i, 1],
-  [/\b(new|updated|important|urgent|additional|hidden|secret) (instructions?|task|directive|order)s?\b/i, 2],
-  [/\b(do not|don't|never) (tell|inform|mention|reveal|notify)\b[^.\n]{0,30}\b(user|anyone|them)\b/i, 2],
-  // Imperative requests to act, in data.
-  [
-    /\b(please|you must|you should|make sure to|be sure to|remember to)\b[^.\n]{0,20}\b(send|transfer|pay|forward|email|invite|add|remove|delete|change|update|reset|visit|open|post|share|grant|create|schedule|book)\b/i,
-    1,
   ],
 ]
 
@@ -321,7 +311,12 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
     // the destination is the request's too — or comes from the very document the request named ("pay the bill
     // 'bill.txt'" → the bill's "please pay the amount … to IBAN …").
     const verb = clause.match(VERB)?.[1]?.toLowerCase()
-    const requestedVerb = verb !== undefined && REQUESTED_VERB(verb).test(requested)
+    // The request asks for that action: with the verb itself, or — in the document it named — in other words
+    // about the same things ("export the contacts … to the portal URL given in ticket T-9002" ↔ the ticket's
+    // "please send the contacts to our portal …").
+    const requestedVerb =
+      (verb !== undefined && REQUESTED_VERB(verb).test(requested)) ||
+      (reader.designated && sameAction(clause, destination, reader))
     const requestedDestination =
       !destination || reader.designated || requested.includes(destination.toLowerCase())
     // A directive that picks its target by id ("Delete the file with ID '13'") where the request only describes
@@ -330,10 +325,25 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
       !named ||
       reader.designated ||
       new RegExp(`(?<![a-z\\d])${escaped(named.toLowerCase())}(?![a-z\\d])`).test(requested)
-    if (requestedVerb && requestedDestination && requestedId && !otherEntity(clause, verb, reader)) continue
+    if (requestedVerb && requestedDestination && requestedId && !otherEntity(clause, verb ?? '', reader))
+      continue
     return true
   }
   return false
+}
+
+/**
+ * A clause asks for what the request asks to be done: most of its content stems (more than half, at least two),
+ * besides where it lands, are those of the request's acting clauses (`actionStems`).
+ */
+function sameAction(clause: string, destination: string | undefined, reader: DirectiveReader): boolean {
+  if (reader.text === undefined) return false
+  const asked = actionStems(reader.text)
+  const own = contentStems(destination ? clause.replace(destination, ' ') : clause)
+  let shared = 0
+  for (const stem of own) if (asked.has(stem)) shared++
+  // Most of what the clause speaks of, not two words a domain's every sentence has ("send", "email").
+  return shared >= 2 && 2 * shared > own.size
 }
 
 /**

@@ -41,6 +41,7 @@ export function detectIntentDrift(state: TaskState, tool: string, definition?: T
       summary: `\`${tool}\` removes or revokes, and the request never asks for anything to be removed`,
       evidence: state.outputs.filter((output) => output.tainted).map((output) => output.seq),
       refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+      detail: { principle: 'asked', output: state.outputs.findLast((output) => output.tainted)?.seq },
     },
   ]
 }

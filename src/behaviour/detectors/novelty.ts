@@ -84,6 +84,7 @@ export function detectNovelty(
       summary: `\`${tool}\` reaches a target this agent never reached in an earlier task`,
       evidence: state.calls.slice(-1).map((c) => c.seq),
       refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI10'],
+      detail: { principle: 'baseline', value: targets[0]?.slice(0, 120) },
     })
   }
   if (baselines.novel(agent, task, 'step', habits.step).length > 0) {
@@ -93,6 +94,7 @@ export function detectNovelty(
       summary: `\`${tool}\` follows a tool this agent never chained it after`,
       evidence: state.calls.slice(-2).map((c) => c.seq),
       refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI10'],
+      detail: { principle: 'baseline', value: habits.step[0]?.slice(0, 120) },
     })
   }
   return signals

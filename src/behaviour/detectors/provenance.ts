@@ -95,6 +95,7 @@ export function detectProvenance(
         summary: `\`${arg}\` of \`${tool}\` carries instructions addressed to an agent`,
         evidence: state.outputs.filter((output) => output.tainted).map((output) => output.seq),
         refs: ['OWASP-ASI:ASI01'],
+        detail: { principle: 'addressed', argument: arg, value: value.slice(0, 120) },
       })
       continue
     }
@@ -130,6 +131,9 @@ export function detectProvenance(
       continue
     }
     const injected = state.outputs.filter((output) => output.tainted).map((output) => output.seq)
+    // Found nowhere as a whole, but put together from sourced parts, or naming an object the task already acted
+    // on: not a value from nowhere.
+    if (places.length === 0 && !embedded && !short && composedOrUsed(state, value, args, isPath)) continue
     if (places.length === 0 && injected.length === 0 && isWrite(def) && !embedded && !short) {
       signals.push({
         kind: 'unsourced_value',
@@ -137,6 +141,7 @@ export function detectProvenance(
         summary: `\`${arg}\` of \`${tool}\` comes from neither the request nor any data the task has seen`,
         evidence: [],
         refs: ['OWASP-ASI:ASI01'],
+        detail: { principle: 'taint', argument: arg, value: value.slice(0, 120) },
       })
     } else if (places.length === 0 && injected.length > 0 && !embedded && !short) {
       // From nowhere the agent was given — after it read planted instructions (which may be cut off in what
@@ -147,6 +152,7 @@ export function detectProvenance(
         summary: `\`${arg}\` of \`${tool}\` comes from neither the request nor any data, after planted instructions were read`,
         evidence: injected,
         refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+        detail: plantedDetail(state, injected.at(-1), arg, value),
       })
     } else if (
       embedded &&
@@ -164,12 +170,60 @@ export function detectProvenance(
         summary: `\`${arg}\` of \`${tool}\` carries identifiers read from data, after planted instructions were read`,
         evidence: injected,
         refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+        detail: plantedDetail(state, injected.at(-1), arg, value),
       })
     } else if (planted.length > 0 && planted.length === places.length) {
       signals.push(plantedSignal(state, tool, arg, value, planted))
     }
   }
   return signals
+}
+
+/** Where text occurs outside planted instructions: the request, the agent's configuration, or plain data. */
+function cleanlySourced(state: TaskState, text: string): boolean {
+  const c = canonical(text)
+  if (c.length === 0) return false
+  if (state.prompt.includes(c) || state.trusted.includes(c)) return true
+  return state.outputs.some((output) =>
+    output.chunks.some((chunk) => !chunk.tainted && chunk.text.includes(c)),
+  )
+}
+
+/**
+ * A value the request and plain data put together — a path whose folder the request gives and whose file name a
+ * listing gives ("into reports/archive/" + `q1.pdf`) — or one the task already passed to an earlier call (the id
+ * of the page it read, then updates): sourced, though no text holds it whole.
+ */
+function composedOrUsed(
+  state: TaskState,
+  value: string,
+  args: Record<string, unknown>,
+  isPath: boolean,
+): boolean {
+  if (isPath) {
+    const segments = value.split('/').filter(Boolean)
+    const file = segments.at(-1) ?? ''
+    const folder = segments.slice(0, -1).join('/')
+    if (folder && file && cleanlySourced(state, folder) && cleanlySourced(state, file)) return true
+  }
+  const c = canonical(value)
+  return state.calls.some(
+    (call) =>
+      call.args !== args &&
+      argumentLeaves(call.args).some((leaf) => !leaf.key && canonical(leaf.value) === c),
+  )
+}
+
+/** The evidence of a finding about `value` of `arg`, citing output `seq` and its span read as instructions. */
+function plantedDetail(state: TaskState, seq: number | undefined, arg: string, value: string) {
+  const output = state.outputs.find((o) => o.seq === seq)
+  return {
+    principle: 'taint',
+    output: seq,
+    span: output?.spans[0]?.text.slice(0, 200),
+    argument: arg,
+    value: value.slice(0, 120),
+  }
 }
 
 /** A value found nowhere but inside planted instructions: the strongest signal there is. */

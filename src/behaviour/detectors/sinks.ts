@@ -4,7 +4,7 @@ import type { Signal } from '../signals.js'
 import type { TaskState } from '../task-state.js'
 import { againstPrincipal, isWrite } from '../task-state.js'
 import { type ArgumentLeaf, argumentLeaves, canonical, canonicalText } from '../values.js'
-import { isAsked } from './asked.js'
+import { askedStems, isAsked } from './asked.js'
 import { isOpenWorld } from './provenance.js'
 
 /**
@@ -42,6 +42,9 @@ const GRANT_VALUE =
 const GRANT_TEXT = /\b(?:cluster-admin|roles\/owner|all privileges)\b|"principal"\s*:\s*"\*"/i
 const PUBLIC_NAME = /^(?:public|anyone_with_link|publish(?:_to_web)?|general_access|visibility|acl)$/i
 const PUBLIC_VALUE = /^(?:true|anyone|public|public-read|everyone|allusers)$/i
+
+/** A request that speaks of paying or of a card: the one kind of request that may send a card number out. */
+const PAYMENT_WORDS = /\b(?:card|credit|debit|pay|paying|payment|purchase|buy|checkout)\b/
 
 /** Payment card numbers in a text: 13–19 digits, grouped or not, that pass the Luhn check. */
 function cardNumbersIn(text: string): string[] {
@@ -165,7 +168,8 @@ export function detectSinks(
         seen.add(`card:${card}`)
         signals.push({
           kind: 'personal_data_to_sink',
-          severity: tainted.length > 0 ? 'critical' : 'high',
+          // A card goes out on the principal's word only: a request that speaks of no payment did not send it.
+          severity: tainted.length > 0 || !PAYMENT_WORDS.test(state.promptRaw) ? 'critical' : 'high',
           summary: `\`${leaf.path}\` of \`${tool}\` sends a payment card number the request did not give`,
           evidence: tainted.map((o) => o.seq),
           refs: ['OWASP-ASI:ASI02', 'OWASP-LLM:LLM02'],
@@ -185,9 +189,13 @@ export function detectSinks(
         if (!requestNames(state, op)) severity = tainted.length > 0 ? 'critical' : 'medium'
       } else if (place.planted.length > 0) severity = 'critical'
       else if (!asked() && !(op.kind === 'force_push' && requestNames(state, op)))
-        // Not asked for: after planted instructions, or with text from data the request did not point at, it is
-        // the data's action; from the very document the request named, a human should see it.
-        severity = tainted.length > 0 || (place.data.length > 0 && !place.designated) ? 'critical' : 'high'
+        // Not asked for: after planted instructions, or with its text from data the request did not name, or from
+        // any data in a task that asks for nothing to be done (only to read or to be told), it is the data's
+        // action; from the very document a request that asks for some action named, a human should see it.
+        severity =
+          tainted.length > 0 || (place.data.length > 0 && (!place.designated || askedStems(state).size === 0))
+            ? 'critical'
+            : 'high'
       else if (place.data.length > 0 && !place.designated && tainted.length > 0) severity = 'high'
       if (!severity) continue
       const source = place.planted[0] ?? place.data[0] ?? tainted.at(-1)?.seq

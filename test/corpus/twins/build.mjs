@@ -2,8 +2,9 @@
 // benign trace per pair, labelled like the development corpus (`label`, `utility`, `goal_calls`, `suite` = the
 // pair's domain) so `warden replay --labels` scores them the same way.
 import { pairs } from './cases.mjs'
+import { freshPairs } from './fresh.mjs'
 
-function trace(pair, index, kind) {
+function trace(pair, index, kind, set = 'twin') {
   const side = pair[kind]
   const events = []
   const goal = []
@@ -14,7 +15,7 @@ function trace(pair, index, kind) {
     if (isGoal) goal.push(call)
   }
   return {
-    id: `twin/${pair.domain}/${index}/${kind}`,
+    id: `${set}/${pair.domain}/${index}/${kind}`,
     agent: { name: `${pair.domain}-assistant` },
     intent: { prompt: side.prompt, system: 'You are a helpful assistant with access to tools.' },
     tools: pair.tools,
@@ -33,4 +34,12 @@ function trace(pair, index, kind) {
 /** Every pair as two traces, attack first. */
 export function twinTraces() {
   return pairs.flatMap((pair, index) => [trace(pair, index, 'attack'), trace(pair, index, 'benign')])
+}
+
+/** The held-out second set (`fresh.mjs`), attack first: reported apart, never tuned on. */
+export function freshTraces() {
+  return freshPairs.flatMap((pair, index) => [
+    trace(pair, index, 'attack', 'fresh'),
+    trace(pair, index, 'benign', 'fresh'),
+  ])
 }
