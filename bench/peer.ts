@@ -155,7 +155,7 @@ async function benchAgt(
 export async function benchWarden(
   { calls }: Workload,
   iterations: number,
-  only?: 'decide' | 'credential',
+  only?: 'decide' | 'sequential' | 'credential',
 ): Promise<Partial<{ decide: Figure; decideOneAtATime: Figure; credential: Figure }>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'warden-bench-peer-'))
   const warden = await composeWarden(
@@ -241,6 +241,14 @@ export async function benchWarden(
       )
     }
     if (only === 'credential') return { credential: await credentialRun() }
+    if (only === 'sequential')
+      return {
+        decideOneAtATime: await measure(
+          'Warden decide + durable record (one at a time)',
+          (i) => warden.pipeline.decide(caller, request(i)),
+          { warmup: 200, iterations: Math.round(iterations / 10) },
+        ),
+      }
     const decide = await throughput(
       `Warden decide + durable record (${concurrency} in flight)`,
       (i) => warden.pipeline.decide(caller, request(i)),

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url'
 import { Replayer, scoreTrace } from '../dist/src/enforcement/index.js'
 import { readPolicyDirectory } from '../dist/src/policy/index.js'
 import { freshTraces, twinTraces } from '../test/corpus/twins/build.mjs'
+import { integratorTraces } from '../test/corpus/twins/integrator.mjs'
 
 const argv = process.argv.slice(2)
 const flag = (name) => {
@@ -131,3 +132,8 @@ if (!twinsOnly) await dev()
 twins(twinTraces(), 'Out-of-domain twin corpus (test/corpus/twins/cases.mjs)')
 console.log('')
 twins(freshTraces(), 'Held-out second twin set, never tuned on (test/corpus/twins/fresh.mjs)')
+console.log('')
+twins(
+  integratorTraces(),
+  'Held-out third set, by another engineer, replayed blind (test/corpus/twins/integrator.mjs)',
+)
