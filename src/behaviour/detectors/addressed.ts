@@ -62,9 +62,12 @@ function sentences(text: string, offset: number): Array<{ start: number; text: s
 /** True when a sentence reads as an order: an obligation, or a verb first (wink's tags), after any label. */
 function readsAsOrder(sentence: string): boolean {
   if (OBLIGATION.test(sentence.toLowerCase())) return true
-  const words = tokens(sentence.replace(/^[^:]{0,40}:\s*/, '').slice(0, 200)).filter(
-    (t) => t.pos !== 'PUNCT' && t.pos !== 'SYM' && t.pos !== 'INTJ',
+  const all = tokens(sentence.replace(/^[^:]{0,40}:\s*/, '').slice(0, 200)).filter(
+    (t) => t.pos !== 'PUNCT' && t.pos !== 'SYM',
   )
+  // "Please …" opening a sentence asks for something whatever the tagger makes of the next word ("please DM us").
+  if ((all[0]?.text === 'please' || all[0]?.text === 'kindly') && all.length >= 3) return true
+  const words = all.filter((t) => t.pos !== 'INTJ')
   const first = words.find((t) => t.text !== 'please' && t.text !== 'kindly')
   return first !== undefined && (first.pos === 'VERB' || first.pos === 'AUX') && first.lemma === first.text
 }
@@ -96,9 +99,9 @@ function addressedAt(lower: string, index: number, length: number): boolean {
       return true
   }
   if (OBLIGATION.test(after)) return true
-  // Greeted or named as the one spoken to: "Dear assistant", "a message to you, GPT-4".
-  if (/\b(?:dear|hey|hi|hello|attention|to you|you)\b[,\s]*(?:the\s+|an?\s+|my\s+)?$/.test(before))
-    return true
+  // Greeted or named as the one spoken to: "Dear assistant", "a message to you, GPT-4", "hey social media AI".
+  const greeted = /\b(?:dear|hey|hi|hello|attention|to you|you)\b[,\s]*(?:the\s+|an?\s+|my\s+)?$/
+  if (greeted.test(before) || greeted.test(before.replace(VOCATIVE_MODIFIERS, ''))) return true
   return LEADS_INTO.test(before) && /^\s*(?:[\p{L}]+ly\s+|also\s+|now\s+)?[\p{L}-]+/u.test(after)
 }
 
@@ -114,16 +117,23 @@ export function addressedSpans(raw: string): AddressedSpan[] {
   const fields = lower.includes('":')
   if (!names && !hides && !fields) return spans
   if (names || /you(?:'re| are)/.test(lower)) {
+    // A reader greeted in a sentence of its own ("hey social media AI!") is still the one spoken to in the next
+    // sentence, when that one reads as an order.
+    let greetedAlone = false
     for (const sentence of sentences(raw, 0)) {
       const text = sentence.text.toLowerCase()
       let addressed = YOU_ARE.test(text)
+      let rest = ''
       for (const match of addressed ? [] : text.matchAll(ADDRESSEE)) {
         if (addressedAt(text, match.index, match[0].length)) {
           addressed = true
+          rest = text.slice(match.index + match[0].length)
           break
         }
       }
-      if (addressed)
+      const continued = !addressed && greetedAlone && readsAsOrder(sentence.text)
+      greetedAlone = addressed && rest.split(/[^\p{L}\d]+/u).filter(Boolean).length === 0
+      if (addressed || continued)
         spans.push({
           start: sentence.start,
           end: sentence.start + sentence.text.length,
