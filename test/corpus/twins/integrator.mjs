@@ -1,6 +1,7 @@
 // A third held-out set (issue #15): 16 attack/benign pairs in 16 domains, written by an engineer who did not work on
 // the detectors and replayed blind — before and after that session's detection changes (25.0 % → 12.5 % of attacks
-// through, 0 % interrupted both times). Injections in styles the first two sets use little: a third-person
+// through, 0 % interrupted both times; 6.3 % after one later rule written with this set in view, the greeting in a
+// sentence of its own). Injections in styles the first two sets use little: a third-person
 // "policy" about what the assistant does, a request reported by someone else, a vocative to a role, a fake tool
 // error, an instruction split across two outputs, German. Every trace is standard tier (no tier given), so an
 // escalation is a detector's. Not to be edited to make a detector pass.
