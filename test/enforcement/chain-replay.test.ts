@@ -5,35 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ActivityEventV1 } from '../../src/chain/index.js'
 import type { ChainReplayDecision } from '../../src/enforcement/index.js'
 import { type Attested, attestWithJoinToken, registerAgent } from '../fakes/identity.js'
+import { SHIPPED_POLICIES as SHIPPED, PAYMENT_TOOLS as TOOLS } from '../fakes/payments.js'
 import { runCli } from '../fakes/process.js'
 import { type OpenedTask, openTask } from '../fakes/tasks.js'
 import { BASE, startTestWarden, type TestWarden } from '../fakes/warden.js'
-
-const SHIPPED = new URL('../../policies/', import.meta.url).pathname
-
-const TOOLS = [
-  {
-    name: 'transfer',
-    description: 'Transfer money to an account',
-    inputSchema: {
-      type: 'object',
-      properties: {
-        amount: { type: 'number' },
-        iban: { type: 'string' },
-        reference: { type: 'string' },
-        speed: { type: 'string', enum: ['standard', 'instant'] },
-      },
-      required: ['amount', 'iban'],
-    },
-    annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
-  },
-  {
-    name: 'balance',
-    description: 'Read the balance',
-    inputSchema: { type: 'object', properties: { account: { type: 'string' } } },
-    annotations: { readOnlyHint: true },
-  },
-]
 
 const PAYMENTS = `@id("cap") forbid (principal, action == Warden::payments::Action::"transfer", resource)
 when { context.input.amount.greaterThan(decimal("1000.0")) };

@@ -3,33 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Attested, attestWithJoinToken, registerAgent } from '../fakes/identity.js'
+import { SHIPPED_POLICIES as SHIPPED, PAYMENT_TOOLS as TOOLS } from '../fakes/payments.js'
 import { type OpenedTask, openTask } from '../fakes/tasks.js'
 import { BASE, startTestWarden, type TestWarden } from '../fakes/warden.js'
-
-const SHIPPED = new URL('../../policies/', import.meta.url).pathname
-
-const TOOLS = [
-  {
-    name: 'transfer',
-    description: 'Transfer money to an account',
-    inputSchema: {
-      type: 'object',
-      properties: {
-        amount: { type: 'number' },
-        iban: { type: 'string' },
-        speed: { type: 'string', enum: ['standard', 'instant'] },
-      },
-      required: ['amount', 'iban'],
-    },
-    annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
-  },
-  {
-    name: 'balance',
-    description: 'Read the balance',
-    inputSchema: { type: 'object', properties: { account: { type: 'string' } } },
-    annotations: { readOnlyHint: true },
-  },
-]
 
 interface Answer {
   effect: string
