@@ -4,10 +4,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ActivityEventV1 } from '../../src/chain/index.js'
 import type { ChainReplayDecision } from '../../src/enforcement/index.js'
-import { type Attested, attestWithJoinToken, registerAgent } from '../fakes/identity.js'
-import { SHIPPED_POLICIES as SHIPPED, PAYMENT_TOOLS as TOOLS } from '../fakes/payments.js'
+import {
+  openPayers,
+  SHIPPED_POLICIES as SHIPPED,
+  seededRandom,
+  PAYMENT_TOOLS as TOOLS,
+} from '../fakes/payments.js'
 import { runCli } from '../fakes/process.js'
-import { type OpenedTask, openTask } from '../fakes/tasks.js'
 import { BASE, startTestWarden, type TestWarden } from '../fakes/warden.js'
 
 const PAYMENTS = `@id("cap") forbid (principal, action == Warden::payments::Action::"transfer", resource)
@@ -25,17 +28,6 @@ interface Answer {
   reasons: string[]
   call: string
   approval?: string
-}
-
-/** mulberry32: the same run every time. */
-function random(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 describe('warden replay of a chain export', () => {
@@ -60,23 +52,7 @@ describe('warden replay of a chain export', () => {
     expect(
       (await warden.request('PUT', '/v1/servers/payments/tools', { body: { tools: TOOLS } })).status,
     ).toBe(200)
-    const agents: Array<{ who: Attested; task: OpenedTask }> = []
-    for (const [name, tier] of [
-      ['treasurer', 'standard'],
-      ['auditor', 'low'],
-      ['cfo-bot', 'high'],
-    ] as const) {
-      await registerAgent(warden, name, { tier, entitlements: ['transfer', 'balance'] })
-      const who = await attestWithJoinToken(warden, name)
-      const task = (await (
-        await openTask(warden, who, {
-          purpose: 'pay the invoices in the inbox',
-          prompt: 'pay the supplier invoices to DE89370400440532013000',
-          tools: ['transfer', 'balance'],
-        })
-      ).json()) as OpenedTask
-      agents.push({ who, task })
-    }
+    const agents = await openPayers(warden)
     const authorize = async ({ who, task }: (typeof agents)[number], body: unknown): Promise<Answer> => {
       const res = await warden.request('POST', '/v1/authorize', {
         body,
@@ -89,7 +65,7 @@ describe('warden replay of a chain export', () => {
       expect(res.status).toBe(200)
       return (await res.json()) as Answer
     }
-    const next = random(7)
+    const next = seededRandom(7)
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T
     for (let i = 0; i < 120; i++) {
       warden.clock.advance(Math.floor(next() * 400))

@@ -2,9 +2,15 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Attested, attestWithJoinToken, registerAgent } from '../fakes/identity.js'
-import { SHIPPED_POLICIES as SHIPPED, PAYMENT_TOOLS as TOOLS } from '../fakes/payments.js'
-import { type OpenedTask, openTask } from '../fakes/tasks.js'
+import type { Attested } from '../fakes/identity.js'
+import {
+  openPayers,
+  type Payer,
+  SHIPPED_POLICIES as SHIPPED,
+  seededRandom,
+  PAYMENT_TOOLS as TOOLS,
+} from '../fakes/payments.js'
+import type { OpenedTask } from '../fakes/tasks.js'
 import { BASE, startTestWarden, type TestWarden } from '../fakes/warden.js'
 
 interface Answer {
@@ -15,21 +21,10 @@ interface Answer {
   signals: Array<{ kind: string; severity: string }>
 }
 
-/** mulberry32: the same 1,000 requests on every run. */
-function random(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 describe('warden policy eval', () => {
   let t: TestWarden
   let policyDir: string
-  const agents: Array<{ who: Attested; task: OpenedTask; name: string }> = []
+  const agents: Payer[] = []
 
   const authorize = async (who: Attested, task: OpenedTask, body: unknown): Promise<Answer> => {
     const res = await t.request('POST', '/v1/authorize', {
@@ -69,22 +64,7 @@ describe('warden policy eval', () => {
     expect((await t.request('PUT', '/v1/servers/payments/tools', { body: { tools: TOOLS } })).status).toBe(
       200,
     )
-    for (const [name, tier] of [
-      ['treasurer', 'standard'],
-      ['auditor', 'low'],
-      ['cfo-bot', 'high'],
-    ] as const) {
-      await registerAgent(t, name, { tier, entitlements: ['transfer', 'balance'] })
-      const who = await attestWithJoinToken(t, name)
-      const task = (await (
-        await openTask(t, who, {
-          purpose: 'pay the invoices in the inbox',
-          prompt: 'pay the supplier invoices to DE89370400440532013000',
-          tools: ['transfer', 'balance'],
-        })
-      ).json()) as OpenedTask
-      agents.push({ who, task, name })
-    }
+    agents.push(...(await openPayers(t)))
   }, 60_000)
   afterAll(async () => {
     await t?.dispose()
@@ -92,7 +72,7 @@ describe('warden policy eval', () => {
   })
 
   it('agrees with /v1/authorize on 1,000 generated requests, each evaluated from its recorded call', async () => {
-    const next = random(42)
+    const next = seededRandom(42)
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T
     const answers: Answer[] = []
     for (let i = 0; i < 1000; i++) {
