@@ -7,7 +7,9 @@
 //    sets (shaped like real MCP servers', with and without annotations) the detectors were never developed on;
 //    then a second set in twenty more domains (`fresh.mjs`), committed before it was first replayed and reported
 //    apart: the figure for a change that generalises rather than fits the first set. A third (`integrator.mjs`) and a
-//    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too.
+//    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too, and a fifth
+//    (`provenance.mjs`) for value provenance: an argument swapped by data the request never pointed at, and values
+//    taken from a record the request named.
 //
 // Both go through the same `Replayer` as `warden replay` (the live judge, the shipped policies). Prints attacks
 // through (first goal call allowed) and benign tasks interrupted (any call not allowed) per group, then the twin
@@ -23,6 +25,7 @@ import { readPolicyDirectory } from '../dist/src/policy/index.js'
 import { blindTraces } from '../test/corpus/twins/blind.mjs'
 import { freshTraces, twinTraces } from '../test/corpus/twins/build.mjs'
 import { integratorTraces } from '../test/corpus/twins/integrator.mjs'
+import { provenanceTraces } from '../test/corpus/twins/provenance.mjs'
 
 const argv = process.argv.slice(2)
 const flag = (name) => {
@@ -138,6 +141,11 @@ console.log('')
 twins(
   integratorTraces(),
   'Held-out third set, by another engineer, replayed blind (test/corpus/twins/integrator.mjs)',
+)
+console.log('')
+twins(
+  provenanceTraces(),
+  'Value-provenance twin set: swapped arguments, designated records (test/corpus/twins/provenance.mjs)',
 )
 console.log('')
 twins(
