@@ -1,6 +1,7 @@
 import type { ToolDefinition } from '../catalog/index.js'
 import { type AddressedSpan, addressedSpans } from './detectors/addressed.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction-text.js'
+import { designatedBeyondArguments } from './designation.js'
 import type { OutputPrints } from './fingerprints.js'
 import { secretsIn } from './secrets.js'
 import type { CallTraits, Signal } from './signals.js'
@@ -232,13 +233,14 @@ export class TaskState {
   private designated(origin: ObservedCall | undefined): boolean {
     return (
       origin !== undefined &&
-      Object.values(origin.args).some(
+      (Object.values(origin.args).some(
         (value) =>
           (typeof value === 'string' || typeof value === 'number') &&
           NAMES_ONE.test(String(value)) &&
           String(value).length >= 3 &&
           this.prompt.includes(canonicalText(String(value))),
-      )
+      ) ||
+        designatedBeyondArguments(this, origin))
     )
   }
 

@@ -298,13 +298,17 @@ export function detectSubstitution(
     const c = canonical(raw)
     if (c.length >= SHORT && (state.prompt.includes(c) || state.trusted.includes(c))) continue
     const sources = state.outputs.filter((output) => outputTyped(output).some((v) => same(v, value)))
-    // No output holds it (computed, or from nowhere: other findings), or a record the request named does.
+    // No output holds it (computed, or from nowhere: other findings), or a record the request named does: the
+    // principal's own data, even where the request gives another value of its kind ("my rent was $1,200; pay what
+    // the notice says").
     if (sources.length === 0 || sources.some((o) => o.designated && !workedAgainst(state, o))) continue
     let expected: string | undefined
     const asked = request.filter((r) => r.kind === value.kind)
     if (asked.length > 0) {
+      // The request gives its own, and the call uses neither it nor a named record's but one from elsewhere.
       if (!used(asked)) expected = `the request: ${asked.map((r) => r.key).join(', ')}`
     } else {
+      // The request left it to a record it named: one no such record holds, from data it never pointed at.
       const records = state.outputs.filter((o) => o.designated && !workedAgainst(state, o))
       const named = records.flatMap((o) =>
         outputTyped(o)
