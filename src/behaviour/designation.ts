@@ -43,7 +43,9 @@ export function designatedBeyondArguments(state: DesignationState, read: Designa
   // (`read_channel_messages`, `get_day_calendar_events`) returns a collection others write to; a one-word name
   // names no object.
   if (words.length < 2 || MANY.test(words[0] ?? '')) return false
-  const byId = Object.entries(read.args).some(([name, value]) => ID_NAME.test(name) && typeof value !== 'object')
+  const byId = Object.entries(read.args).some(
+    ([name, value]) => ID_NAME.test(name) && typeof value !== 'object',
+  )
   const singular = words.slice(1).every((word) => CONNECTIVE.has(word) || !/[^su]s$/.test(word))
   if (!(byId || (singular && Object.keys(read.args).length === 0))) return false
   if (state.outputs.some((output) => output.tool === read.tool)) return false

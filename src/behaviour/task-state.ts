@@ -1,7 +1,7 @@
 import type { ToolDefinition } from '../catalog/index.js'
+import { designatedBeyondArguments } from './designation.js'
 import { type AddressedSpan, addressedSpans } from './detectors/addressed.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction-text.js'
-import { designatedBeyondArguments } from './designation.js'
 import type { OutputPrints } from './fingerprints.js'
 import { secretsIn } from './secrets.js'
 import type { CallTraits, Signal } from './signals.js'

@@ -175,11 +175,11 @@ function digitsKey(text: string): string {
  */
 export function typedValues(text: string): TypedValue[] {
   const out: TypedValue[] = []
-  const taken: Array<[number, number]> = []
-  const free = (start: number, end: number) => !taken.some(([s, e]) => start < e && end > s)
+  // Characters already read as a value: a later pattern does not read them again (an account inside a link).
+  const taken = new Uint8Array(text.length)
   const add = (kind: ValueKind, key: string, start: number, end: number) => {
-    if (!key || !free(start, end)) return
-    taken.push([start, end])
+    if (!key || taken.subarray(start, end).includes(1)) return
+    taken.fill(1, start, end)
     out.push({ kind, key, start })
   }
   if (text.includes('@'))

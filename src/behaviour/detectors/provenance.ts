@@ -123,11 +123,14 @@ export function detectProvenance(
   // kind of value the request left to it: not when it addresses an AI or speaks over the principal's head, not for
   // an action the request never asks ("review claim 88" → an approval), and not for a recipient when the request
   // names its own ("e-mail the summary to ops@…" → one more address from the transcript).
-  const askedAction = def !== undefined && isAsked(state, def)
-  const givenKinds = new Set(requestTyped(state).map((r) => r.kind))
-  const against = (output: ObservedOutput, kind?: ValueKind) =>
-    workedAgainst(state, output) ||
-    (output.tainted && output.designated && (!askedAction || (kind !== undefined && givenKinds.has(kind))))
+  let askedAction: boolean | undefined
+  const against = (output: ObservedOutput, kind?: () => ValueKind | undefined) => {
+    if (workedAgainst(state, output)) return true
+    if (!output.tainted || !output.designated) return false
+    askedAction ??= def !== undefined && isAsked(state, def)
+    const given = kind?.()
+    return !askedAction || (given !== undefined && requestTyped(state).some((r) => r.kind === given))
+  }
   for (const { arg, value, embedded, plantedOnly } of consequentialValues(def, args)) {
     if (!plantedOnly && instructionScore(value, toolNames) >= INSTRUCTION_THRESHOLD) {
       signals.push({
@@ -160,13 +163,14 @@ export function detectProvenance(
     )
       continue
     // Where does the value occur: only inside planted instructions, or also in plain data?
-    const kind = typedArgument(
-      arg
-        .split('/')
-        .filter((s) => !/^\d+$/.test(s))
-        .at(-1) ?? arg,
-      value,
-    )?.kind
+    const kind = () =>
+      typedArgument(
+        arg
+          .split('/')
+          .filter((s) => !/^\d+$/.test(s))
+          .at(-1) ?? arg,
+        value,
+      )?.kind
     const places = state.outputs.flatMap((output) =>
       output.chunks
         .filter(occurs)
@@ -255,6 +259,22 @@ function outputTyped(output: ObservedOutput): TypedValue[] {
   return values
 }
 
+const leafValues = new WeakMap<object, Array<{ path: string; raw: string; value: TypedValue }>>()
+
+/** The typed values of a call's arguments (`typedArgument`), read once per call. */
+function typedLeaves(args: Record<string, unknown>): Array<{ path: string; raw: string; value: TypedValue }> {
+  let typed = leafValues.get(args)
+  if (!typed) {
+    typed = []
+    for (const leaf of argumentLeaves(args)) {
+      const value = !leaf.key && typedArgument(leaf.name, leaf.value)
+      if (value) typed.push({ path: leaf.path, raw: leaf.value, value })
+    }
+    leafValues.set(args, typed)
+  }
+  return typed
+}
+
 const same = (a: TypedValue, b: TypedValue) => sameFamily(a.kind, b.kind) && a.key === b.key
 
 /**
@@ -272,24 +292,13 @@ export function detectSubstitution(
   args: Record<string, unknown>,
   skip: ReadonlySet<string | undefined> = new Set(),
 ): Signal[] {
-  const typed: Array<{ path: string; raw: string; value: TypedValue }> = []
-  for (const leaf of argumentLeaves(args)) {
-    if (leaf.key) continue
-    const value = typedArgument(leaf.name, leaf.value)
-    if (value) typed.push({ path: leaf.path, raw: leaf.value, value })
-  }
+  const typed = typedLeaves(args)
   if (typed.length === 0) return []
   // The request's values, less those an earlier call already used: in "update my standing order to the landlord's
   // account US13…, and refund the 10.00 from my friend", the account was for the first action, not the refund.
-  const earlier = state.calls.filter((call) => call.args !== args)
   const request = requestTyped(state).filter(
     (r) =>
-      !earlier.some((call) =>
-        argumentLeaves(call.args).some((leaf) => {
-          const v = !leaf.key && typedArgument(leaf.name, leaf.value)
-          return v && same(v, r)
-        }),
-      ),
+      !state.calls.some((call) => call.args !== args && typedLeaves(call.args).some((t) => same(t.value, r))),
   )
   const used = (values: TypedValue[]) => typed.some((t) => values.some((v) => same(t.value, v)))
   const signals: Signal[] = []
