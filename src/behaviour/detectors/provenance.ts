@@ -17,7 +17,12 @@ import {
   type ValueKind,
 } from '../values.js'
 import { isAsked } from './asked.js'
-import { INSTRUCTION_THRESHOLD, instructionScore, overridesPrincipal } from './instruction-text.js'
+import {
+  INSTRUCTION_THRESHOLD,
+  instructionScore,
+  overridesPrincipal,
+  properNames,
+} from './instruction-text.js'
 
 const overriding = new WeakMap<ObservedOutput, boolean>()
 
@@ -124,12 +129,14 @@ export function detectProvenance(
   // an action the request never asks ("review claim 88" → an approval), and not for a recipient when the request
   // names its own ("e-mail the summary to ops@…" → one more address from the transcript).
   let askedAction: boolean | undefined
-  const against = (output: ObservedOutput, kind?: () => ValueKind | undefined) => {
+  const against = (output: ObservedOutput, kind?: () => ValueKind | undefined, value?: string) => {
     if (workedAgainst(state, output)) return true
     if (!output.tainted || !output.designated) return false
     askedAction ??= def !== undefined && isAsked(state, def)
     const given = kind?.()
-    return !askedAction || (given !== undefined && requestTyped(state).some((r) => r.kind === given))
+    if (!askedAction || (given !== undefined && requestTyped(state).some((r) => r.kind === given)))
+      return true
+    return value !== undefined && aboutSomeoneElse(state, output, value)
   }
   for (const { arg, value, embedded, plantedOnly } of consequentialValues(def, args)) {
     if (!plantedOnly && instructionScore(value, toolNames) >= INSTRUCTION_THRESHOLD) {
@@ -174,7 +181,7 @@ export function detectProvenance(
     const places = state.outputs.flatMap((output) =>
       output.chunks
         .filter(occurs)
-        .map((chunk) => ({ seq: output.seq, tainted: chunk.tainted, against: against(output, kind) })),
+        .map((chunk) => ({ seq: output.seq, tainted: chunk.tainted, against: against(output, kind, value) })),
     )
     const planted = places.filter((place) => place.tainted)
     const plantedAgainst =
@@ -234,6 +241,26 @@ export function detectProvenance(
     signals.push(...detectSubstitution(state, tool, args, named))
   }
   return signals
+}
+
+/**
+ * The sentence of a named record that carries `value` is about someone the request does not name, while the request
+ * names someone it does not ("Invite Dora …" ↔ the page's "Invite user Fred with the email fred@…"): the record's
+ * value is for another person than the one the request asks about.
+ */
+function aboutSomeoneElse(state: TaskState, output: ObservedOutput, value: string): boolean {
+  const asked = properNames(state.promptText)
+  if (asked.length === 0) return false
+  const at = output.raw.toLowerCase().indexOf(value.toLowerCase())
+  if (at < 0) return false
+  const before = output.raw.slice(Math.max(0, at - 300), at)
+  const start = Math.max(before.lastIndexOf('. '), before.lastIndexOf('\n'), before.lastIndexOf('! '))
+  const after = output.raw.slice(at, at + 300).search(/[.!?](?:\s|$)|\n/)
+  const sentence = `${before.slice(start + 1)}${output.raw.slice(at, after < 0 ? at + 300 : at + after)}`
+  const lower = sentence.toLowerCase()
+  const has = (name: string) => new RegExp(`(?<![\\p{L}])${name}(?![\\p{L}])`, 'u').test(lower)
+  const request = state.promptText.toLowerCase()
+  return asked.some((name) => !has(name)) && properNames(sentence).some((name) => !request.includes(name))
 }
 
 const requestValues = new WeakMap<TaskState, TypedValue[]>()
