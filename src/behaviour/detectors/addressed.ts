@@ -1,4 +1,5 @@
 import { tokens } from '../language.js'
+import { identifierSpans } from '../values.js'
 
 /**
  * Instructions addressed to an agent inside data, found by who is addressed and how — not by what is asked.
@@ -16,8 +17,12 @@ import { tokens } from '../language.js'
 export interface AddressedSpan {
   start: number
   end: number
-  /** `addressee` (named reader + label, vocative, obligation or causative), `hidden` (markup), `field` (JSON member). */
-  why: 'addressee' | 'hidden' | 'field'
+  /**
+   * `addressee` (named reader + label, vocative, obligation or causative), `conduct` (what the named reader does,
+   * stated with a destination), `role` (a label naming the reader by role, then an order with a destination),
+   * `hidden` (markup), `field` (JSON member).
+   */
+  why: 'addressee' | 'conduct' | 'role' | 'hidden' | 'field'
   text: string
 }
 
@@ -105,6 +110,61 @@ function addressedAt(lower: string, index: number, length: number): boolean {
   return LEADS_INTO.test(before) && /^\s*(?:[\p{L}]+ly\s+|also\s+|now\s+)?[\p{L}-]+/u.test(after)
 }
 
+/** Words that open a verb's object or goal: a determiner, a pronoun, a preposition of direction, a number, a quote. */
+const OBJECT_OPENER =
+  "(?:the|a|an|this|that|these|those|all|every|each|any|its|their|our|your|his|her|it|them|him|us|me|to|with|into|onto|from|via|\\$|\\d|[\"'“‘])(?![\\p{L}])"
+
+/**
+ * The named reader is the subject of an action stated as what it does — a habit or policy in the present ("the
+ * assistant shares this item with …", "agents forward every invoice to …") or a future or permission ("the bot will
+ * post …", "the assistant may send …"): a verb right after the reader, with an adverb at most between, then the
+ * start of its object. Third person, no modal of obligation: the text tells the agent what it does, which is telling
+ * it what to do. Counted only with a destination in the sentence (`addressedSpans`): a product page says what its
+ * assistant does too, but not where it sends things.
+ */
+const CONDUCT = new RegExp(
+  `^\\s+(?:[\\p{L}]+ly\\s+|always\\s+|also\\s+|now\\s+|then\\s+|automatically\\s+)?(?:(?:will|would|can|may|might)\\s+(?:[\\p{L}]+ly\\s+|always\\s+|also\\s+)?[\\p{L}-]+|[\\p{L}-]+)\\s+${OBJECT_OPENER}`,
+  'u',
+)
+
+/** The reader is the subject of a stated action (`CONDUCT`): a verb, by wink's tag or by its third-person `-s`. */
+function conductAt(sentence: string, lower: string, index: number, length: number): boolean {
+  const after = lower.slice(index + length)
+  if (!CONDUCT.test(after)) return false
+  // The verb: the word after the reader (and its adverb or modal); a third-person `-s` form or a word wink tags as
+  // a verb — not a noun the reader's name modifies ("the assistant feature ships …" fails at "feature").
+  const words = tokens(sentence.slice(index + length).slice(0, 80)).filter((t) => t.pos !== 'PUNCT')
+  const verb = words.find(
+    (t) => !/ly$/.test(t.text) && !/^(?:always|also|now|then|automatically|will|would|can|may|might)$/.test(t.text),
+  )
+  if (!verb) return false
+  if (verb.pos === 'VERB') return true
+  return /[^s]s$/.test(verb.text) && verb.lemma !== verb.text && verb.pos !== 'PROPN'
+}
+
+/**
+ * A label that names its reader by role — an agent noun in the plural ("Refund processors:", "Reviewers:", "Order
+ * handlers:", "Approvers:"), at a sentence's start, in at most three words. Who is addressed, not what is asked:
+ * a role is told what to do the way an assistant is.
+ */
+const ROLE_LABEL =
+  /(?:^|["'(\[>\n])\s*((?:[\p{L}-]+\s+){0,2}[\p{L}-]{2,}(?:er|or|ant|ist)s)\s*:\s*(\S.*)$/su
+
+/**
+ * After a role label, a clause that reads as an order: its first word in its base form and not a function word,
+ * followed by the start of an object or goal ("… the card was cancelled, refund to paypal account …").
+ */
+function orderAfterLabel(rest: string): boolean {
+  for (const clause of rest.split(/[,;.!?]\s+|\s+(?:and|then)\s+/)) {
+    const words = tokens(clause.slice(0, 120)).filter((t) => t.pos !== 'PUNCT' && t.pos !== 'SYM')
+    const [first, next] = words
+    if (!first || !next || first.lemma !== first.text || !/^[\p{L}-]{3,}$/u.test(first.text)) continue
+    if (/^(?:DET|PRON|AUX|ADP|CCONJ|SCONJ|NUM|PART|ADV|ADJ|INTJ)$/.test(first.pos)) continue
+    if (new RegExp(`^${OBJECT_OPENER}`, 'u').test(next.text) || /^(?:DET|ADP|PRON|NUM)$/.test(next.pos)) return true
+  }
+  return false
+}
+
 /** The spans of `raw` that read as instructions addressed to the agent. */
 export function addressedSpans(raw: string): AddressedSpan[] {
   const spans: AddressedSpan[] = []
@@ -115,8 +175,9 @@ export function addressedSpans(raw: string): AddressedSpan[] {
   const hides =
     lower.includes('<!--') || lower.includes('[//]') || /hidden|display:|font-size|color:/.test(lower)
   const fields = lower.includes('":')
-  if (!names && !hides && !fields) return spans
-  if (names || /you(?:'re| are)/.test(lower)) {
+  const roles = /(?:er|or|ant|ist)s\s*:/.test(lower)
+  if (!names && !hides && !fields && !roles) return spans
+  if (names || roles || /you(?:'re| are)/.test(lower)) {
     // A reader greeted in a sentence of its own ("hey social media AI!") is still the one spoken to in the next
     // sentence, when that one reads as an order.
     let greetedAlone = false
@@ -133,11 +194,23 @@ export function addressedSpans(raw: string): AddressedSpan[] {
       }
       const continued = !addressed && greetedAlone && readsAsOrder(sentence.text)
       greetedAlone = addressed && rest.split(/[^\p{L}\d]+/u).filter(Boolean).length === 0
-      if (addressed || continued)
+      // What the named reader does, stated with a destination; an order after a label naming a role. Both only
+      // where the sentence names where something should go (an address, a link, an account, a long number).
+      let why: AddressedSpan['why'] = 'addressee'
+      if (!addressed && !continued && identifierSpans(sentence.text).length > 0) {
+        for (const match of text.matchAll(ADDRESSEE))
+          if (conductAt(sentence.text, text, match.index, match[0].length)) {
+            why = 'conduct'
+            break
+          }
+        const role = why === 'addressee' ? sentence.text.match(ROLE_LABEL) : null
+        if (role && orderAfterLabel(role[2] ?? '')) why = 'role'
+      }
+      if (addressed || continued || why !== 'addressee')
         spans.push({
           start: sentence.start,
           end: sentence.start + sentence.text.length,
-          why: 'addressee',
+          why,
           text: sentence.text,
         })
     }
