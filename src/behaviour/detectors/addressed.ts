@@ -132,14 +132,17 @@ function conductAt(sentence: string, lower: string, index: number, length: numbe
   const after = lower.slice(index + length)
   if (!CONDUCT.test(after)) return false
   // The verb: the word after the reader (and its adverb or modal); a third-person `-s` form or a word wink tags as
-  // a verb — not a noun the reader's name modifies ("the assistant feature ships …" fails at "feature").
+  // a verb — not a noun the reader's name modifies ("the assistant feature ships …" fails at `CONDUCT`).
   const words = tokens(sentence.slice(index + length).slice(0, 80)).filter((t) => t.pos !== 'PUNCT')
   const verb = words.find(
     (t) => !/ly$/.test(t.text) && !/^(?:always|also|now|then|automatically|will|would|can|may|might)$/.test(t.text),
   )
-  if (!verb) return false
+  // Being and having say what the reader is, not what it does ("the assistant has access to …").
+  if (!verb || /^(?:is|was|are|were|be|been|has|have|had|does|did)$/.test(verb.text)) return false
   if (verb.pos === 'VERB') return true
-  return /[^s]s$/.test(verb.text) && verb.lemma !== verb.text && verb.pos !== 'PROPN'
+  // The light model tags many a third-person verb as something else ("forwards" → ADV); after a reader named in
+  // the singular and before the start of an object, a word in `-s` is its verb.
+  return /[^su]s$/.test(verb.text) && !/^(?:DET|PRON|ADP|AUX|NUM|PROPN)$/.test(verb.pos)
 }
 
 /**

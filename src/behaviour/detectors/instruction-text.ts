@@ -303,7 +303,7 @@ const OBLIGATION_CLAUSE = new RegExp(
 const GOAL = /\b(?:to|into|at)\s+(?:[^.;!?\n\d]{0,60}?)\d[\w-]*/i
 
 function* obligations(text: string): Generator<Clause> {
-  if (!/\b(?:must|should|shall|need|has|have|ought|is|are)\b/i.test(text)) return
+  if (!/\b(?:must|should|shall|needs?|has|have|ought|is|are)\b/i.test(text)) return
   OBLIGATION_CLAUSE.lastIndex = 0
   for (let match = OBLIGATION_CLAUSE.exec(text); match; match = OBLIGATION_CLAUSE.exec(text)) {
     const word = (match[1] ?? '').toLowerCase()
