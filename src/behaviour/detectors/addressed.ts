@@ -146,12 +146,14 @@ function conductAt(sentence: string, lower: string, index: number, length: numbe
 }
 
 /**
- * A label that names its reader by role — an agent noun in the plural ("Refund processors:", "Reviewers:", "Order
- * handlers:", "Approvers:"), at a sentence's start, in at most three words. Who is addressed, not what is asked:
- * a role is told what to do the way an assistant is.
+ * A label that names its readers by role — an agent noun in the plural, told by its suffix ("Refund processors:",
+ * "Reviewers:", "Order handlers:", "Accountants:", "Agents:") — opening a sentence, a line or a quoted value, in at
+ * most three words, then an order (`orderAfterLabel`) in a sentence with a destination. Who is addressed, not what
+ * is asked: a role is told what to do the way an assistant is. Any plural label ("Details:", "Contacts:") was
+ * measured and not taken: it reads "Details: see https://…" as an order to someone.
  */
 const ROLE_LABEL =
-  /(?:^|["'(\[>\n])\s*((?:[\p{L}-]+\s+){0,2}[\p{L}-]{2,}(?:er|or|ant|ist)s)\s*:\s*(\S.*)$/su
+  /(?:^|["'(\[>\n])\s*((?:[\p{L}-]+\s+){0,2}[\p{L}-]{2,}(?:er|or|ant|ent|ist|ian|eer)s)\s*:\s*(\S.*)$/su
 
 /**
  * After a role label, a clause that reads as an order: its first word in its base form and not a function word,
@@ -178,7 +180,7 @@ export function addressedSpans(raw: string): AddressedSpan[] {
   const hides =
     lower.includes('<!--') || lower.includes('[//]') || /hidden|display:|font-size|color:/.test(lower)
   const fields = lower.includes('":')
-  const roles = /(?:er|or|ant|ist)s\s*:/.test(lower)
+  const roles = /(?:er|or|ant|ent|ist|ian|eer)s\s*:/.test(lower)
   if (!names && !hides && !fields && !roles) return spans
   if (names || roles || /you(?:'re| are)/.test(lower)) {
     // A reader greeted in a sentence of its own ("hey social media AI!") is still the one spoken to in the next

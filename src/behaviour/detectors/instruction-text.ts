@@ -297,10 +297,11 @@ const OBLIGATION_CLAUSE = new RegExp(
 )
 
 /**
- * Where an obligation sends something: a goal phrase ("to", "into", "at") that reaches a number within a few words
- * — a street address, an account, a number to call — besides the identifiers `TARGET` finds.
+ * Where an obligation sends something: a goal phrase ("to", "into", "at") that reaches, within a few words, a street
+ * address (a number, then a name: "4410 Industrial Pkwy"), an account or phone number (seven digits or more,
+ * grouped or not) or an IP address — besides the identifiers `TARGET` finds. Not a time or an amount ("to start at 9", "over 50").
  */
-const GOAL = /\b(?:to|into|at)\s+(?:[^.;!?\n\d]{0,60}?)\d[\w-]*/i
+const GOAL = /\b(?:to|into|at)\s+[^.;!?\n\d]{0,60}?(?:(?<!\d)\d{1,6}\s+\p{Lu}\p{Ll}|\d[\d -]{5,}\d|\d{1,3}(?:\.\d{1,3}){3})/u
 
 function* obligations(text: string): Generator<Clause> {
   if (!/\b(?:must|should|shall|needs?|has|have|ought|is|are)\b/i.test(text)) return
