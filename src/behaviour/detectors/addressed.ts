@@ -112,7 +112,7 @@ function addressedAt(lower: string, index: number, length: number): boolean {
 
 /** Words that open a verb's object or goal: a determiner, a pronoun, a preposition of direction, a number, a quote. */
 const OBJECT_OPENER =
-  "(?:the|a|an|this|that|these|those|all|every|each|any|its|their|our|your|his|her|it|them|him|us|me|to|with|into|onto|from|via|\\$|\\d|[\"'“‘])(?![\\p{L}])"
+  '(?:the|a|an|this|that|these|those|all|every|each|any|its|their|our|your|his|her|it|them|him|us|me|to|with|into|onto|from|via|\\$|\\d|["\'“‘])(?![\\p{L}])'
 
 /**
  * The named reader is the subject of an action stated as what it does — a habit or policy in the present ("the
@@ -135,7 +135,9 @@ function conductAt(sentence: string, lower: string, index: number, length: numbe
   // a verb — not a noun the reader's name modifies ("the assistant feature ships …" fails at `CONDUCT`).
   const words = tokens(sentence.slice(index + length).slice(0, 80)).filter((t) => t.pos !== 'PUNCT')
   const verb = words.find(
-    (t) => !/ly$/.test(t.text) && !/^(?:always|also|now|then|automatically|will|would|can|may|might)$/.test(t.text),
+    (t) =>
+      !/ly$/.test(t.text) &&
+      !/^(?:always|also|now|then|automatically|will|would|can|may|might)$/.test(t.text),
   )
   // Being and having say what the reader is, not what it does ("the assistant has access to …").
   if (!verb || /^(?:is|was|are|were|be|been|has|have|had|does|did)$/.test(verb.text)) return false
@@ -152,8 +154,13 @@ function conductAt(sentence: string, lower: string, index: number, length: numbe
  * is asked: a role is told what to do the way an assistant is. Any plural label ("Details:", "Contacts:") was
  * measured and not taken: it reads "Details: see https://…" as an order to someone.
  */
+/** What every role label has: an agent-noun suffix in the plural before a colon. */
+const ROLE_SCREEN = /(?:er|or|ant|ent|ist|ian|eer)s\s*:/
+
 const ROLE_LABEL =
-  /(?:^|["'(\[>\n])\s*((?:[\p{L}-]+\s+){0,2}[\p{L}-]{2,}(?:er|or|ant|ent|ist|ian|eer)s)\s*:\s*(\S.*)$/su
+  /(?<=^|["'([>\n])[ \t]*((?:[\p{L}-]+[ \t]+){0,2}[\p{L}-]{2,}(?:er|or|ant|ent|ist|ian|eer)s)[ \t]*:[ \t]*(\S(?:[^\n.!?"]|[.!?](?=[^\s"])){0,300})/gu
+
+const CLAUSE_SHAPE = new RegExp(`^\\s*[\\p{L}-]{3,}\\s+${OBJECT_OPENER}`, 'u')
 
 /**
  * After a role label, a clause that reads as an order: its first word in its base form and not a function word,
@@ -161,11 +168,14 @@ const ROLE_LABEL =
  */
 function orderAfterLabel(rest: string): boolean {
   for (const clause of rest.split(/[,;.!?]\s+|\s+(?:and|then)\s+/)) {
+    // A word, then the start of an object: the shape, before the tagger says whether the word is a verb.
+    if (!CLAUSE_SHAPE.test(clause)) continue
     const words = tokens(clause.slice(0, 120)).filter((t) => t.pos !== 'PUNCT' && t.pos !== 'SYM')
     const [first, next] = words
     if (!first || !next || first.lemma !== first.text || !/^[\p{L}-]{3,}$/u.test(first.text)) continue
     if (/^(?:DET|PRON|AUX|ADP|CCONJ|SCONJ|NUM|PART|ADV|ADJ|INTJ)$/.test(first.pos)) continue
-    if (new RegExp(`^${OBJECT_OPENER}`, 'u').test(next.text) || /^(?:DET|ADP|PRON|NUM)$/.test(next.pos)) return true
+    if (new RegExp(`^${OBJECT_OPENER}`, 'u').test(next.text) || /^(?:DET|ADP|PRON|NUM)$/.test(next.pos))
+      return true
   }
   return false
 }
@@ -180,9 +190,18 @@ export function addressedSpans(raw: string): AddressedSpan[] {
   const hides =
     lower.includes('<!--') || lower.includes('[//]') || /hidden|display:|font-size|color:/.test(lower)
   const fields = lower.includes('":')
-  const roles = /(?:er|or|ant|ent|ist|ian|eer)s\s*:/.test(lower)
+  const roles = ROLE_SCREEN.test(lower)
   if (!names && !hides && !fields && !roles) return spans
-  if (names || roles || /you(?:'re| are)/.test(lower)) {
+  if (roles) {
+    // A role label, then an order with a destination up to the sentence's end (a `.` inside an address does not
+    // end it).
+    for (const match of raw.matchAll(ROLE_LABEL)) {
+      const rest = match[2] ?? ''
+      if (identifierSpans(rest).length > 0 && orderAfterLabel(rest))
+        spans.push({ start: match.index, end: match.index + match[0].length, why: 'role', text: match[0] })
+    }
+  }
+  if (names || /you(?:'re| are)/.test(lower)) {
     // A reader greeted in a sentence of its own ("hey social media AI!") is still the one spoken to in the next
     // sentence, when that one reads as an order.
     let greetedAlone = false
@@ -202,14 +221,18 @@ export function addressedSpans(raw: string): AddressedSpan[] {
       // What the named reader does, stated with a destination; an order after a label naming a role. Both only
       // where the sentence names where something should go (an address, a link, an account, a long number).
       let why: AddressedSpan['why'] = 'addressee'
-      if (!addressed && !continued && identifierSpans(sentence.text).length > 0) {
-        for (const match of text.matchAll(ADDRESSEE))
-          if (conductAt(sentence.text, text, match.index, match[0].length)) {
-            why = 'conduct'
-            break
-          }
-        const role = why === 'addressee' ? sentence.text.match(ROLE_LABEL) : null
-        if (role && orderAfterLabel(role[2] ?? '')) why = 'role'
+      if (!addressed && !continued) {
+        // Cheap screens first (a reader followed by a verb and an object; a role label), then the destination,
+        // then the tagger.
+        const readers = [...text.matchAll(ADDRESSEE)].filter((m) =>
+          CONDUCT.test(text.slice(m.index + m[0].length)),
+        )
+        if (
+          readers.length > 0 &&
+          identifierSpans(sentence.text).length > 0 &&
+          readers.some((m) => conductAt(sentence.text, text, m.index, m[0].length))
+        )
+          why = 'conduct'
       }
       if (addressed || continued || why !== 'addressee')
         spans.push({

@@ -102,7 +102,8 @@ export function detectUnrequested(
   const def = definition ?? state.tools.get(tool)
   if (!def || (!isWrite(def) && !isOpenWorld(def))) return []
   const tainted = state.outputs.filter(againstPrincipal)
-  if (isAsked(state, def) || destinationAsked(state, args)) return isWrite(def) ? beyondScope(state, tool, args) : []
+  if (isAsked(state, def) || destinationAsked(state, args))
+    return isWrite(def) ? beyondScope(state, tool, args) : []
   if (tainted.length === 0) {
     // A request that only asks to read or to be told ("Read my texts and tell me if anything is urgent") asks
     // for no write at all: one taken anyway did not come from the principal, whatever data the task read.

@@ -301,7 +301,8 @@ const OBLIGATION_CLAUSE = new RegExp(
  * address (a number, then a name: "4410 Industrial Pkwy"), an account or phone number (seven digits or more,
  * grouped or not) or an IP address — besides the identifiers `TARGET` finds. Not a time or an amount ("to start at 9", "over 50").
  */
-const GOAL = /\b(?:to|into|at)\s+[^.;!?\n\d]{0,60}?(?:(?<!\d)\d{1,6}\s+\p{Lu}\p{Ll}|\d[\d -]{5,}\d|\d{1,3}(?:\.\d{1,3}){3})/u
+const GOAL =
+  /\b(?:to|into|at)\s+[^.;!?\n\d]{0,60}?(?:(?<!\d)\d{1,6}\s+\p{Lu}\p{Ll}|\d[\d -]{5,}\d|\d{1,3}(?:\.\d{1,3}){3})/u
 
 function* obligations(text: string): Generator<Clause> {
   if (!/\b(?:must|should|shall|needs?|has|have|ought|is|are)\b/i.test(text)) return
