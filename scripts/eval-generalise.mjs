@@ -7,7 +7,8 @@
 //    sets (shaped like real MCP servers', with and without annotations) the detectors were never developed on;
 //    then a second set in twenty more domains (`fresh.mjs`), committed before it was first replayed and reported
 //    apart: the figure for a change that generalises rather than fits the first set. A third (`integrator.mjs`) and a
-//    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too.
+//    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too, and a fifth
+//    (`blind2.mjs`, 34 pairs in 34 domains, written blind and committed before its first replay).
 // 3. An external corpus (`test/corpus/agentdojo-travel/`): the AgentDojo travel suite, which the development corpus
 //    never covered, synthesized from the suite's own ground truth (user tasks, injection tasks, attack templates,
 //    environment), committed before it was first replayed. Reported by template, injection task and placement, then
@@ -26,6 +27,7 @@ import { Replayer, scoreTrace } from '../dist/src/enforcement/index.js'
 import { readPolicyDirectory } from '../dist/src/policy/index.js'
 import { travelTraces } from '../test/corpus/agentdojo-travel/build.mjs'
 import { blindTraces } from '../test/corpus/twins/blind.mjs'
+import { blind2Traces } from '../test/corpus/twins/blind2.mjs'
 import { freshTraces, twinTraces } from '../test/corpus/twins/build.mjs'
 import { integratorTraces } from '../test/corpus/twins/integrator.mjs'
 
@@ -227,6 +229,11 @@ console.log('')
 twins(
   blindTraces(),
   'Held-out fourth set, written blind and committed before its first replay (test/corpus/twins/blind.mjs)',
+)
+console.log('')
+twins(
+  blind2Traces(),
+  'Held-out fifth set, written blind and committed before its first replay (test/corpus/twins/blind2.mjs)',
 )
 console.log('')
 travel(travelTraces(), "agentdojo travel (external, synthesized from the suite's ground truth)")
