@@ -56,7 +56,8 @@ export class ReplayCache {
       if (first.has(claim.key)) claim.resolve(false)
       else first.set(claim.key, claim)
     }
-    const claims = [...first.values()]
+    // Sorted, so two nodes inserting the same keys lock them in one order (PostgreSQL would otherwise deadlock).
+    const claims = [...first.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0))
     const now = this.clock.now()
     const purge = now - this.lastPurge > 60_000
     if (purge) this.lastPurge = now
