@@ -6,7 +6,8 @@
 // 2. The out-of-domain twin corpus (`test/corpus/twins/`): hand-written attack/benign pairs across domains and tool
 //    sets (shaped like real MCP servers', with and without annotations) the detectors were never developed on;
 //    then a second set in twenty more domains (`fresh.mjs`), committed before it was first replayed and reported
-//    apart: the figure for a change that generalises rather than fits the first set.
+//    apart: the figure for a change that generalises rather than fits the first set. A third (`integrator.mjs`) and a
+//    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too.
 //
 // Both go through the same `Replayer` as `warden replay` (the live judge, the shipped policies). Prints attacks
 // through (first goal call allowed) and benign tasks interrupted (any call not allowed) per group, then the twin
@@ -19,6 +20,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Replayer, scoreTrace } from '../dist/src/enforcement/index.js'
 import { readPolicyDirectory } from '../dist/src/policy/index.js'
+import { blindTraces } from '../test/corpus/twins/blind.mjs'
 import { freshTraces, twinTraces } from '../test/corpus/twins/build.mjs'
 import { integratorTraces } from '../test/corpus/twins/integrator.mjs'
 
@@ -136,4 +138,9 @@ console.log('')
 twins(
   integratorTraces(),
   'Held-out third set, by another engineer, replayed blind (test/corpus/twins/integrator.mjs)',
+)
+console.log('')
+twins(
+  blindTraces(),
+  'Held-out fourth set, written blind and committed before its first replay (test/corpus/twins/blind.mjs)',
 )
