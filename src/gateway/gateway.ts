@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import type { RequestHandlerExtra, RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js'
@@ -46,6 +45,7 @@ import {
 } from './json-rpc.js'
 import { type Downstream, SessionLink } from './session-link.js'
 import { Upstream } from './upstream.js'
+import type { SessionClient } from './upstream-client.js'
 
 export { RPC } from './rpc.js'
 
@@ -474,7 +474,7 @@ export class Gateway {
       extra: Extra,
       decided: Decided,
       params: P,
-      send: (client: Client, params: P, options: RequestOptions) => Promise<T>,
+      send: (client: SessionClient, params: P, options: RequestOptions) => Promise<T>,
     ): Promise<T> => {
       let ours: string | undefined
       try {

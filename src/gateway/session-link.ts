@@ -24,6 +24,7 @@ import { type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask } from '../tasks/index.js'
 import { RPC } from './rpc.js'
 import type { SharedListener, Upstream } from './upstream.js'
+import type { SessionClient } from './upstream-client.js'
 
 /** What a link needs of its downstream session. */
 export interface Downstream {
@@ -133,7 +134,7 @@ export class SessionLink implements SharedListener {
   }
 
   /** The upstream client this session's requests go to. */
-  async use(): Promise<Client> {
+  async use(): Promise<SessionClient> {
     if (this.closed) throw new WardenError('UPSTREAM_UNAVAILABLE', 'this MCP session is closed')
     if (!this.upstream.isolated) return this.upstream.use()
     if (this.client) return this.client

@@ -1,6 +1,7 @@
 import { Pool, fetch as poolFetch } from 'undici'
 import { WardenError } from '../kernel/index.js'
 import { fetchWithOwnSignals } from '../sdk/index.js'
+import { UpstreamWire } from './upstream-rpc.js'
 
 /** The most an HTTP upstream may send in answer to one request (a JSON result, or one POST's event stream). */
 export const MAX_UPSTREAM_RESPONSE_BYTES = 16 * 1024 * 1024
@@ -49,16 +50,22 @@ function capped(response: Response, limit: number, method: string): Response {
   })
 }
 
+/** An HTTP upstream's connections: the gateway's own client on them, and a `fetch` for the MCP SDK's. */
+export interface UpstreamHttp {
+  /** The gateway's own JSON-RPC client's way to the upstream (`upstream-rpc.ts`). */
+  wire: UpstreamWire
+  /** For the MCP SDK client of an isolated session. */
+  fetch: typeof fetch
+  close(): Promise<void>
+}
+
 /**
- * The `fetch` an HTTP upstream's MCP client uses: an undici `Pool` to the upstream's origin with keep-alive (one
- * TCP connection per concurrent call, reused, instead of the global dispatcher's), a connect timeout inside the
- * per-call time limit (an upstream that accepts and never answers the handshake fails the call in time), the
- * answer's size capped, and each request its own abort signal (`fetchWithOwnSignals`).
+ * An undici `Pool` to an HTTP upstream's origin with keep-alive (one TCP connection per concurrent call, reused,
+ * instead of the global dispatcher's), a connect timeout inside the per-call time limit (an upstream that accepts
+ * and never answers the handshake fails the call in time), and every answer's size capped; shared by the
+ * gateway's own client (`wire`) and a `fetch` (each request its own abort signal, `fetchWithOwnSignals`).
  */
-export function upstreamFetch(
-  url: URL,
-  options: UpstreamHttpOptions,
-): { fetch: typeof fetch; close: () => Promise<void> } {
+export function upstreamHttp(url: URL, options: UpstreamHttpOptions): UpstreamHttp {
   const limit = options.maxResponseBytes ?? MAX_UPSTREAM_RESPONSE_BYTES
   const pool = new Pool(url.origin, {
     connections: options.connections ?? 64,
@@ -85,5 +92,9 @@ export function upstreamFetch(
     }
     return capped(response as Response, limit, init?.method ?? 'GET')
   }) as typeof fetch
-  return { fetch: fetchWithOwnSignals(send), close: () => pool.close() }
+  return {
+    wire: new UpstreamWire(url, pool, limit),
+    fetch: fetchWithOwnSignals(send),
+    close: () => pool.close(),
+  }
 }

@@ -26,12 +26,14 @@ import { type Logger, WardenError } from '../kernel/index.js'
 import { unpinnedPackage } from './package-pinning.js'
 import { RPC } from './rpc.js'
 import {
-  connectStateless,
-  type StatelessConnection,
+  type SessionClient,
   sessionClient,
+  sessionShaped,
+  statelessClient,
   type UpstreamClient,
 } from './upstream-client.js'
-import { upstreamFetch } from './upstream-http.js'
+import { type UpstreamHttp, upstreamHttp } from './upstream-http.js'
+import { HttpSession, StatelessUpstream } from './upstream-rpc.js'
 
 /**
  * The environment a stdio upstream inherits: Warden's own, without Warden's settings and credentials
@@ -55,18 +57,20 @@ export interface SharedListener {
 
 /**
  * One MCP server behind the gateway: a real SDK client over stdio (spawned, restarted with backoff when it
- * exits) or Streamable HTTP. This shared connection syncs the tool list into the catalog, which pins each
+ * exits), or over Streamable HTTP the gateway's own client (`upstream-rpc.ts`). This shared connection syncs the tool list into the catalog, which pins each
  * definition, and serves the sessions of a `shared` upstream; `isolated` sessions open their own connection
  * ({@link Upstream.openSession}).
  */
 export class Upstream {
-  private client: Client | undefined
-  private connecting: Promise<Client> | undefined
+  private client: SessionClient | undefined
+  private connecting: Promise<SessionClient> | undefined
+  /** The stdio server's transport while connected (its process id, for operators and tests). */
+  private stdio: StdioClientTransport | undefined
   private backoff = 250
   private stopped = false
   private tools: ToolDefinition[] = []
   /** An HTTP upstream's connection pool, shared by the shared connection and every isolated session's. */
-  private http: ReturnType<typeof upstreamFetch> | undefined
+  private http: UpstreamHttp | undefined
   /** Sessions using the shared connection, for notifications that concern all of them (list changes). */
   private readonly listeners = new Set<SharedListener>()
   /** Progress tokens the gateway gave upstream requests (on any of its connections), and where each goes. */
@@ -77,7 +81,7 @@ export class Upstream {
    * An HTTP upstream's 2026-07-28 side, once its `server/discover` said it serves the revision (undefined inside:
    * a 2025 server). Asked once per connection of the shared client; asked again after a reconnect.
    */
-  private stateless: Promise<StatelessConnection | undefined> | undefined
+  private stateless: Promise<UpstreamClient | undefined> | undefined
   /** Times the connection was lost and started again (`warden_upstream_restarts_total`). */
   restarts = 0
 
@@ -109,28 +113,25 @@ export class Upstream {
         stderr: 'pipe',
       })
     }
-    const url = new URL(this.config.url as string)
-    this.http ??= upstreamFetch(url, { timeout: this.config.timeout })
-    return new StreamableHTTPClientTransport(url, { fetch: this.http.fetch })
+    return new StreamableHTTPClientTransport(this.httpConnections().wire.url, {
+      fetch: this.httpConnections().fetch,
+    })
+  }
+
+  private httpConnections(): UpstreamHttp {
+    this.http ??= upstreamHttp(new URL(this.config.url as string), { timeout: this.config.timeout })
+    return this.http
+  }
+
+  private info(): { name: string; version: string } {
+    return { name: `warden-gateway/${this.name}`, version: '0.1.0' }
   }
 
   /** Connects (once; concurrent callers share the attempt) and syncs the tool list into the catalog. */
-  connect(): Promise<Client> {
+  connect(): Promise<SessionClient> {
     if (this.client) return Promise.resolve(this.client)
     this.connecting ??= (async () => {
-      // Sampling, elicitation and roots are declared so that servers which offer some tools only to such
-      // clients list them for the catalog; on this connection they are refused (see `refuseUnroutable`).
-      const client = new Client(
-        { name: `warden-gateway/${this.name}`, version: '0.1.0' },
-        { capabilities: { sampling: {}, elicitation: {}, roots: {} } },
-      )
-      this.refuseUnroutable(client)
-      this.fanOut(client)
-      this.routeProgress(client)
-      const transport = this.transport()
-      transport.onclose = () => this.lost(client)
-      // The handshake is bounded like any call: an upstream that accepts and never answers does not hang here.
-      await client.connect(transport, { timeout: this.config.timeout })
+      const client = this.config.url ? await this.connectHttp() : await this.connectStdio()
       await this.refreshTools(client)
       this.client = client
       this.backoff = 250
@@ -142,16 +143,107 @@ export class Upstream {
     return this.connecting
   }
 
+  // Sampling, elicitation and roots are declared so that servers which offer some tools only to such clients
+  // list them for the catalog; on the shared connection they are refused (see `refuseUnroutable`).
+  private static readonly SHARED_CAPABILITIES: ClientCapabilities = {
+    sampling: {},
+    elicitation: {},
+    roots: {},
+  }
+
+  private async connectStdio(): Promise<SessionClient> {
+    const client = new Client(this.info(), { capabilities: Upstream.SHARED_CAPABILITIES })
+    this.refuseUnroutable(client)
+    this.fanOut(client)
+    this.routeProgress(client)
+    const transport = this.transport() as StdioClientTransport
+    transport.onclose = () => this.lost(client)
+    // The handshake is bounded like any call: an upstream that accepts and never answers does not hang here.
+    await client.connect(transport, { timeout: this.config.timeout })
+    this.stdio = transport
+    return client
+  }
+
+  /**
+   * The shared 2025 session with an HTTP upstream, on the gateway's own client: what the server sends on its own
+   * is handled as on a stdio upstream's SDK client (progress by token, list changes fanned out, its requests
+   * refused). A session the upstream forgot is initialized again by the client; what the old one held upstream
+   * (subscriptions) is asked for again here.
+   */
+  private async connectHttp(): Promise<SessionClient> {
+    const session: HttpSession = new HttpSession(
+      this.httpConnections().wire,
+      this.info(),
+      Upstream.SHARED_CAPABILITIES,
+      this.config.timeout,
+      {
+        notification: (method, params) => this.sharedNotification(shaped, method, params),
+        request: async (method) => {
+          throw this.unroutable(method)
+        },
+      },
+      () => {
+        this.dropStateless()
+        this.refreshCatalog()
+        for (const uri of this.subscribers.keys()) {
+          shaped
+            .subscribeResource({ uri }, { timeout: this.config.timeout })
+            .catch((error: unknown) =>
+              this.logger.warn('upstream resubscribe failed', { upstream: this.name, error: String(error) }),
+            )
+        }
+      },
+    )
+    const shaped = sessionShaped(session, this.config.timeout)
+    await session.start()
+    return shaped
+  }
+
+  /** A notification on the HTTP shared session, as `fanOut` and `routeProgress` handle them on an SDK client. */
+  private sharedNotification(client: SessionClient, method: string, params: Record<string, unknown>): void {
+    const notification = {
+      method,
+      ...(Object.keys(params).length > 0 ? { params } : {}),
+    } as unknown as ServerNotification
+    switch (method) {
+      case 'notifications/progress': {
+        const { progressToken, ...progress } = params
+        this.progress.get(String(progressToken))?.(progress as unknown as Progress)
+        return
+      }
+      case 'notifications/tools/list_changed':
+        this.refreshTools(client)
+          .catch((error: unknown) =>
+            this.logger.error('tool list refresh failed', { upstream: this.name, error: String(error) }),
+          )
+          .then(() => this.broadcast(notification))
+        return
+      case 'notifications/resources/list_changed':
+      case 'notifications/prompts/list_changed':
+        this.broadcast(notification)
+        return
+      case 'notifications/resources/updated':
+        for (const listener of this.subscribers.get(String(params.uri)) ?? []) listener.deliver(notification)
+        return
+      default:
+      // A log message names no session: dropped (shared sessions do not advertise logging); so is the rest.
+    }
+  }
+
+  private unroutable(method: string): McpError {
+    return new McpError(
+      RPC.UNROUTABLE,
+      `${method} refused by Warden: upstream \`${this.name}\` is shared by all sessions, so the request cannot be routed to the client that caused it (configure \`sessions: isolated\`)`,
+    )
+  }
+
   /**
    * A server-to-client request on the shared connection could have been caused by any session's call: relaying
    * it to one of them would be a guess, and a wrong guess hands one agent's request to another. Refused.
    */
   private refuseUnroutable(client: Client): void {
     const refuse = (method: string) => async () => {
-      throw new McpError(
-        RPC.UNROUTABLE,
-        `${method} refused by Warden: upstream \`${this.name}\` is shared by all sessions, so the request cannot be routed to the client that caused it (configure \`sessions: isolated\`)`,
-      )
+      throw this.unroutable(method)
     }
     client.setRequestHandler(CreateMessageRequestSchema, refuse('sampling/createMessage'))
     client.setRequestHandler(ElicitRequestSchema, refuse('elicitation/create'))
@@ -204,9 +296,10 @@ export class Upstream {
     for (const listener of this.listeners) listener.deliver(notification)
   }
 
-  private lost(client: Client): void {
+  private lost(client: SessionClient): void {
     if (this.client !== client && this.client !== undefined) return
     this.client = undefined
+    this.stdio = undefined
     this.dropStateless()
     if (this.stopped) return
     this.restarts += 1
@@ -221,7 +314,7 @@ export class Upstream {
     }, delay).unref()
   }
 
-  private async refreshTools(client: Client): Promise<void> {
+  private async refreshTools(client: SessionClient): Promise<void> {
     const tools: ToolDefinition[] = []
     let cursor: string | undefined
     do {
@@ -239,7 +332,14 @@ export class Upstream {
           nextCursor: typeof raw.nextCursor === 'string' ? raw.nextCursor : undefined,
         }
       })
-      tools.push(...(page.tools as unknown as ToolDefinition[]))
+      // The gateway's own client takes a list as sent: the same filter as the fallback above.
+      const listed = (Array.isArray(page.tools) ? page.tools : []) as unknown as Array<
+        Record<string, unknown>
+      >
+      for (const tool of listed) {
+        if (typeof tool.name === 'string' && typeof tool.inputSchema === 'object')
+          tools.push(tool as unknown as ToolDefinition)
+      }
       cursor = page.nextCursor
     } while (cursor)
     this.tools = tools
@@ -261,7 +361,7 @@ export class Upstream {
   }
 
   /** The connected shared client, or `UPSTREAM_UNAVAILABLE`. */
-  async use(): Promise<Client> {
+  async use(): Promise<SessionClient> {
     try {
       return await this.connect()
     } catch (cause) {
@@ -276,7 +376,7 @@ export class Upstream {
   async clientFor(era: 'modern' | 'legacy'): Promise<UpstreamClient> {
     if (era === 'modern' && this.config.url) {
       const stateless = await this.statelessConnection()
-      if (stateless) return stateless.client
+      if (stateless) return stateless
     }
     return sessionClient(await this.use(), {
       open: (route) => this.openProgress(route as (progress: Progress) => void),
@@ -284,25 +384,25 @@ export class Upstream {
     })
   }
 
-  private async statelessConnection(): Promise<StatelessConnection | undefined> {
-    const url = new URL(this.config.url as string)
-    this.http ??= upstreamFetch(url, { timeout: this.config.timeout })
-    const fetch = this.http.fetch
-    this.stateless ??= connectStateless(this.name, url, fetch, this.config.timeout).catch(
-      (error: unknown) => {
+  private async statelessConnection(): Promise<UpstreamClient | undefined> {
+    this.stateless ??= StatelessUpstream.discover(
+      this.httpConnections().wire,
+      this.info(),
+      this.config.timeout,
+    )
+      .then((upstream) => (upstream ? statelessClient(upstream) : undefined))
+      .catch((error: unknown) => {
         // Not remembered: the next request asks again (the session path serves meanwhile).
         this.stateless = undefined
         this.logger.warn('upstream discovery failed', { upstream: this.name, error: String(error) })
         return undefined
-      },
-    )
+      })
     return this.stateless
   }
 
+  /** Forgets what discovery found: asked again on the next 2026-07-28 request (the upstream may have changed). */
   private dropStateless(): void {
-    const stateless = this.stateless
     this.stateless = undefined
-    stateless?.then((connection) => connection?.close()).catch(() => undefined)
   }
 
   /** The upstream's capabilities as the shared connection saw them, or undefined while it is unavailable. */
@@ -320,7 +420,7 @@ export class Upstream {
     configure: (client: Client) => void,
     onLost: (client: Client) => void,
   ): Promise<Client> {
-    const client = new Client({ name: `warden-gateway/${this.name}`, version: '0.1.0' }, { capabilities })
+    const client = new Client(this.info(), { capabilities })
     this.routeProgress(client)
     configure(client)
     const transport = this.transport()
@@ -379,8 +479,7 @@ export class Upstream {
 
   /** The stdio server's process id while connected (for operators and tests). */
   processId(): number | null {
-    const transport = this.client?.transport
-    return transport instanceof StdioClientTransport ? transport.pid : null
+    return this.stdio?.pid ?? null
   }
 
   /** The upstream's current tool definitions (as last listed). */
@@ -395,9 +494,8 @@ export class Upstream {
     this.listeners.clear()
     this.subscribers.clear()
     await client?.close().catch(() => undefined)
-    const stateless = this.stateless
     this.stateless = undefined
-    await (await stateless?.catch(() => undefined))?.close().catch(() => undefined)
+    this.stdio = undefined
     await this.http?.close().catch(() => undefined)
     this.http = undefined
   }
