@@ -1,29 +1,20 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import {
   type ClientCapabilities,
   type CreateMessageRequest,
-  CreateMessageRequestSchema,
   type ElicitRequest,
-  ElicitRequestSchema,
-  ListRootsRequestSchema,
   type LoggingLevel,
-  LoggingMessageNotificationSchema,
   McpError,
-  PromptListChangedNotificationSchema,
   type RequestId,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
   type ServerNotification,
-  ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import { type ActivityChain, summarizeOutput } from '../chain/index.js'
 import type { Decision } from '../enforcement/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask } from '../tasks/index.js'
 import { RPC } from './rpc.js'
-import type { SharedListener, Upstream } from './upstream.js'
+import type { SessionHandlers, SharedListener, Upstream } from './upstream.js'
 import type { SessionClient } from './upstream-client.js'
 
 /** What a link needs of its downstream session. */
@@ -117,8 +108,8 @@ function describeResult(method: string, result: Record<string, unknown>): Record
  * what routes unambiguously (list changes, updates of resources it subscribed to).
  */
 export class SessionLink implements SharedListener {
-  private client: Client | undefined
-  private opening: Promise<Client> | undefined
+  private client: SessionClient | undefined
+  private opening: Promise<SessionClient> | undefined
   private closed = false
   /** Downstream requests in flight, oldest first. */
   private readonly inflight = new Map<RequestId, InFlight>()
@@ -144,12 +135,10 @@ export class SessionLink implements SharedListener {
     return this.opening
   }
 
-  private async open(): Promise<Client> {
+  private async open(): Promise<SessionClient> {
     const capabilities = this.mirroredCapabilities()
-    const client = await this.upstream.openSession(
-      capabilities,
-      (c) => this.configure(c, capabilities),
-      (c) => this.lost(c),
+    const client = await this.upstream.openSession(capabilities, this.handlers(capabilities), (c) =>
+      this.lost(c),
     )
     if (this.closed) {
       await client.close().catch(() => undefined)
@@ -172,38 +161,34 @@ export class SessionLink implements SharedListener {
     }
   }
 
-  private configure(client: Client, caps: ClientCapabilities): void {
+  /** What this session's own connection does with the server's requests (only those declared) and notifications. */
+  private handlers(caps: ClientCapabilities): SessionHandlers {
     const { server } = this.downstream
+    const requests: SessionHandlers['requests'] = {}
     if (caps.sampling) {
-      client.setRequestHandler(CreateMessageRequestSchema, (request, extra) =>
-        this.relay(request.method, request.params, extra, (options) =>
-          server.createMessage(request.params, options),
-        ),
-      )
+      requests['sampling/createMessage'] = (params, extra) =>
+        this.relay('sampling/createMessage', params, extra, (options) =>
+          server.createMessage(params as CreateMessageRequest['params'], options),
+        )
     }
     if (caps.elicitation) {
-      client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
-        this.relay(request.method, request.params, extra, (options) =>
-          server.elicitInput(request.params, options),
-        ),
-      )
+      requests['elicitation/create'] = (params, extra) =>
+        this.relay('elicitation/create', params, extra, (options) =>
+          server.elicitInput(params as ElicitRequest['params'], options),
+        )
     }
     if (caps.roots) {
-      client.setRequestHandler(ListRootsRequestSchema, (request, extra) =>
-        this.relay(request.method, request.params ?? {}, extra, (options) =>
-          server.listRoots(request.params, options),
-        ),
-      )
+      requests['roots/list'] = (params, extra) =>
+        this.relay('roots/list', params, extra, (options) => server.listRoots(params, options))
     }
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => this.deliver(n))
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => this.deliver(n))
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, (n) => this.deliver(n))
-    client.setNotificationHandler(PromptListChangedNotificationSchema, (n) => this.deliver(n))
-    client.setNotificationHandler(ToolListChangedNotificationSchema, (n) => {
-      // What the agent lists is the pinned catalog: re-sync it (a changed definition is quarantined) first.
-      this.upstream.refreshCatalog()
-      this.deliver(n)
-    })
+    return {
+      requests,
+      notification: (n) => {
+        // What the agent lists is the pinned catalog: re-sync it (a changed definition is quarantined) first.
+        if (n.method === 'notifications/tools/list_changed') this.upstream.refreshCatalog()
+        this.deliver(n)
+      },
+    }
   }
 
   /**
@@ -343,7 +328,7 @@ export class SessionLink implements SharedListener {
     await this.client?.sendRootsListChanged()
   }
 
-  private lost(client: Client): void {
+  private lost(client: SessionClient): void {
     if (this.client !== client) return
     this.client = undefined
     if (!this.closed) {

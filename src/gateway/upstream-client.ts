@@ -99,6 +99,7 @@ export type SessionClient = Pick<
   | 'setLoggingLevel'
   | 'request'
   | 'getServerCapabilities'
+  | 'sendRootsListChanged'
   | 'close'
 >
 
@@ -134,6 +135,7 @@ export function sessionShaped(session: HttpSession, timeout: number): SessionCli
       options?: { timeout?: number },
     ) => send(request.method)(request.params, options),
     getServerCapabilities: () => session.getServerCapabilities(),
+    sendRootsListChanged: () => session.notify('notifications/roots/list_changed'),
     close: () => session.close(),
   }
   // The SDK's overloads (result schemas, task-augmented calls) are not used by the gateway; only their shape is.

@@ -30,7 +30,7 @@ const CLIENT_INFO_KEY = 'io.modelcontextprotocol/clientInfo'
 
 type Params = Record<string, unknown>
 type Result = Record<string, unknown>
-type Id = string | number
+export type Id = string | number
 
 /** One JSON-RPC message as read off the wire (shape checked where it is used). */
 interface Message {
@@ -46,7 +46,7 @@ interface Message {
 export interface ServerMessages {
   notification(method: string, params: Params): void
   /** The answer to a server's request; throw an `McpError` to answer with that error. */
-  request(method: string, params: Params): Promise<Result>
+  request(method: string, params: Params, id: Id): Promise<Result>
 }
 
 /** A request's time limit, cancellation, and where progress under its token goes. */
@@ -476,7 +476,7 @@ export class HttpSession {
     }
     const id = message.id as Id
     this.server
-      .request(message.method, params)
+      .request(message.method, params, id)
       .then(
         (result) => ({ jsonrpc: '2.0', id, result }),
         (error: unknown) => ({

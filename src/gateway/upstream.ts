@@ -7,6 +7,7 @@ import {
   type ClientCapabilities,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ErrorCode,
   ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
   McpError,
@@ -49,6 +50,39 @@ function upstreamEnvironment(): Record<string, string> {
 }
 
 const MAX_BACKOFF = 10_000
+
+/** A server's request a session's own connection relays to its client, and what the handler gets with it. */
+export type RelayedMethod = 'sampling/createMessage' | 'elicitation/create' | 'roots/list'
+export type ServerRequestHandler = (
+  params: Record<string, unknown>,
+  extra: { requestId: string | number; signal: AbortSignal },
+) => Promise<Record<string, unknown>>
+
+/** Where a session's own upstream connection hands what the server sends it. */
+export interface SessionHandlers {
+  /** The server's requests this session answers (only for capabilities it declared). */
+  requests: Partial<Record<RelayedMethod, ServerRequestHandler>>
+  /** Log messages, resource updates and list changes (progress is routed by token, `openProgress`). */
+  notification?: (notification: ServerNotification) => void
+}
+
+const RELAYED_SCHEMAS = {
+  'sampling/createMessage': CreateMessageRequestSchema,
+  'elicitation/create': ElicitRequestSchema,
+  'roots/list': ListRootsRequestSchema,
+} as const
+
+/** The notifications a session's own connection relays (the rest, like the SDK client's, are dropped). */
+const SESSION_NOTIFICATIONS = [
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+] as const
+const SESSION_NOTIFICATION_METHODS: ReadonlySet<string> = new Set(
+  SESSION_NOTIFICATIONS.map((schema) => schema.shape.method.value as string),
+)
 
 /** A downstream session as a shared upstream connection sees it: where its fan-out notifications go. */
 export interface SharedListener {
@@ -411,18 +445,28 @@ export class Upstream {
   }
 
   /**
-   * A new connection for one downstream session (a new MCP session over HTTP, a new process over stdio),
-   * declaring `capabilities` (the downstream client's). `configure` sets its handlers before it connects, so
-   * nothing the server sends at initialization is missed; `onLost` runs when it closes by itself.
+   * A new connection for one downstream session (a new MCP session over HTTP on the gateway's own client, a new
+   * process over stdio on the SDK's), declaring `capabilities` (the downstream client's). Its `handlers` are set
+   * before it connects, so nothing the server sends at initialization is missed; `onLost` runs when it closes by
+   * itself.
    */
   async openSession(
     capabilities: ClientCapabilities,
-    configure: (client: Client) => void,
-    onLost: (client: Client) => void,
-  ): Promise<Client> {
+    handlers: SessionHandlers,
+    onLost: (client: SessionClient) => void,
+  ): Promise<SessionClient> {
+    if (this.config.url) return this.openHttpSession(capabilities, handlers)
     const client = new Client(this.info(), { capabilities })
     this.routeProgress(client)
-    configure(client)
+    for (const [method, handler] of Object.entries(handlers.requests)) {
+      client.setRequestHandler(
+        RELAYED_SCHEMAS[method as RelayedMethod],
+        (request, extra) => handler((request.params ?? {}) as Record<string, unknown>, extra) as never,
+      )
+    }
+    const notify = handlers.notification
+    if (notify)
+      for (const schema of SESSION_NOTIFICATIONS) client.setNotificationHandler(schema, notify as never)
     const transport = this.transport()
     // Set before connecting: the SDK chains its own close handling onto this one.
     transport.onclose = () => onLost(client)
@@ -433,6 +477,45 @@ export class Upstream {
       throw new WardenError('UPSTREAM_UNAVAILABLE', `upstream \`${this.name}\` is unavailable`, { cause })
     }
     return client
+  }
+
+  private async openHttpSession(
+    capabilities: ClientCapabilities,
+    handlers: SessionHandlers,
+  ): Promise<SessionClient> {
+    const session = new HttpSession(
+      this.httpConnections().wire,
+      this.info(),
+      capabilities,
+      this.config.timeout,
+      {
+        notification: (method, params) => {
+          if (method === 'notifications/progress') {
+            const { progressToken, ...progress } = params
+            this.progress.get(String(progressToken))?.(progress as unknown as Progress)
+            return
+          }
+          if (!SESSION_NOTIFICATION_METHODS.has(method)) return
+          handlers.notification?.({
+            method,
+            ...(Object.keys(params).length > 0 ? { params } : {}),
+          } as unknown as ServerNotification)
+        },
+        request: (method, params, id) => {
+          const handler = handlers.requests[method as RelayedMethod]
+          // As the SDK client answers a request it has no handler for.
+          if (!handler) return Promise.reject(new McpError(ErrorCode.MethodNotFound, 'Method not found'))
+          return handler(params, { requestId: id, signal: new AbortController().signal })
+        },
+      },
+    )
+    try {
+      await session.start()
+    } catch (cause) {
+      await session.close()
+      throw new WardenError('UPSTREAM_UNAVAILABLE', `upstream \`${this.name}\` is unavailable`, { cause })
+    }
+    return sessionShaped(session, this.config.timeout)
   }
 
   /** Registers a session of the shared connection for list-change notifications. */
