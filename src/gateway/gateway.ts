@@ -321,10 +321,22 @@ export class Gateway {
       )
     }
     const session = sessionId ? this.sessions.get(sessionId) : undefined
-    if (session && !upstream.isolated && isPlainLegacyRequest(message)) {
+    // An isolated upstream's session too, unless its server may ask its client something mid-call (sampling,
+    // elicitation, roots: answered on the request's stream by the SDK server transport).
+    if (
+      session &&
+      isPlainLegacyRequest(message) &&
+      (!upstream.isolated || !session.link.answersServerRequests)
+    ) {
       this.bind(session, upstream, caller)
       return dispatch(
-        { calls: this.calls, upstream, caller, capabilities: session.capabilities },
+        {
+          calls: this.calls,
+          upstream,
+          caller,
+          capabilities: session.capabilities,
+          ...(upstream.isolated ? { link: session.link } : {}),
+        },
         message,
         'legacy',
       )

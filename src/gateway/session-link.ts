@@ -37,6 +37,8 @@ interface InFlight {
   id: RequestId
   call: string | null
   sending: Promise<void>
+  /** Where its notifications go when the gateway's own dispatch answers it (else the SDK server's stream). */
+  emit?: ((notification: ServerNotification) => void) | undefined
 }
 
 /** The origin of a URL an elicitation sends the user to (its path and query may carry one-time codes). */
@@ -122,6 +124,15 @@ export class SessionLink implements SharedListener {
     private readonly logger: Logger,
   ) {
     if (!upstream.isolated) upstream.attach(this)
+  }
+
+  /**
+   * Whether the server can send this session's client requests of its own (sampling, elicitation, roots): only
+   * where the client declared one of them (its upstream connection declares what the client does).
+   */
+  get answersServerRequests(): boolean {
+    const caps = this.mirroredCapabilities()
+    return caps.sampling !== undefined || caps.elicitation !== undefined || caps.roots !== undefined
   }
 
   /** The upstream client this session's requests go to. */
@@ -265,6 +276,11 @@ export class SessionLink implements SharedListener {
       standalone().catch((error: unknown) => this.undelivered(notification, error))
       return
     }
+    const emit = related.emit
+    if (emit) {
+      this.sendDuring(related.id, async () => emit(notification))
+      return
+    }
     this.sendDuring(related.id, () =>
       server
         .notification(notification, { relatedRequestId: related.id })
@@ -294,9 +310,17 @@ export class SessionLink implements SharedListener {
     entry.sending = entry.sending.then(send).catch(() => undefined)
   }
 
-  /** Runs `work` as downstream request `id` (decided as chain call `call`), so server messages can relate to it. */
-  async track<T>(id: RequestId, call: string | null, work: () => Promise<T>): Promise<T> {
-    const entry: InFlight = { id, call, sending: Promise.resolve() }
+  /**
+   * Runs `work` as downstream request `id` (decided as chain call `call`), so server messages can relate to it;
+   * its notifications go to `emit` where given (the gateway's own dispatch answers it).
+   */
+  async track<T>(
+    id: RequestId,
+    call: string | null,
+    work: () => Promise<T>,
+    emit?: (notification: ServerNotification) => void,
+  ): Promise<T> {
+    const entry: InFlight = { id, call, sending: Promise.resolve(), emit }
     this.inflight.set(id, entry)
     try {
       const result = await work()

@@ -412,7 +412,12 @@ export class Upstream {
       const stateless = await this.statelessConnection()
       if (stateless) return stateless
     }
-    return sessionClient(await this.use(), {
+    return this.sessionClient(await this.use())
+  }
+
+  /** A 2025 session's client (the shared one, or a session's own) as the gateway's dispatch uses it. */
+  sessionClient(client: SessionClient): UpstreamClient {
+    return sessionClient(client, {
       open: (route) => this.openProgress(route as (progress: Progress) => void),
       close: (token) => this.closeProgress(token),
     })

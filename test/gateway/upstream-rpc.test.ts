@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { McpError } from '@modelcontextprotocol/sdk/types.js'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { LoggingMessageNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
 import { Pool } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { RPC } from '../../src/gateway/index.js'
@@ -209,19 +211,29 @@ describe('an HTTP upstream that crashes mid-call, behind the gateway', () => {
   beforeAll(async () => {
     server = await fixture(V1_SERVER, 'sse')
     t = await startTestWarden(
-      { upstreams: { v1: { url: server.url, sessions: 'shared' } } },
+      {
+        upstreams: {
+          v1: { url: server.url, sessions: 'shared' },
+          'v1-isolated': { url: server.url, sessions: 'isolated' },
+        },
+      },
       { clock: new ShiftedClock() },
     )
     await t.warden.gateway.start()
     ;({ url, close: stop } = await listen(t))
     await t.request('POST', '/v1/agents', {
-      body: { name: 'crasher', owner: 'c@example.com', tier: 'standard', entitlements: ['echo', 'crash'] },
+      body: {
+        name: 'crasher',
+        owner: 'c@example.com',
+        tier: 'standard',
+        entitlements: ['echo', 'crash', 'log'],
+      },
     })
     const minted = (await (await t.request('POST', '/v1/agents/crasher/join-tokens')).json()) as {
       token: string
     }
     agent = await WardenAgent.attest(url, { method: 'join_token', token: minted.token })
-    task = await agent.openTask({ purpose: 'echo things', tools: ['echo', 'crash'] })
+    task = await agent.openTask({ purpose: 'echo things', tools: ['echo', 'crash', 'log'] })
   })
   afterAll(async () => {
     await stop?.()
@@ -253,6 +265,37 @@ describe('an HTTP upstream that crashes mid-call, behind the gateway', () => {
     // The server back on its port: the gateway's session is unknown there, so it initializes again.
     server = await fixture(V1_SERVER, 'sse', Number(new URL(server.url).port))
     expect(JSON.stringify((await client.callTool(echo)).content)).toContain('Echo: hi')
+    await client.close()
+  })
+
+  it('answers an isolated session’s call as plain JSON, and on an event stream when the server says something during it', async () => {
+    const endpoint = `${url}/mcp/v1-isolated`
+    const types: string[] = []
+    const fetchWithProof = agent.gatewayFetch(task, endpoint)
+    const client = new Client({ name: 'plain-agent', version: '1.0.0' })
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(endpoint), {
+        fetch: async (input, init) => {
+          const response = await fetchWithProof(input, init)
+          if (init?.method === 'POST') types.push(response.headers.get('content-type') ?? '')
+          return response
+        },
+      }),
+    )
+    const logged: unknown[] = []
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      logged.push(n.params.data)
+    })
+    types.length = 0
+    expect(JSON.stringify((await client.callTool(echo)).content)).toContain('Echo: hi')
+    expect(types).toEqual(['application/json'])
+
+    types.length = 0
+    expect(JSON.stringify((await client.callTool({ name: 'log', arguments: {} })).content)).toContain(
+      'logged',
+    )
+    expect(types).toEqual(['text/event-stream'])
+    expect(logged).toEqual(['working'])
     await client.close()
   })
 })
