@@ -130,6 +130,8 @@ export class UpstreamWire {
     readonly url: URL,
     private readonly pool: Dispatcher,
     private readonly limit: number,
+    /** Where standalone GET streams go (connections apart from the calls'). */
+    private readonly streams: Dispatcher = pool,
   ) {
     this.path = `${url.pathname}${url.search}`
   }
@@ -272,7 +274,7 @@ export class UpstreamWire {
     headers: Record<string, string>,
     signal: AbortSignal,
   ): Promise<Dispatcher.ResponseData['body'] | undefined> {
-    const response = await this.pool.request({
+    const response = await this.streams.request({
       path: this.path,
       method: 'GET',
       headers: { accept: 'text/event-stream', ...headers },

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import {
   type ClientCapabilities,
   CreateMessageRequestSchema,
@@ -131,24 +129,20 @@ export class Upstream {
     return this.config.sessions === 'isolated'
   }
 
-  private transport(): Transport {
-    if (this.config.command) {
-      // INVARIANT: nothing fetched unpinned from a registry is ever spawned (SC-03).
-      const unpinned = unpinnedPackage(this.config.command)
-      if (unpinned)
-        throw new WardenError('UPSTREAM_UNAVAILABLE', `upstream \`${this.name}\` refused: ${unpinned}`)
-      const [command, ...args] = this.config.command
-      return new StdioClientTransport({
-        command: command === 'node' ? process.execPath : (command as string),
-        args,
-        env: { ...upstreamEnvironment(), ...this.config.env },
-        ...(this.config.cwd ? { cwd: this.config.cwd } : {}),
-        // A stdio server's stderr is its log, never part of the protocol.
-        stderr: 'pipe',
-      })
-    }
-    return new StreamableHTTPClientTransport(this.httpConnections().wire.url, {
-      fetch: this.httpConnections().fetch,
+  /** A stdio upstream's transport (HTTP upstreams are on the gateway's own client, `upstream-rpc.ts`). */
+  private transport(): StdioClientTransport {
+    // INVARIANT: nothing fetched unpinned from a registry is ever spawned (SC-03).
+    const unpinned = unpinnedPackage(this.config.command ?? [])
+    if (unpinned)
+      throw new WardenError('UPSTREAM_UNAVAILABLE', `upstream \`${this.name}\` refused: ${unpinned}`)
+    const [command, ...args] = this.config.command ?? []
+    return new StdioClientTransport({
+      command: command === 'node' ? process.execPath : (command as string),
+      args,
+      env: { ...upstreamEnvironment(), ...this.config.env },
+      ...(this.config.cwd ? { cwd: this.config.cwd } : {}),
+      // A stdio server's stderr is its log, never part of the protocol.
+      stderr: 'pipe',
     })
   }
 
@@ -190,7 +184,7 @@ export class Upstream {
     this.refuseUnroutable(client)
     this.fanOut(client)
     this.routeProgress(client)
-    const transport = this.transport() as StdioClientTransport
+    const transport = this.transport()
     transport.onclose = () => this.lost(client)
     // The handshake is bounded like any call: an upstream that accepts and never answers does not hang here.
     await client.connect(transport, { timeout: this.config.timeout })
