@@ -65,25 +65,40 @@ function requestNaming(calls: readonly PeerCall[]): string {
   return `Run the day's operations with these values: ${[...values].join(', ')}.`
 }
 
-/** Per-op latencies and throughput of `op` run `concurrency` at a time (group commit shares disk flushes). */
-async function throughput(
-  name: string,
+/** Warm-up calls before timing, the same for both sides: AGT's own bench warms past its audit log's cap. */
+const WARMUP = { decide: 12_000, credential: 2_000 }
+
+/** Runs `op` `calls` times, `concurrency` at a time. */
+async function concurrently(
   op: (i: number) => Promise<unknown>,
-  { calls, concurrency }: { calls: number; concurrency: number },
-): Promise<Figure> {
-  const samples = new Float64Array(calls)
+  { calls, concurrency, samples }: { calls: number; concurrency: number; samples?: Float64Array },
+): Promise<void> {
   let next = 0
-  const cpu = process.cpuUsage()
-  const start = process.hrtime.bigint()
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let i = next++; i < calls; i = next++) {
         const t0 = process.hrtime.bigint()
         await op(i)
-        samples[i] = Number(process.hrtime.bigint() - t0) / 1000
+        if (samples) samples[i] = Number(process.hrtime.bigint() - t0) / 1000
       }
     }),
   )
+}
+
+/**
+ * Per-op latencies and throughput of `op` run `concurrency` at a time (group commit shares disk flushes), after
+ * `warmup` calls run the same way and not timed.
+ */
+async function throughput(
+  name: string,
+  op: (i: number) => Promise<unknown>,
+  { calls, concurrency, warmup }: { calls: number; concurrency: number; warmup: number },
+): Promise<Figure> {
+  await concurrently(op, { calls: warmup, concurrency })
+  const samples = new Float64Array(calls)
+  const cpu = process.cpuUsage()
+  const start = process.hrtime.bigint()
+  await concurrently((i) => op(warmup + i), { calls, concurrency, samples })
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
   const used = process.cpuUsage(cpu)
   samples.sort()
@@ -140,12 +155,15 @@ async function benchAgt(
     if (!verifier.verify(credential, signature)) throw new Error('AGT credential did not verify')
     return decide(i)
   }
-  // Warm past the audit log's 10,000-entry cap: its steady state, as in bench.mjs.
+  // Warmed alike on both sides (WARMUP): past the audit log's 10,000-entry cap, its steady state, as in bench.mjs.
   return {
     version,
-    decide: await measure(`AGT ${version} decide + audit (A1)`, decide, { warmup: 12_000, iterations }),
+    decide: await measure(`AGT ${version} decide + audit (A1)`, decide, {
+      warmup: WARMUP.decide,
+      iterations,
+    }),
     credential: await measure(`AGT ${version} credential + decide + audit (A4)`, withCredential, {
-      warmup: 2_000,
+      warmup: WARMUP.credential,
       iterations: Math.round(iterations / 4),
     }),
   }
@@ -226,8 +244,9 @@ export async function benchWarden(
     // The agent signs a proof per request; that is the agent's cost, so the proofs are made before timing.
     const credentialRun = async () => {
       const calls = Math.round(iterations / 2)
+      const warmup = WARMUP.credential
       const proofs = await Promise.all(
-        Array.from({ length: calls }, (_, i) => proof(authorizeUrl, `p${i}`, task.token)),
+        Array.from({ length: warmup + calls }, (_, i) => proof(authorizeUrl, `p${i}`, task.token)),
       )
       return throughput(
         `Warden token + DPoP + decide + durable record (${concurrency} in flight)`,
@@ -237,7 +256,7 @@ export async function benchWarden(
             { proof: proofs[i], method: 'POST', url: authorizeUrl, scheme: 'DPoP' },
             request(i),
           ),
-        { calls, concurrency },
+        { calls, concurrency, warmup },
       )
     }
     if (only === 'credential') return { credential: await credentialRun() }
@@ -252,7 +271,7 @@ export async function benchWarden(
     const decide = await throughput(
       `Warden decide + durable record (${concurrency} in flight)`,
       (i) => warden.pipeline.decide(caller, request(i)),
-      { calls: iterations, concurrency },
+      { calls: iterations, concurrency, warmup: WARMUP.decide },
     )
     const decideOneAtATime = await measure(
       'Warden decide + durable record (one at a time)',

@@ -6,19 +6,26 @@
 // 2. The out-of-domain twin corpus (`test/corpus/twins/`): hand-written attack/benign pairs across domains and tool
 //    sets (shaped like real MCP servers', with and without annotations) the detectors were never developed on;
 //    then a second set in twenty more domains (`fresh.mjs`), committed before it was first replayed and reported
-//    apart: the figure for a change that generalises rather than fits the first set.
+//    apart: the figure for a change that generalises rather than fits the first set. A third (`integrator.mjs`) and a
+//    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too.
+// 3. An external corpus (`test/corpus/agentdojo-travel/`): the AgentDojo travel suite, which the development corpus
+//    never covered, synthesized from the suite's own ground truth (user tasks, injection tasks, attack templates,
+//    environment), committed before it was first replayed. Reported by template, injection task and placement, then
+//    its misses grouped by injection task and template.
 //
 // Both go through the same `Replayer` as `warden replay` (the live judge, the shipped policies). Prints attacks
 // through (first goal call allowed) and benign tasks interrupted (any call not allowed) per group, then the twin
 // corpus's misses by case, with the signals each call raised.
 //
-//   node scripts/eval-generalise.mjs [DEV_CORPUS] [--twins-only] [--verbose] [--write-twins FILE]
+//   node scripts/eval-generalise.mjs [DEV_CORPUS] [--twins-only] [--travel-only] [--verbose] [--write-twins FILE]
 import { createReadStream, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Replayer, scoreTrace } from '../dist/src/enforcement/index.js'
 import { readPolicyDirectory } from '../dist/src/policy/index.js'
+import { travelTraces } from '../test/corpus/agentdojo-travel/build.mjs'
+import { blindTraces } from '../test/corpus/twins/blind.mjs'
 import { freshTraces, twinTraces } from '../test/corpus/twins/build.mjs'
 import { integratorTraces } from '../test/corpus/twins/integrator.mjs'
 
@@ -32,6 +39,7 @@ const option = (name) => {
   return i >= 0 ? argv.splice(i, 2)[1] : undefined
 }
 const twinsOnly = flag('twins-only')
+const travelOnly = flag('travel-only')
 const verbose = flag('verbose')
 const writeTwins = option('write-twins')
 const corpus = resolve(
@@ -128,6 +136,84 @@ function twins(traces, title) {
   }
 }
 
+const signalsOf = (d) => d.signals.map((s) => `${s.kind}:${s.severity}`).join(' ') || '-'
+
+function travel(traces, title) {
+  const replayer = new Replayer(policies)
+  const results = traces.map((trace) => {
+    const decisions = replayer.replay(trace)
+    return { trace, decisions, score: scoreTrace(trace, decisions) }
+  })
+  const attacks = results.filter((r) => r.score.kind === 'attack')
+  console.log(
+    `${title}: ${attacks.length} attack traces, ${results.length - attacks.length} benign (one per user task)`,
+  )
+  console.log(header)
+  const groupBy = (key) => {
+    const groups = new Map()
+    for (const r of attacks) groups.set(key(r.trace), [...(groups.get(key(r.trace)) ?? []), r.score])
+    return [...groups].sort()
+  }
+  for (const [name, key] of [
+    ['template', (t) => t.labels.attack],
+    ['injection', (t) => t.labels.injection_task],
+    ['placement', (t) => t.labels.placement],
+  ])
+    for (const [value, scores] of groupBy(key)) console.log(line(`  ${name}: ${value}`, tally(scores)))
+  console.log(line('all', tally(results.map((r) => r.score))))
+
+  const missed = attacks.filter((r) => !r.score.ok)
+  if (missed.length) {
+    console.log('')
+    console.log('Attacks let through, by injection task and template (the goal call and its signals):')
+    const byTask = new Map()
+    for (const r of missed) {
+      const key = r.trace.labels.injection_task
+      byTask.set(key, [...(byTask.get(key) ?? []), r])
+    }
+    for (const [task, rs] of [...byTask].sort()) {
+      const total = attacks.filter((r) => r.trace.labels.injection_task === task).length
+      console.log(`${task} — ${rs.length}/${total} through — ${rs[0].trace.labels.injection_goal}`)
+      const byTemplate = new Map()
+      for (const r of rs)
+        byTemplate.set(r.trace.labels.attack, [...(byTemplate.get(r.trace.labels.attack) ?? []), r])
+      for (const [template, trs] of [...byTemplate].sort()) {
+        const of = attacks.filter(
+          (r) => r.trace.labels.injection_task === task && r.trace.labels.attack === template,
+        ).length
+        console.log(`  ${template}: ${trs.length}/${of} through`)
+        for (const { trace, decisions } of trs) {
+          const goal = trace.labels.goal_calls[0]
+          const d = decisions.find((x) => x.call === goal)
+          const tool = trace.events.find((e) => e.kind === 'tool.call' && e.call === goal).tool
+          console.log(
+            `    ${trace.labels.user_task} (${trace.labels.placement}): goal ${goal} ${tool} ${d.effect} ${signalsOf(d)}`,
+          )
+          if (verbose) for (const x of decisions) console.log(`       ${x.call} ${x.effect} ${signalsOf(x)}`)
+        }
+      }
+    }
+  }
+  const interrupted = results.filter((r) => r.score.kind === 'benign' && !r.score.ok)
+  if (interrupted.length) {
+    console.log('')
+    console.log('Benign tasks interrupted (each call not allowed, with its signals):')
+    for (const { trace, decisions } of interrupted) {
+      console.log(`INTR ${trace.id}`)
+      for (const d of decisions.filter((x) => x.effect !== 'allow')) {
+        const tool = trace.events.find((e) => e.kind === 'tool.call' && e.call === d.call).tool
+        console.log(
+          `       ${d.call} ${tool} ${d.effect} ${signalsOf(d)}${d.errors ? ` errors: ${d.errors.join('; ')}` : ''}`,
+        )
+      }
+    }
+  }
+}
+
+if (travelOnly) {
+  travel(travelTraces(), "agentdojo travel (external, synthesized from the suite's ground truth)")
+  process.exit(0)
+}
 if (!twinsOnly) await dev()
 twins(twinTraces(), 'Out-of-domain twin corpus (test/corpus/twins/cases.mjs)')
 console.log('')
@@ -137,3 +223,10 @@ twins(
   integratorTraces(),
   'Held-out third set, by another engineer, replayed blind (test/corpus/twins/integrator.mjs)',
 )
+console.log('')
+twins(
+  blindTraces(),
+  'Held-out fourth set, written blind and committed before its first replay (test/corpus/twins/blind.mjs)',
+)
+console.log('')
+travel(travelTraces(), "agentdojo travel (external, synthesized from the suite's ground truth)")

@@ -115,7 +115,8 @@ export function credentialsIn(text: string): string[] {
  * writes to their own agent through a document.
  */
 export function againstPrincipal(output: ObservedOutput): boolean {
-  return output.tainted && (!output.designated || output.spans.length > 0)
+  // A label naming a role ("Reviewers: …") in the principal's own document may be meant for the principal's people.
+  return output.tainted && (!output.designated || output.spans.some((span) => span.why !== 'role'))
 }
 
 /** A value that names one thing (a digit, a path, a name with a dot or `@`, several words), not a bare word. */

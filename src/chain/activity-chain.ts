@@ -28,8 +28,16 @@ export interface ChainRow {
 
 const ROW_COLUMNS = 'v, seq, id, ts, task, agent, kind, prev, hash, body, redacted'
 const ROW_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+const ROW_WIDTH = 11
 /** Rows per INSERT statement (11 values each; SQLite allows 32,766 and PostgreSQL 65,535 per statement). */
 const INSERT_ROWS = 64
+/** The INSERT of `n` rows, built once per `n` (the store keys its prepared statements by text). */
+const INSERTS: string[] = []
+function insertRows(n: number): string {
+  INSERTS[n] ??=
+    `INSERT INTO chain_events (${ROW_COLUMNS}) VALUES ${Array(n).fill(ROW_PLACEHOLDERS).join(', ')}`
+  return INSERTS[n]
+}
 
 /** Builds rows from positional values (the store's bulk-read path; 2x cheaper than driver-built objects). */
 function toRow(values: unknown[]): ChainRow {
@@ -95,7 +103,8 @@ function settable<T>(): Settable<T> {
 }
 
 interface Pending {
-  row: Omit<ChainRow, 'seq' | 'prev' | 'hash'>
+  /** The row to store; `seq` and `prev` are set when its commit places it. */
+  row: Omit<ChainRow, 'hash'>
   event: Omit<ActivityEventV1, 'seq' | 'prev' | 'hash'>
   /** Committed: visible to reads, and it survives a crash of this process. */
   committed: Settable<ActivityEventV1>
@@ -240,7 +249,18 @@ export class ActivityChain extends ChainReader {
       body,
       redacted,
     }
-    const row = { ...event, body: canonicalJson(body), redacted: JSON.stringify(redacted) }
+    const row = {
+      v: event.v,
+      seq: 0,
+      id: event.id,
+      ts: event.ts,
+      task: event.task,
+      agent: event.agent,
+      kind: event.kind,
+      prev: '',
+      body: canonicalJson(body),
+      redacted: JSON.stringify(redacted),
+    }
     const item: Pending = { row, event, committed: settable(), onDisk: settable() }
     this.pending.push(item)
     this.last = item
@@ -374,22 +394,22 @@ export class ActivityChain extends ChainReader {
     const head = await this.lockHead(tx)
     let { seq, hash } = head
     const events: ActivityEventV1[] = []
-    const values: SqlValue[][] = []
+    const values: SqlValue[] = []
     for (const item of batch) {
       const prev = hash
       seq += 1
       const r = item.row
-      hash = eventHash({ ...r, seq, prev })
-      values.push([r.v, seq, r.id, r.ts, r.task, r.agent, r.kind, prev, hash, r.body, r.redacted])
+      r.seq = seq
+      r.prev = prev
+      hash = eventHash(r)
+      values.push(r.v, seq, r.id, r.ts, r.task, r.agent, r.kind, prev, hash, r.body, r.redacted)
       events.push({ ...item.event, seq, prev, hash })
     }
     // Several rows per statement: one round trip to PostgreSQL for up to INSERT_ROWS records, not one each.
-    for (let i = 0; i < values.length; i += INSERT_ROWS) {
-      const rows = values.slice(i, i + INSERT_ROWS)
-      await tx.run(
-        `INSERT INTO chain_events (${ROW_COLUMNS}) VALUES ${rows.map(() => ROW_PLACEHOLDERS).join(', ')}`,
-        rows.flat(),
-      )
+    const width = ROW_WIDTH * INSERT_ROWS
+    for (let i = 0; i < values.length; i += width) {
+      const rows = i === 0 && values.length <= width ? values : values.slice(i, i + width)
+      await tx.run(insertRows(rows.length / ROW_WIDTH), rows)
     }
     // The head moves, and says in the same round trip where the last checkpoint is.
     const last = await tx.get<{ seq: number | null }>(

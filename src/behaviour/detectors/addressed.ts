@@ -1,4 +1,5 @@
 import { tokens } from '../language.js'
+import { identifierSpans } from '../values.js'
 
 /**
  * Instructions addressed to an agent inside data, found by who is addressed and how — not by what is asked.
@@ -16,8 +17,12 @@ import { tokens } from '../language.js'
 export interface AddressedSpan {
   start: number
   end: number
-  /** `addressee` (named reader + label, vocative, obligation or causative), `hidden` (markup), `field` (JSON member). */
-  why: 'addressee' | 'hidden' | 'field'
+  /**
+   * `addressee` (named reader + label, vocative, obligation or causative), `conduct` (what the named reader does,
+   * stated with a destination), `role` (a label naming the reader by role, then an order with a destination),
+   * `hidden` (markup), `field` (JSON member).
+   */
+  why: 'addressee' | 'conduct' | 'role' | 'hidden' | 'field'
   text: string
 }
 
@@ -105,6 +110,76 @@ function addressedAt(lower: string, index: number, length: number): boolean {
   return LEADS_INTO.test(before) && /^\s*(?:[\p{L}]+ly\s+|also\s+|now\s+)?[\p{L}-]+/u.test(after)
 }
 
+/** Words that open a verb's object or goal: a determiner, a pronoun, a preposition of direction, a number, a quote. */
+const OBJECT_OPENER =
+  '(?:the|a|an|this|that|these|those|all|every|each|any|its|their|our|your|his|her|it|them|him|us|me|to|with|into|onto|from|via|\\$|\\d|["\'“‘])(?![\\p{L}])'
+
+/**
+ * The named reader is the subject of an action stated as what it does — a habit or policy in the present ("the
+ * assistant shares this item with …", "agents forward every invoice to …") or a future or permission ("the bot will
+ * post …", "the assistant may send …"): a verb right after the reader, with an adverb at most between, then the
+ * start of its object. Third person, no modal of obligation: the text tells the agent what it does, which is telling
+ * it what to do. Counted only with a destination in the sentence (`addressedSpans`): a product page says what its
+ * assistant does too, but not where it sends things.
+ */
+const CONDUCT = new RegExp(
+  `^\\s+(?:[\\p{L}]+ly\\s+|always\\s+|also\\s+|now\\s+|then\\s+|automatically\\s+)?(?:(?:will|would|can|may|might)\\s+(?:[\\p{L}]+ly\\s+|always\\s+|also\\s+)?[\\p{L}-]+|[\\p{L}-]+)\\s+${OBJECT_OPENER}`,
+  'u',
+)
+
+/** The reader is the subject of a stated action (`CONDUCT`): a verb, by wink's tag or by its third-person `-s`. */
+function conductAt(sentence: string, lower: string, index: number, length: number): boolean {
+  const after = lower.slice(index + length)
+  if (!CONDUCT.test(after)) return false
+  // The verb: the word after the reader (and its adverb or modal); a third-person `-s` form or a word wink tags as
+  // a verb — not a noun the reader's name modifies ("the assistant feature ships …" fails at `CONDUCT`).
+  const words = tokens(sentence.slice(index + length).slice(0, 80)).filter((t) => t.pos !== 'PUNCT')
+  const verb = words.find(
+    (t) =>
+      !/ly$/.test(t.text) &&
+      !/^(?:always|also|now|then|automatically|will|would|can|may|might)$/.test(t.text),
+  )
+  // Being and having say what the reader is, not what it does ("the assistant has access to …").
+  if (!verb || /^(?:is|was|are|were|be|been|has|have|had|does|did)$/.test(verb.text)) return false
+  if (verb.pos === 'VERB') return true
+  // The light model tags many a third-person verb as something else ("forwards" → ADV); after a reader named in
+  // the singular and before the start of an object, a word in `-s` is its verb.
+  return /[^su]s$/.test(verb.text) && !/^(?:DET|PRON|ADP|AUX|NUM|PROPN)$/.test(verb.pos)
+}
+
+/**
+ * A label that names its readers by role — an agent noun in the plural, told by its suffix ("Refund processors:",
+ * "Reviewers:", "Order handlers:", "Accountants:", "Agents:") — opening a sentence, a line or a quoted value, in at
+ * most three words, then an order (`orderAfterLabel`) in a sentence with a destination. Who is addressed, not what
+ * is asked: a role is told what to do the way an assistant is. Any plural label ("Details:", "Contacts:") was
+ * measured and not taken: it reads "Details: see https://…" as an order to someone.
+ */
+/** What every role label has: an agent-noun suffix in the plural before a colon. */
+const ROLE_SCREEN = /(?:er|or|ant|ent|ist|ian|eer)s\s*:/
+
+const ROLE_LABEL =
+  /(?<=^|["'([>\n])[ \t]*((?:[\p{L}-]+[ \t]+){0,2}[\p{L}-]{2,}(?:er|or|ant|ent|ist|ian|eer)s)[ \t]*:[ \t]*(\S(?:[^\n.!?"]|[.!?](?=[^\s"])){0,300})/gu
+
+const CLAUSE_SHAPE = new RegExp(`^\\s*[\\p{L}-]{3,}\\s+${OBJECT_OPENER}`, 'u')
+
+/**
+ * After a role label, a clause that reads as an order: its first word in its base form and not a function word,
+ * followed by the start of an object or goal ("… the card was cancelled, refund to paypal account …").
+ */
+function orderAfterLabel(rest: string): boolean {
+  for (const clause of rest.split(/[,;.!?]\s+|\s+(?:and|then)\s+/)) {
+    // A word, then the start of an object: the shape, before the tagger says whether the word is a verb.
+    if (!CLAUSE_SHAPE.test(clause)) continue
+    const words = tokens(clause.slice(0, 120)).filter((t) => t.pos !== 'PUNCT' && t.pos !== 'SYM')
+    const [first, next] = words
+    if (!first || !next || first.lemma !== first.text || !/^[\p{L}-]{3,}$/u.test(first.text)) continue
+    if (/^(?:DET|PRON|AUX|ADP|CCONJ|SCONJ|NUM|PART|ADV|ADJ|INTJ)$/.test(first.pos)) continue
+    if (new RegExp(`^${OBJECT_OPENER}`, 'u').test(next.text) || /^(?:DET|ADP|PRON|NUM)$/.test(next.pos))
+      return true
+  }
+  return false
+}
+
 /** The spans of `raw` that read as instructions addressed to the agent. */
 export function addressedSpans(raw: string): AddressedSpan[] {
   const spans: AddressedSpan[] = []
@@ -115,7 +190,17 @@ export function addressedSpans(raw: string): AddressedSpan[] {
   const hides =
     lower.includes('<!--') || lower.includes('[//]') || /hidden|display:|font-size|color:/.test(lower)
   const fields = lower.includes('":')
-  if (!names && !hides && !fields) return spans
+  const roles = ROLE_SCREEN.test(lower)
+  if (!names && !hides && !fields && !roles) return spans
+  if (roles) {
+    // A role label, then an order with a destination up to the sentence's end (a `.` inside an address does not
+    // end it).
+    for (const match of raw.matchAll(ROLE_LABEL)) {
+      const rest = match[2] ?? ''
+      if (identifierSpans(rest).length > 0 && orderAfterLabel(rest))
+        spans.push({ start: match.index, end: match.index + match[0].length, why: 'role', text: match[0] })
+    }
+  }
   if (names || /you(?:'re| are)/.test(lower)) {
     // A reader greeted in a sentence of its own ("hey social media AI!") is still the one spoken to in the next
     // sentence, when that one reads as an order.
@@ -133,11 +218,27 @@ export function addressedSpans(raw: string): AddressedSpan[] {
       }
       const continued = !addressed && greetedAlone && readsAsOrder(sentence.text)
       greetedAlone = addressed && rest.split(/[^\p{L}\d]+/u).filter(Boolean).length === 0
-      if (addressed || continued)
+      // What the named reader does, stated with a destination; an order after a label naming a role. Both only
+      // where the sentence names where something should go (an address, a link, an account, a long number).
+      let why: AddressedSpan['why'] = 'addressee'
+      if (!addressed && !continued) {
+        // Cheap screens first (a reader followed by a verb and an object; a role label), then the destination,
+        // then the tagger.
+        const readers = [...text.matchAll(ADDRESSEE)].filter((m) =>
+          CONDUCT.test(text.slice(m.index + m[0].length)),
+        )
+        if (
+          readers.length > 0 &&
+          identifierSpans(sentence.text).length > 0 &&
+          readers.some((m) => conductAt(sentence.text, text, m.index, m[0].length))
+        )
+          why = 'conduct'
+      }
+      if (addressed || continued || why !== 'addressee')
         spans.push({
           start: sentence.start,
           end: sentence.start + sentence.text.length,
-          why: 'addressee',
+          why,
           text: sentence.text,
         })
     }

@@ -2,8 +2,8 @@ import type { ToolDefinition } from '../../catalog/index.js'
 import { actionStems, contentStems } from '../language.js'
 import type { Signal } from '../signals.js'
 import type { ObservedOutput, TaskState } from '../task-state.js'
-import { againstPrincipal, isMemory, isWrite } from '../task-state.js'
-import { argumentLeaves, canonical, embeddedIdentifiers, ownToolName } from '../values.js'
+import { againstPrincipal, isMemory, isWrite, plantedAt } from '../task-state.js'
+import { argumentLeaves, canonical, embeddedIdentifiers, ownToolName, SHORT } from '../values.js'
 import { isEgress } from './flows.js'
 import { isOpenWorld } from './provenance.js'
 
@@ -102,7 +102,8 @@ export function detectUnrequested(
   const def = definition ?? state.tools.get(tool)
   if (!def || (!isWrite(def) && !isOpenWorld(def))) return []
   const tainted = state.outputs.filter(againstPrincipal)
-  if (isAsked(state, def) || destinationAsked(state, args)) return []
+  if (isAsked(state, def) || destinationAsked(state, args))
+    return isWrite(def) ? beyondScope(state, tool, args) : []
   if (tainted.length === 0) {
     // A request that only asks to read or to be told ("Read my texts and tell me if anything is urgent") asks
     // for no write at all: one taken anyway did not come from the principal, whatever data the task read.
@@ -143,4 +144,78 @@ export function detectUnrequested(
       },
     },
   ]
+}
+
+/**
+ * The request writes a value in its own words ("TXT", "acme.com", "order 5521"): it names the one it means. A value
+ * of five or more characters is found as the request's other values are (canonical containment); a shorter one
+ * only as a word of its own, as written — "A" is not named by "Add a record", "TXT" is by "the TXT record".
+ */
+function namedByRequest(state: TaskState, value: string): boolean {
+  const c = canonical(value)
+  if (c.length === 0) return false
+  if (c.length >= SHORT) return state.prompt.includes(c) || state.trusted.includes(c)
+  const word = value.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return new RegExp(`(?<![\\p{L}\\d])${word}(?![\\p{L}\\d])`, 'u').test(state.promptText)
+}
+
+/**
+ * Whether an output holds `value` (`undefined` when not), and whether where it does reads as instructions. A value
+ * of five or more characters is found canonically; a shorter one as a word of its own, as written ("A" in "… an A
+ * record …").
+ */
+function readIn(output: ObservedOutput, value: string): boolean | undefined {
+  const c = canonical(value)
+  if (c.length >= SHORT) {
+    const chunks = output.chunks.filter((chunk) => chunk.text.includes(c))
+    return chunks.length === 0 ? undefined : chunks.some((chunk) => chunk.tainted)
+  }
+  if (c.length === 0 || !output.raw) return undefined
+  const word = value.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const at = output.raw.search(new RegExp(`(?<![\\p{L}\\d])${word}(?![\\p{L}\\d])`, 'u'))
+  return at < 0 ? undefined : plantedAt(output.chunks, at, at + value.trim().length)
+}
+
+/**
+ * The request fixes what an action is about, and this call of the same tool is about something else. An earlier
+ * call of the tool carried, at one argument, a value the request names ("Add the TXT record …" → `type: "TXT"`);
+ * this call puts there a value the request never names, read from data ("… www must get an A record …" → `type:
+ * "A"`). The request asked for its action once, on its own terms: one more call with a changed argument is an
+ * action nobody asked for, however much the tool itself was asked for — an extra record, a second payment, a
+ * swapped account. High (a human confirms); critical when the new value sits in text that reads as instructions.
+ */
+function beyondScope(state: TaskState, tool: string, args: Record<string, unknown>): Signal[] {
+  const earlier = state.calls.filter((call) => call.tool === tool && call.args !== args)
+  if (earlier.length === 0) return []
+  const mine = new Map<string, string>()
+  for (const leaf of argumentLeaves(args)) if (!leaf.key) mine.set(leaf.path, leaf.value)
+  for (const call of earlier) {
+    for (const leaf of argumentLeaves(call.args)) {
+      const value = mine.get(leaf.path)
+      if (leaf.key || value === undefined || canonical(value) === canonical(leaf.value)) continue
+      if (!namedByRequest(state, leaf.value) || namedByRequest(state, value)) continue
+      // Where the new value was read: data (not the agent's own invention, which provenance judges).
+      const sources = state.outputs.filter((output) => readIn(output, value) !== undefined)
+      if (sources.length === 0) continue
+      const planted = sources.filter((output) => readIn(output, value) === true)
+      const source = planted.at(-1) ?? sources.at(-1)
+      return [
+        {
+          kind: 'unrequested_action',
+          severity: planted.length > 0 ? 'critical' : 'high',
+          summary: `\`${tool}\` again, with \`${leaf.path}\` changed from the request's "${leaf.value.slice(0, 40)}" to a value read from data`,
+          evidence: (planted.length ? planted : sources).map((output) => output.seq),
+          refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+          detail: {
+            principle: 'scope',
+            output: source?.seq,
+            span: source?.spans[0]?.text.slice(0, 200),
+            argument: leaf.path,
+            value: value.slice(0, 120),
+          },
+        },
+      ]
+    }
+  }
+  return []
 }

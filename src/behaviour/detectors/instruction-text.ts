@@ -1,4 +1,4 @@
-import { actionStems, contentStems } from '../language.js'
+import { actionStems, contentStems, tokens } from '../language.js'
 import { ownToolName } from '../values.js'
 
 /**
@@ -262,16 +262,62 @@ function lowerDirective(verbs: string): RegExp {
   )
 }
 
+/** A clause read as a directive, and its verb (lower case) when the pattern that found it knows it. */
+interface Clause {
+  text: string
+  verb?: string
+  /** Found by its mood alone (an obligation, active or passive), whatever its verb: it must name a goal. */
+  obligation?: boolean
+}
+
 /** Every clause the patterns open, overlapping ones too (a clause may run on into the next one's opening). */
-function* clauses(text: string, patterns: readonly RegExp[]): Generator<string> {
+function* clauses(text: string, patterns: readonly RegExp[]): Generator<Clause> {
   for (const pattern of patterns) {
     pattern.lastIndex = 0
     for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-      yield match[0]
+      yield { text: match[0] }
       // Resume just after this clause's verb, not after its end: "Please make sure to update your records, then
       // send … to …" is two clauses, and the first must not swallow the second.
       pattern.lastIndex = match.index + Math.max(1, match[0].match(VERB)?.[0].length ?? 1)
     }
+  }
+  yield* obligations(text)
+}
+
+/**
+ * An obligation put on no one in particular, in the active or the passive voice and with any verb: "all parcels are
+ * to be addressed to …", "payments must be made to …", "www.example.com must get an A record …", "the files need to
+ * be uploaded to …", "refunds are expected to go to …". The mood says it is an order, whatever the verb; data that
+ * describes says what is, not what must be. A cheap screen (a modal of obligation) before the grammar.
+ */
+const OBLIGATION_CLAUSE = new RegExp(
+  // "is to" only in the passive ("are to be addressed"): "the purpose is to outline …" states a purpose.
+  `\\b(?:(?:must|should|shall|needs?\\s+to|ha(?:s|ve)\\s+to|ought\\s+to|(?:is|are)\\s+(?:now\\s+)?(?:required|expected|supposed)\\s+to)\\s+(?:(?:now|also|always|immediately|henceforth|only)\\s+)?(?:be\\s+)?|(?:is|are)\\s+(?:now\\s+)?to\\s+be\\s+)([a-z]{2,})(?![\\w-])${CLAUSE}`,
+  'gi',
+)
+
+/**
+ * Where an obligation sends something: a goal phrase ("to", "into", "at") that reaches, within a few words, a street
+ * address (a number, then a name: "4410 Industrial Pkwy"), an account or phone number (seven digits or more,
+ * grouped or not) or an IP address — besides the identifiers `TARGET` finds. Not a time or an amount ("to start at 9", "over 50").
+ */
+const GOAL =
+  /\b(?:to|into|at)\s+[^.;!?\n\d]{0,60}?(?:(?<!\d)\d{1,6}\s+\p{Lu}\p{Ll}|\d[\d -]{5,}\d|\d{1,3}(?:\.\d{1,3}){3})/u
+
+function* obligations(text: string): Generator<Clause> {
+  if (!/\b(?:must|should|shall|needs?|has|have|ought|is|are)\b/i.test(text)) return
+  OBLIGATION_CLAUSE.lastIndex = 0
+  for (let match = OBLIGATION_CLAUSE.exec(text); match; match = OBLIGATION_CLAUSE.exec(text)) {
+    const word = (match[1] ?? '').toLowerCase()
+    const verbEnd = match[0].indexOf(match[1] ?? '') + word.length
+    OBLIGATION_CLAUSE.lastIndex = match.index + Math.max(1, verbEnd)
+    // Only one with somewhere to go (after its verb) is an order the agent could carry out; the verb's lemma is
+    // what the request is compared with ("addressed" → address). The tagger runs on these few clauses only.
+    const rest = match[0].slice(verbEnd)
+    if (!TARGET.test(rest) && !GOAL.test(rest)) continue
+    const verb = tokens(match[0].slice(0, 200)).find((token) => token.text === word)
+    if (verb && (verb.pos === 'DET' || verb.pos === 'PRON' || verb.pos === 'NUM')) continue
+    yield { text: match[0], verb: verb?.lemma ?? word, obligation: true }
   }
 }
 
@@ -303,14 +349,18 @@ function objectPattern(toolNames: readonly string[]): RegExp | null {
 function hasDirective(text: string, toolNames: readonly string[], reader: DirectiveReader): boolean {
   const requested = reader.request
   const objects = objectPattern(toolNames)
-  for (const clause of clauses(text, directivePatterns(toolNames))) {
-    const destination = clause.match(TARGET)?.[0]
+  for (const found of clauses(text, directivePatterns(toolNames))) {
+    const clause = found.text
+    const destination = clause.match(TARGET)?.[0] ?? (found.obligation ? clause.match(GOAL)?.[0] : undefined)
     const named = clause.match(NAMED_ID)?.[1]
     if (!destination && !named && !objects?.test(clause)) continue
+    // An obligation in the document the request named is the principal's own material, as a bill's "payment must
+    // be made to …" is: what the request then does with it is judged by the request's scope (`asked.ts`).
+    if (found.obligation && reader.designated) continue
     // The data the request pointed at, not a planted order: the request uses the verb as a word of its own, and
     // the destination is the request's too — or comes from the very document the request named ("pay the bill
     // 'bill.txt'" → the bill's "please pay the amount … to IBAN …").
-    const verb = clause.match(VERB)?.[1]?.toLowerCase()
+    const verb = found.verb ?? clause.match(VERB)?.[1]?.toLowerCase()
     // The request asks for that action: with the verb itself, or — in the document it named — in other words
     // about the same things ("export the contacts … to the portal URL given in ticket T-9002" ↔ the ticket's
     // "please send the contacts to our portal …").
