@@ -19,6 +19,7 @@ import {
   type ServerNotification,
   type ServerRequest,
   SetLevelRequestSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js'
@@ -323,9 +324,12 @@ export class Gateway {
     const session = sessionId ? this.sessions.get(sessionId) : undefined
     // An isolated upstream's session too, unless its server may ask its client something mid-call (sampling,
     // elicitation, roots: answered on the request's stream by the SDK server transport).
+    // A protocol version header the session cannot speak is the SDK transport's to refuse (400), as before.
+    const version = request.headers.get('mcp-protocol-version')
     if (
       session &&
       isPlainLegacyRequest(message) &&
+      (version === null || SUPPORTED_PROTOCOL_VERSIONS.includes(version)) &&
       (!upstream.isolated || !session.link.answersServerRequests)
     ) {
       this.bind(session, upstream, caller)
