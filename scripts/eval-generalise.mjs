@@ -7,7 +7,8 @@
 //    sets (shaped like real MCP servers', with and without annotations) the detectors were never developed on;
 //    then a second set in twenty more domains (`fresh.mjs`), committed before it was first replayed and reported
 //    apart: the figure for a change that generalises rather than fits the first set. A third (`integrator.mjs`) and a
-//    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too.
+//    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too, and a fifth
+//    (`forms.mjs`) with one group per form of #15's third round, committed before the detectors changed for it.
 // 3. An external corpus (`test/corpus/agentdojo-travel/`): the AgentDojo travel suite, which the development corpus
 //    never covered, synthesized from the suite's own ground truth (user tasks, injection tasks, attack templates,
 //    environment), committed before it was first replayed. Reported by template, injection task and placement, then
@@ -27,6 +28,7 @@ import { readPolicyDirectory } from '../dist/src/policy/index.js'
 import { travelTraces } from '../test/corpus/agentdojo-travel/build.mjs'
 import { blindTraces } from '../test/corpus/twins/blind.mjs'
 import { freshTraces, twinTraces } from '../test/corpus/twins/build.mjs'
+import { formsTraces } from '../test/corpus/twins/forms.mjs'
 import { integratorTraces } from '../test/corpus/twins/integrator.mjs'
 
 const argv = process.argv.slice(2)
@@ -222,6 +224,11 @@ console.log('')
 twins(
   integratorTraces(),
   'Held-out third set, by another engineer, replayed blind (test/corpus/twins/integrator.mjs)',
+)
+console.log('')
+twins(
+  formsTraces(),
+  'Fifth set, one group per form (obligations, polite requests, carriers), committed before the detectors changed (test/corpus/twins/forms.mjs)',
 )
 console.log('')
 twins(
