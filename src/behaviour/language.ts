@@ -163,7 +163,9 @@ function endsClause(token: Token): boolean {
  * first word is not a verb of reading, its words count (the safe side: they may ask for an action).
  */
 export function actionStems(text: string): Set<string> {
+  // A path or a file name names a thing, it asks for nothing: "check deploy/prod.yaml" does not ask to deploy.
   const words = text
+    .replace(/(?<![\w.-])(?:[\w.-]+\/)+[\w.-]+|(?<![\w.-])[\w-]+\.[a-z][a-z\d]{1,4}(?![\w.-])/gi, ' ')
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .replace(/[_]+/g, ' ')
     .replace(/\be-?mail/gi, 'email')
