@@ -261,41 +261,51 @@ export interface MoodAction {
 /** Sentences of a text, cut at sentence ends, line breaks, and JSON string boundaries (`","`, `":"`). */
 const SENTENCE = /(?:[^\n.!?\\"]|\\(?![nt"])|[.!?](?![\s"\\]|$)|"(?!\s*[,:}\]])|\\")+/g
 
-/**
- * The sentences of `text` that ask for an action by mood (`MOOD`, `APPROVAL`), each with the stems of the action it
- * asks for: the verbs after the marker of mood (wink-nlp's tags, lemmas' Porter stems) and the first word after it
- * whatever its tag (the light model tags some participles otherwise); after a verb of approval, also the head of its
- * object ("cleared the refund" → refund). The tagger runs on those sentences only.
- */
-export function moodActions(text: string): MoodAction[] {
-  const out: MoodAction[] = []
+/** The sentences of `text` in a mood that asks for an action (`MOOD`, `APPROVAL`): a screen, no tagger. */
+export function moodSentences(text: string): string[] {
+  const out: string[] = []
   if (!MOOD.test(text) && !APPROVAL.test(text)) return out
   for (const match of unwrapCarriers(text).matchAll(SENTENCE)) {
     const sentence = match[0].trim()
     if (sentence.length < 8 || sentence.length > 400) continue
-    const mood = MOOD.exec(sentence)
-    const approval = APPROVAL.exec(sentence)
-    if (!mood && !approval) continue
-    const at = Math.min(mood?.index ?? Number.POSITIVE_INFINITY, approval?.index ?? Number.POSITIVE_INFINITY)
-    const stems = new Set<string>()
-    const after = tokens(sentence.slice(at)).slice(1)
-    let first = true
-    let object = approval !== null
-    for (const token of after) {
-      if (token.pos === 'PUNCT' || token.pos === 'SYM' || token.pos === 'NUM') continue
-      if (MOOD_WORDS.has(token.lemma) || token.pos === 'AUX' || token.pos === 'PART') continue
-      const word = /^[a-z][a-z-]{2,}$/.test(token.text) && !token.stop && !GENERIC.has(token.stem)
-      if (token.pos === 'VERB' && word) stems.add(token.stem)
-      else if (first && word && token.pos !== 'PRON' && token.pos !== 'DET' && token.pos !== 'ADP')
-        stems.add(token.stem)
-      if (object && token.pos === 'NOUN' && word) {
-        stems.add(token.stem)
-        object = false
-      }
-      if (token.pos !== 'ADV' && token.pos !== 'DET' && token.pos !== 'PRON' && token.pos !== 'SCONJ')
-        first = false
-    }
-    if (stems.size > 0) out.push({ text: sentence, stems })
+    if (MOOD.test(sentence) || APPROVAL.test(sentence)) out.push(sentence)
   }
   return out
+}
+
+/**
+ * The action a sentence in a mood of asking asks for, as stems: the verbs after the marker of mood (wink-nlp's
+ * tags, Porter stems) and the first word after it whatever its tag (the light model tags some participles
+ * otherwise); after a verb of approval, also the head of its object ("cleared the refund" → refund).
+ */
+export function moodAction(sentence: string): Set<string> {
+  const stems = new Set<string>()
+  const mood = MOOD.exec(sentence)
+  const approval = APPROVAL.exec(sentence)
+  if (!mood && !approval) return stems
+  const at = Math.min(mood?.index ?? Number.POSITIVE_INFINITY, approval?.index ?? Number.POSITIVE_INFINITY)
+  let first = true
+  let object = approval !== null
+  for (const token of tokens(sentence.slice(at)).slice(1)) {
+    if (token.pos === 'PUNCT' || token.pos === 'SYM' || token.pos === 'NUM') continue
+    if (MOOD_WORDS.has(token.lemma) || token.pos === 'AUX' || token.pos === 'PART') continue
+    const word = /^[a-z][a-z-]{2,}$/.test(token.text) && !token.stop && !GENERIC.has(token.stem)
+    if (token.pos === 'VERB' && word) stems.add(token.stem)
+    else if (first && word && token.pos !== 'PRON' && token.pos !== 'DET' && token.pos !== 'ADP')
+      stems.add(token.stem)
+    if (object && token.pos === 'NOUN' && word) {
+      stems.add(token.stem)
+      object = false
+    }
+    if (token.pos !== 'ADV' && token.pos !== 'DET' && token.pos !== 'PRON' && token.pos !== 'SCONJ')
+      first = false
+  }
+  return stems
+}
+
+/** The sentences of `text` that ask for an action by mood, each with the stems of that action. */
+export function moodActions(text: string): MoodAction[] {
+  return moodSentences(text)
+    .map((sentence) => ({ text: sentence, stems: moodAction(sentence) }))
+    .filter((action) => action.stems.size > 0)
 }

@@ -1,5 +1,5 @@
 import type { ToolDefinition } from '../../catalog/index.js'
-import { actionStems, contentStems, type MoodAction, moodActions } from '../language.js'
+import { actionStems, contentStems, moodAction, moodSentences } from '../language.js'
 import type { Signal } from '../signals.js'
 import type { ObservedOutput, TaskState } from '../task-state.js'
 import { againstPrincipal, isMemory, isWrite, plantedAt } from '../task-state.js'
@@ -79,33 +79,38 @@ function asksFor(output: ObservedOutput, stems: Set<string>): boolean {
   return false
 }
 
-const moodsOf = new WeakMap<ObservedOutput, MoodAction[]>()
+const moodsOf = new WeakMap<ObservedOutput, string[]>()
 
 /**
  * Data that asked, by its mood, for what this tool does (decision 003, principle 7): a sentence of an earlier output
  * that puts an obligation on no one, asks politely or indirectly, or claims the action already approved
- * (`moodActions`), whose action — its verbs by stem, the object of an approval — is among the tool's own name,
- * title and description stems, and not what the request asks done in its own words. The call is not asked for by the
- * request (checked before): the data chose it.
+ * (`moodSentences`), whose action — its verbs by stem, the object of an approval (`moodAction`) — is among the
+ * tool's own name, title and description stems, and not what the request asks done in its own words. The call is
+ * not asked for by the request (checked before): the data chose it.
  */
 function askedByMood(
   state: TaskState,
   definition: ToolDefinition,
-): { output: ObservedOutput; action: MoodAction } | undefined {
+): { output: ObservedOutput; sentence: string } | undefined {
   const stems = toolStemsOf(definition)
+  // A screen before the tagger: the sentence holds the start of one of the tool's stems.
+  const starts = [...stems].map((stem) => stem.slice(0, 4))
   const asked = askedStems(state)
   for (const output of [...state.outputs].reverse()) {
     if (!output.raw) continue
-    let actions = moodsOf.get(output)
-    if (!actions) {
-      actions = moodActions(output.raw)
-      moodsOf.set(output, actions)
+    let sentences = moodsOf.get(output)
+    if (!sentences) {
+      sentences = moodSentences(output.raw)
+      moodsOf.set(output, sentences)
     }
-    for (const action of actions) {
+    for (const sentence of sentences) {
+      const lower = sentence.toLowerCase()
+      if (!starts.some((start) => lower.includes(start))) continue
+      const action = [...moodAction(sentence)]
       // A sentence that asks for what the request asks, in its words ("pay the bill" ↔ the bill's "please pay the
       // amount …"), is the principal's own errand; where it sends things is judged by the other principles.
-      if ([...action.stems].some((stem) => asked.has(stem))) continue
-      if ([...action.stems].some((stem) => stems.has(stem))) return { output, action }
+      if (action.some((stem) => asked.has(stem))) continue
+      if (action.some((stem) => stems.has(stem))) return { output, sentence }
     }
   }
   return undefined
@@ -142,10 +147,10 @@ export function detectUnrequested(
       {
         kind: 'unrequested_action',
         severity: 'critical',
-        summary: `\`${tool}\` does what data asked for by its mood ("${moved.action.text.slice(0, 80)}"), which the request never asks`,
+        summary: `\`${tool}\` does what data asked for by its mood ("${moved.sentence.slice(0, 80)}"), which the request never asks`,
         evidence: [moved.output.seq],
         refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
-        detail: { principle: 'mood', output: moved.output.seq, span: moved.action.text.slice(0, 200) },
+        detail: { principle: 'mood', output: moved.output.seq, span: moved.sentence.slice(0, 200) },
       },
     ]
   if (tainted.length === 0) {
