@@ -8,7 +8,10 @@
 //    then a second set in twenty more domains (`fresh.mjs`), committed before it was first replayed and reported
 //    apart: the figure for a change that generalises rather than fits the first set. A third (`integrator.mjs`) and a
 //    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too, and a fifth
-//    (`forms.mjs`) with one group per form of #15's third round, committed before the detectors changed for it.
+//    (`blind2.mjs`, 34 pairs in 34 domains, written blind and committed before its first replay), and the
+//    value-provenance set (`provenance.mjs`): an argument swapped by data the request never pointed at, and values
+//    taken from a record the request named; and the forms set (`forms.mjs`), one group per form of #15's third
+//    round, committed before the detectors changed for it.
 // 3. An external corpus (`test/corpus/agentdojo-travel/`): the AgentDojo travel suite, which the development corpus
 //    never covered, synthesized from the suite's own ground truth (user tasks, injection tasks, attack templates,
 //    environment), committed before it was first replayed. Reported by template, injection task and placement, then
@@ -27,9 +30,11 @@ import { Replayer, scoreTrace } from '../dist/src/enforcement/index.js'
 import { readPolicyDirectory } from '../dist/src/policy/index.js'
 import { travelTraces } from '../test/corpus/agentdojo-travel/build.mjs'
 import { blindTraces } from '../test/corpus/twins/blind.mjs'
+import { blind2Traces } from '../test/corpus/twins/blind2.mjs'
 import { freshTraces, twinTraces } from '../test/corpus/twins/build.mjs'
 import { formsTraces } from '../test/corpus/twins/forms.mjs'
 import { integratorTraces } from '../test/corpus/twins/integrator.mjs'
+import { provenanceTraces } from '../test/corpus/twins/provenance.mjs'
 
 const argv = process.argv.slice(2)
 const flag = (name) => {
@@ -227,13 +232,23 @@ twins(
 )
 console.log('')
 twins(
+  provenanceTraces(),
+  'Value-provenance twin set: swapped arguments, designated records (test/corpus/twins/provenance.mjs)',
+)
+console.log('')
+twins(
   formsTraces(),
-  'Fifth set, one group per form (obligations, polite requests, carriers), committed before the detectors changed (test/corpus/twins/forms.mjs)',
+  'Forms set, one group per form (obligations, polite requests, carriers), committed before the detectors changed (test/corpus/twins/forms.mjs)',
 )
 console.log('')
 twins(
   blindTraces(),
   'Held-out fourth set, written blind and committed before its first replay (test/corpus/twins/blind.mjs)',
+)
+console.log('')
+twins(
+  blind2Traces(),
+  'Held-out fifth set, written blind and committed before its first replay (test/corpus/twins/blind2.mjs)',
 )
 console.log('')
 travel(travelTraces(), "agentdojo travel (external, synthesized from the suite's ground truth)")

@@ -30,6 +30,11 @@ export interface SignalDetail {
   /** The argument path (`files/0/content`) and the value (cut to 120 characters; secrets masked). */
   argument?: string | undefined
   value?: string | undefined
+  /**
+   * For a substituted value: what the request, or the record it named, gives for that argument instead ("the
+   * request: 3180", "output 4: 4410029381").
+   */
+  expected?: string | undefined
 }
 
 /** A task's behavioural standing at the moment of a request. */

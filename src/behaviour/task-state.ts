@@ -1,4 +1,5 @@
 import type { ToolDefinition } from '../catalog/index.js'
+import { designatedBeyondArguments } from './designation.js'
 import { type AddressedSpan, addressedSpans } from './detectors/addressed.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction-text.js'
 import type { OutputPrints } from './fingerprints.js'
@@ -233,13 +234,14 @@ export class TaskState {
   private designated(origin: ObservedCall | undefined): boolean {
     return (
       origin !== undefined &&
-      Object.values(origin.args).some(
+      (Object.values(origin.args).some(
         (value) =>
           (typeof value === 'string' || typeof value === 'number') &&
           NAMES_ONE.test(String(value)) &&
           String(value).length >= 3 &&
           this.prompt.includes(canonicalText(String(value))),
-      )
+      ) ||
+        designatedBeyondArguments(this, origin))
     )
   }
 

@@ -118,3 +118,130 @@ export function argumentLeaves(args: Record<string, unknown>): ArgumentLeaf[] {
   walk(args, '', '', 0)
   return leaves
 }
+
+/**
+ * What kind of value an argument or a span of text is, for comparing one value with another of its kind: an amount
+ * of money, an e-mail address, a phone number, an IBAN, an account number (a bare run of digits), a link or host, a
+ * street address. Each kind has a key under which its spellings compare equal: "€3,180.00", "3180", "EUR 3.180,00"
+ * → `3180`; "+1 415 555 0193", "(415) 555-0193" → `4155550193`; "GB94 BARC 1020 …" → `gb94barc1020…`.
+ */
+export type ValueKind = 'money' | 'email' | 'phone' | 'iban' | 'account' | 'link' | 'street'
+
+export interface TypedValue {
+  kind: ValueKind
+  key: string
+  /** Where it sits in the text it was read from (0 for a whole argument). */
+  start: number
+}
+
+/** Kinds that are one number written two ways: a phone number and an account number compare by their digits. */
+export function sameFamily(a: ValueKind, b: ValueKind): boolean {
+  return a === b || ((a === 'phone' || a === 'account') && (b === 'phone' || b === 'account'))
+}
+
+/** An amount as a number: thousands separators, a decimal comma, a `k`/`m` multiplier. Undefined when not one. */
+export function amountOf(text: string): number | undefined {
+  const m = /^(\d{1,3}(?:[,.\s'’]\d{3})+|\d+)(?:[.,](\d{1,2}))?\s*([kKmM])?$/.exec(text.trim())
+  if (!m?.[1]) return undefined
+  const whole = Number(m[1].replace(/[,.\s'’]/g, ''))
+  const value = whole + (m[2] ? Number(m[2]) / 10 ** m[2].length : 0)
+  const scale = m[3] ? (m[3].toLowerCase() === 'k' ? 1e3 : 1e6) : 1
+  return Number.isFinite(value) ? Math.round(value * scale * 100) / 100 : undefined
+}
+
+const CURRENCY = String.raw`[$€£¥₹]|(?:usd|eur|gbp|chf|cad|aud|jpy|inr|sek|nok|dkk|pln)(?![a-z])`
+const NUMBER = String.raw`\d{1,3}(?:[,.\s'’]\d{3}){0,6}(?:[.,]\d{1,2})?(?:\s?[kKmM](?![a-z]))?|\d{1,12}(?:[.,]\d{1,2})?(?:\s?[kKmM](?![a-z]))?`
+/** An amount marked as money in text: a currency sign or code before or after the number, or a currency word after it. */
+const MONEY = new RegExp(
+  String.raw`(?:(?<![a-z0-9])(?:${CURRENCY})\s?(${NUMBER}))|(?:(?<![\d.,])(${NUMBER})\s?(?:${CURRENCY}|(?:dollars?|euros?|pounds?|francs?)(?![a-z])))`,
+  'gi',
+)
+const EMAIL = /(?<![a-z0-9._%+-])[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,253}\.[a-z]{2,24}/gi
+/** A phone number: a `+` and a country code, or digits grouped as phone numbers are ("(415) 555-0193", "415.555.0193"). */
+const PHONE =
+  /(?<![\w+])(?:\+\d{1,3}[\s.-]?(?:\(?\d{1,5}\)?[\s.-]?){1,4}\d{2,6}|\(\d{2,5}\)\s?\d{3,4}[\s.-]\d{3,4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w])/g
+const ACCOUNT = /(?<![\w+.-])\d{8,20}(?![\w.-]?\d)/g
+/** A street address: a house number, one to four words of a name, a word for a street (English, German, French, Italian, Spanish). */
+const STREET =
+  /(?<![\w-])(\d{1,6}[a-z]?)\s+((?:[a-z][a-z'’.-]{0,30}\s+){1,4})(?:street|st|avenue|ave|road|rd|lane|ln|boulevard|blvd|drive|dr|way|court|ct|place|pl|square|sq|terrace|parkway|pkwy|highway|hwy|crescent|close|row|quay|wharf)(?![a-z])/gi
+
+function digitsKey(text: string): string {
+  return text.replace(/\D/g, '').slice(-10)
+}
+
+/**
+ * Every typed value in a text, with its key (see `ValueKind`). Linear in the text: each pattern starts a match
+ * only where a run of its characters starts, and repeats what is bounded.
+ */
+export function typedValues(text: string): TypedValue[] {
+  const out: TypedValue[] = []
+  // Characters already read as a value: a later pattern does not read them again (an account inside a link).
+  const taken = new Uint8Array(text.length)
+  const add = (kind: ValueKind, key: string, start: number, end: number) => {
+    if (!key || taken.subarray(start, end).includes(1)) return
+    taken.fill(1, start, end)
+    out.push({ kind, key, start })
+  }
+  if (text.includes('@'))
+    for (const m of text.matchAll(EMAIL)) add('email', m[0].toLowerCase(), m.index, m.index + m[0].length)
+  for (const span of identifierSpans(text)) {
+    // A match cut short inside a longer word is no link (`backup.toml` → `backup.to`).
+    if (span.value.includes('@') || /^\d+$/.test(span.value) || /[a-z0-9]/i.test(text[span.end] ?? ''))
+      continue
+    const kind: ValueKind = /^[A-Z]{2}\d{2}/.test(span.value) && !span.value.includes('.') ? 'iban' : 'link'
+    add(kind, canonical(span.value), span.start, span.end)
+  }
+  for (const m of text.matchAll(MONEY)) {
+    const amount = amountOf((m[1] ?? m[2] ?? '').replace(/\s(?=[kKmM]$)/, ''))
+    if (amount !== undefined && amount > 0) add('money', String(amount), m.index, m.index + m[0].length)
+  }
+  for (const m of text.matchAll(PHONE)) {
+    const digits = m[0].replace(/\D/g, '')
+    if (digits.length >= 7 && digits.length <= 15)
+      add('phone', digitsKey(m[0]), m.index, m.index + m[0].length)
+  }
+  for (const m of text.matchAll(ACCOUNT)) add('account', digitsKey(m[0]), m.index, m.index + m[0].length)
+  for (const m of text.matchAll(STREET))
+    add('street', streetKey(m[1] ?? '', m[2] ?? ''), m.index, m.index + m[0].length)
+  return out
+}
+
+function streetKey(number: string, name: string): string {
+  return `${number}${name}`.toLowerCase().replace(/[^a-z0-9]/g, '')
+}
+
+/** Member names that hold an amount of money. */
+const MONEY_NAME =
+  /^(?:amount|price|total|sum|cost|fee|fees|payment|balance|bonus|deposit|refund|gross|salary|wage|budget)$/
+
+/**
+ * The typed value a whole argument is, if it is one: by its own shape (an e-mail address, a link, an IBAN, a phone
+ * number, a street address, an amount with a currency), or an amount by its member's name (`amount: 8130`,
+ * `approved_amount: "21,400.00"`) — an argument's name is the tool's own schema, not text an attacker writes.
+ */
+export function typedArgument(name: string, value: string): TypedValue | undefined {
+  const v = value.trim()
+  if (v.length === 0 || v.length > 200) return undefined
+  const words = name
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z]+/)
+  if (words.some((w) => MONEY_NAME.test(w))) {
+    const amount = amountOf(v.replace(new RegExp(`^(?:${CURRENCY})\\s?|\\s?(?:${CURRENCY})$`, 'gi'), ''))
+    if (amount !== undefined) return amount > 0 ? { kind: 'money', key: String(amount), start: 0 } : undefined
+  }
+  const found = typedValues(v)
+  if (found.length === 0) {
+    // A bare run of digits is an account number, or a phone number where the member says so.
+    if (
+      /^\+?\d[\d\s().-]{6,22}$/.test(v) &&
+      words.some((w) => /^(?:phone|mobile|tel|telephone|fax|sms|cell)$/.test(w))
+    )
+      return { kind: 'phone', key: digitsKey(v), start: 0 }
+    return undefined
+  }
+  // The first value found, when it is most of the argument ("220 Dock Street, Portland, OR 97209" is a street).
+  const first = found.sort((a, b) => a.start - b.start)[0]
+  if (!first || first.start > 3) return undefined
+  return first
+}

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import type { RequestHandlerExtra, RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js'
@@ -20,6 +19,7 @@ import {
   type ServerNotification,
   type ServerRequest,
   SetLevelRequestSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js'
@@ -46,6 +46,7 @@ import {
 } from './json-rpc.js'
 import { type Downstream, SessionLink } from './session-link.js'
 import { Upstream } from './upstream.js'
+import type { SessionClient } from './upstream-client.js'
 
 export { RPC } from './rpc.js'
 
@@ -321,10 +322,25 @@ export class Gateway {
       )
     }
     const session = sessionId ? this.sessions.get(sessionId) : undefined
-    if (session && !upstream.isolated && isPlainLegacyRequest(message)) {
+    // An isolated upstream's session too, unless its server may ask its client something mid-call (sampling,
+    // elicitation, roots: answered on the request's stream by the SDK server transport).
+    // A protocol version header the session cannot speak is the SDK transport's to refuse (400), as before.
+    const version = request.headers.get('mcp-protocol-version')
+    if (
+      session &&
+      isPlainLegacyRequest(message) &&
+      (version === null || SUPPORTED_PROTOCOL_VERSIONS.includes(version)) &&
+      (!upstream.isolated || !session.link.answersServerRequests)
+    ) {
       this.bind(session, upstream, caller)
       return dispatch(
-        { calls: this.calls, upstream, caller, capabilities: session.capabilities },
+        {
+          calls: this.calls,
+          upstream,
+          caller,
+          capabilities: session.capabilities,
+          ...(upstream.isolated ? { link: session.link } : {}),
+        },
         message,
         'legacy',
       )
@@ -474,7 +490,7 @@ export class Gateway {
       extra: Extra,
       decided: Decided,
       params: P,
-      send: (client: Client, params: P, options: RequestOptions) => Promise<T>,
+      send: (client: SessionClient, params: P, options: RequestOptions) => Promise<T>,
     ): Promise<T> => {
       let ours: string | undefined
       try {

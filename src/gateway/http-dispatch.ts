@@ -14,6 +14,7 @@ import {
   resultResponse,
 } from './json-rpc.js'
 import { RPC } from './rpc.js'
+import type { SessionLink } from './session-link.js'
 import type { Upstream } from './upstream.js'
 import type { UpstreamClient, UpstreamRequestOptions } from './upstream-client.js'
 
@@ -248,6 +249,11 @@ export interface DispatchContext {
   capabilities: ServerCapabilities
   /** The multi-round-trip relay, for a 2026-07-28 call to an isolated upstream. */
   rounds?: InputRounds
+  /**
+   * An isolated upstream's 2025 session: its requests go on the session's own upstream connection, and what the
+   * server sends during one travels on its answer (an event stream then, else plain JSON).
+   */
+  link?: SessionLink
   /** Where the upstream's progress on this request goes (set by `dispatch` for a request with a progress token). */
   onProgress?: (progress: Record<string, unknown>) => void
 }
@@ -308,7 +314,53 @@ export async function dispatch(context: DispatchContext, message: Inbound, era: 
     era === 'modern' && message.method === 'tools/call' ? metaOf(message)?.progressToken : undefined
   if (typeof token === 'string' || typeof token === 'number')
     return dispatchWithProgress(context, message, token)
+  if (context.link) return answerOnLink(context, context.link, message, era)
   return answerAsJson(context, message, era)
+}
+
+/**
+ * A request of an isolated upstream's session, answered as plain JSON unless the server sends the session
+ * something while it runs (a log message, a resource update): then on an event stream, those first, the answer
+ * last — as the SDK server transport would have carried them.
+ */
+function answerOnLink(
+  context: DispatchContext,
+  link: SessionLink,
+  message: Inbound,
+  era: Era,
+): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    let stream: ReadableStreamDefaultController<Uint8Array> | undefined
+    const emit = (notification: object) => {
+      if (!stream) {
+        const body = new ReadableStream<Uint8Array>({
+          start: (controller) => {
+            stream = controller
+          },
+        })
+        resolve(
+          new Response(body, {
+            status: 200,
+            headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+          }),
+        )
+      }
+      stream?.enqueue(event({ jsonrpc: '2.0', ...notification }))
+    }
+    link
+      .track(message.id as RequestId, null, () => answerAsJson(context, message, era), emit)
+      .then(
+        async (answer) => {
+          if (!stream) return resolve(answer)
+          stream.enqueue(event(await answer.json()))
+          stream.close()
+        },
+        (error: unknown) => {
+          if (!stream) return reject(error)
+          stream.error(error)
+        },
+      )
+  })
 }
 
 async function answerAsJson(context: DispatchContext, message: Inbound, era: Era): Promise<Response> {
@@ -341,7 +393,7 @@ async function answerAsJson(context: DispatchContext, message: Inbound, era: Era
 }
 
 async function answer(
-  { calls, upstream, caller, capabilities, rounds, onProgress }: DispatchContext,
+  { calls, upstream, caller, capabilities, rounds, onProgress, link }: DispatchContext,
   message: Inbound,
   era: Era,
 ): Promise<Record<string, unknown>> {
@@ -354,13 +406,15 @@ async function answer(
   }
   const name = upstream.name
   const timeout = upstream.config.timeout
-  // A modern request goes to a modern upstream statelessly, as sent; else on the upstream's 2025 session.
+  // A modern request goes to a modern upstream statelessly, as sent; else on the upstream's 2025 session (an
+  // isolated upstream's: the session's own connection).
   const forward = async <T>(
     decided: Decided,
     send: (client: UpstreamClient, options: UpstreamRequestOptions) => Promise<T>,
   ): Promise<T> => {
     try {
-      return await send(await upstream.clientFor(era), { timeout })
+      const client = link ? upstream.sessionClient(await link.use()) : await upstream.clientFor(era)
+      return await send(client, { timeout })
     } finally {
       await decided.onDisk
     }
@@ -372,6 +426,8 @@ async function answer(
     case 'server/discover':
       return discover(calls, upstream, caller, capabilities)
     case 'tools/list':
+      // An isolated upstream's session opens its connection on its first request, as on the SDK path.
+      await link?.use()
       return calls.listTools(upstream, caller)
     case 'tools/call': {
       if (typeof params.name !== 'string') throw invalidParams('`name` must be a string')

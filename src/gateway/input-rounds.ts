@@ -1,13 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import {
-  type CallToolResult,
-  type ClientCapabilities,
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ListRootsRequestSchema,
-  McpError,
-} from '@modelcontextprotocol/sdk/types.js'
+import { type CallToolResult, type ClientCapabilities, McpError } from '@modelcontextprotocol/sdk/types.js'
 import type { ActivityChain } from '../chain/index.js'
 import type { Decision, Pipeline } from '../enforcement/index.js'
 import type { Logger } from '../kernel/index.js'
@@ -15,6 +7,7 @@ import type { AuthenticatedTask } from '../tasks/index.js'
 import { JSONRPC } from './json-rpc.js'
 import { RPC } from './rpc.js'
 import type { Upstream } from './upstream.js'
+import type { SessionClient } from './upstream-client.js'
 
 type Relayed = 'sampling/createMessage' | 'elicitation/create' | 'roots/list'
 
@@ -33,7 +26,7 @@ interface Round {
   resumed: boolean
   task: string
   tool: string
-  client: Client
+  client: SessionClient
   outcome: Promise<CallToolResult>
   /** Requests the server made that the client has not answered yet, by the key the client sees. */
   asked: Map<string, Asked>
@@ -126,13 +119,17 @@ export class InputRounds {
         ...(capabilities.elicitation ? { elicitation: capabilities.elicitation } : {}),
         ...(capabilities.roots ? { roots: capabilities.roots } : {}),
       },
-      (c) => {
+      {
         // Only what the client declared (the SDK refuses a handler for an undeclared capability).
-        if (capabilities.sampling)
-          c.setRequestHandler(CreateMessageRequestSchema, ask('sampling/createMessage') as never)
-        if (capabilities.elicitation)
-          c.setRequestHandler(ElicitRequestSchema, ask('elicitation/create') as never)
-        if (capabilities.roots) c.setRequestHandler(ListRootsRequestSchema, ask('roots/list') as never)
+        requests: {
+          ...(capabilities.sampling
+            ? { 'sampling/createMessage': (params) => ask('sampling/createMessage')({ params }) }
+            : {}),
+          ...(capabilities.elicitation
+            ? { 'elicitation/create': (params) => ask('elicitation/create')({ params }) }
+            : {}),
+          ...(capabilities.roots ? { 'roots/list': (params) => ask('roots/list')({ params }) } : {}),
+        },
       },
       () => undefined,
     )

@@ -1,29 +1,21 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import {
   type ClientCapabilities,
   type CreateMessageRequest,
-  CreateMessageRequestSchema,
   type ElicitRequest,
-  ElicitRequestSchema,
-  ListRootsRequestSchema,
   type LoggingLevel,
-  LoggingMessageNotificationSchema,
   McpError,
-  PromptListChangedNotificationSchema,
   type RequestId,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
   type ServerNotification,
-  ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import { type ActivityChain, summarizeOutput } from '../chain/index.js'
 import type { Decision } from '../enforcement/index.js'
 import { type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask } from '../tasks/index.js'
 import { RPC } from './rpc.js'
-import type { SharedListener, Upstream } from './upstream.js'
+import type { SessionHandlers, SharedListener, Upstream } from './upstream.js'
+import type { SessionClient } from './upstream-client.js'
 
 /** What a link needs of its downstream session. */
 export interface Downstream {
@@ -45,6 +37,8 @@ interface InFlight {
   id: RequestId
   call: string | null
   sending: Promise<void>
+  /** Where its notifications go when the gateway's own dispatch answers it (else the SDK server's stream). */
+  emit?: ((notification: ServerNotification) => void) | undefined
 }
 
 /** The origin of a URL an elicitation sends the user to (its path and query may carry one-time codes). */
@@ -116,8 +110,8 @@ function describeResult(method: string, result: Record<string, unknown>): Record
  * what routes unambiguously (list changes, updates of resources it subscribed to).
  */
 export class SessionLink implements SharedListener {
-  private client: Client | undefined
-  private opening: Promise<Client> | undefined
+  private client: SessionClient | undefined
+  private opening: Promise<SessionClient> | undefined
   private closed = false
   /** Downstream requests in flight, oldest first. */
   private readonly inflight = new Map<RequestId, InFlight>()
@@ -132,8 +126,17 @@ export class SessionLink implements SharedListener {
     if (!upstream.isolated) upstream.attach(this)
   }
 
+  /**
+   * Whether the server can send this session's client requests of its own (sampling, elicitation, roots): only
+   * where the client declared one of them (its upstream connection declares what the client does).
+   */
+  get answersServerRequests(): boolean {
+    const caps = this.mirroredCapabilities()
+    return caps.sampling !== undefined || caps.elicitation !== undefined || caps.roots !== undefined
+  }
+
   /** The upstream client this session's requests go to. */
-  async use(): Promise<Client> {
+  async use(): Promise<SessionClient> {
     if (this.closed) throw new WardenError('UPSTREAM_UNAVAILABLE', 'this MCP session is closed')
     if (!this.upstream.isolated) return this.upstream.use()
     if (this.client) return this.client
@@ -143,12 +146,10 @@ export class SessionLink implements SharedListener {
     return this.opening
   }
 
-  private async open(): Promise<Client> {
+  private async open(): Promise<SessionClient> {
     const capabilities = this.mirroredCapabilities()
-    const client = await this.upstream.openSession(
-      capabilities,
-      (c) => this.configure(c, capabilities),
-      (c) => this.lost(c),
+    const client = await this.upstream.openSession(capabilities, this.handlers(capabilities), (c) =>
+      this.lost(c),
     )
     if (this.closed) {
       await client.close().catch(() => undefined)
@@ -171,38 +172,34 @@ export class SessionLink implements SharedListener {
     }
   }
 
-  private configure(client: Client, caps: ClientCapabilities): void {
+  /** What this session's own connection does with the server's requests (only those declared) and notifications. */
+  private handlers(caps: ClientCapabilities): SessionHandlers {
     const { server } = this.downstream
+    const requests: SessionHandlers['requests'] = {}
     if (caps.sampling) {
-      client.setRequestHandler(CreateMessageRequestSchema, (request, extra) =>
-        this.relay(request.method, request.params, extra, (options) =>
-          server.createMessage(request.params, options),
-        ),
-      )
+      requests['sampling/createMessage'] = (params, extra) =>
+        this.relay('sampling/createMessage', params, extra, (options) =>
+          server.createMessage(params as CreateMessageRequest['params'], options),
+        )
     }
     if (caps.elicitation) {
-      client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
-        this.relay(request.method, request.params, extra, (options) =>
-          server.elicitInput(request.params, options),
-        ),
-      )
+      requests['elicitation/create'] = (params, extra) =>
+        this.relay('elicitation/create', params, extra, (options) =>
+          server.elicitInput(params as ElicitRequest['params'], options),
+        )
     }
     if (caps.roots) {
-      client.setRequestHandler(ListRootsRequestSchema, (request, extra) =>
-        this.relay(request.method, request.params ?? {}, extra, (options) =>
-          server.listRoots(request.params, options),
-        ),
-      )
+      requests['roots/list'] = (params, extra) =>
+        this.relay('roots/list', params, extra, (options) => server.listRoots(params, options))
     }
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => this.deliver(n))
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => this.deliver(n))
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, (n) => this.deliver(n))
-    client.setNotificationHandler(PromptListChangedNotificationSchema, (n) => this.deliver(n))
-    client.setNotificationHandler(ToolListChangedNotificationSchema, (n) => {
-      // What the agent lists is the pinned catalog: re-sync it (a changed definition is quarantined) first.
-      this.upstream.refreshCatalog()
-      this.deliver(n)
-    })
+    return {
+      requests,
+      notification: (n) => {
+        // What the agent lists is the pinned catalog: re-sync it (a changed definition is quarantined) first.
+        if (n.method === 'notifications/tools/list_changed') this.upstream.refreshCatalog()
+        this.deliver(n)
+      },
+    }
   }
 
   /**
@@ -279,6 +276,11 @@ export class SessionLink implements SharedListener {
       standalone().catch((error: unknown) => this.undelivered(notification, error))
       return
     }
+    const emit = related.emit
+    if (emit) {
+      this.sendDuring(related.id, async () => emit(notification))
+      return
+    }
     this.sendDuring(related.id, () =>
       server
         .notification(notification, { relatedRequestId: related.id })
@@ -308,9 +310,17 @@ export class SessionLink implements SharedListener {
     entry.sending = entry.sending.then(send).catch(() => undefined)
   }
 
-  /** Runs `work` as downstream request `id` (decided as chain call `call`), so server messages can relate to it. */
-  async track<T>(id: RequestId, call: string | null, work: () => Promise<T>): Promise<T> {
-    const entry: InFlight = { id, call, sending: Promise.resolve() }
+  /**
+   * Runs `work` as downstream request `id` (decided as chain call `call`), so server messages can relate to it;
+   * its notifications go to `emit` where given (the gateway's own dispatch answers it).
+   */
+  async track<T>(
+    id: RequestId,
+    call: string | null,
+    work: () => Promise<T>,
+    emit?: (notification: ServerNotification) => void,
+  ): Promise<T> {
+    const entry: InFlight = { id, call, sending: Promise.resolve(), emit }
     this.inflight.set(id, entry)
     try {
       const result = await work()
@@ -342,7 +352,7 @@ export class SessionLink implements SharedListener {
     await this.client?.sendRootsListChanged()
   }
 
-  private lost(client: Client): void {
+  private lost(client: SessionClient): void {
     if (this.client !== client) return
     this.client = undefined
     if (!this.closed) {

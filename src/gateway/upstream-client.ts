@@ -1,14 +1,6 @@
-import {
-  ProtocolError,
-  Client as StatelessClient,
-  StreamableHTTPClientTransport as StatelessHttpTransport,
-} from '@modelcontextprotocol/client'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { type CallToolResult, McpError, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js'
-import { RPC } from './rpc.js'
-
-/** The 2026-07-28 revision, as an upstream's `server/discover` must offer it for Warden to speak it statelessly. */
-const STATELESS_VERSION = '2026-07-28'
+import type { CallToolResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js'
+import type { HttpSession, StatelessUpstream } from './upstream-rpc.js'
 
 /** A request's time limit and cancellation on its way upstream. */
 export interface UpstreamRequestOptions {
@@ -29,8 +21,8 @@ type Result = Record<string, unknown>
 
 /**
  * What the gateway's own dispatch asks of an upstream, whichever revision the upstream speaks: a 2025-11-25
- * session (the shared connection, MCP SDK v1) or 2026-07-28 stateless requests (MCP SDK v2). Results are the
- * upstream's, as sent.
+ * session (the shared connection: the MCP SDK client over stdio, the gateway's own over HTTP) or 2026-07-28
+ * stateless requests (the gateway's own client). Results are the upstream's, as sent.
  */
 export interface UpstreamClient {
   /** Whether requests go statelessly (2026-07-28), not on a 2025 session. */
@@ -48,7 +40,7 @@ export interface UpstreamClient {
 }
 
 /** A 2025-era session's client (the upstream's shared connection) as an `UpstreamClient`. */
-export function sessionClient(client: Client, progress: ProgressRoutes): UpstreamClient {
+export function sessionClient(client: SessionClient, progress: ProgressRoutes): UpstreamClient {
   return {
     stateless: false,
     callTool: async (params, { onProgress, ...options }) => {
@@ -71,87 +63,81 @@ export function sessionClient(client: Client, progress: ProgressRoutes): Upstrea
   }
 }
 
-/**
- * The v2 client's errors as the v1 SDK's `McpError`, which the dispatch answers with: a JSON-RPC error keeps its
- * code. An upstream that asks for input mid-call (`input_required`) on this shared, stateless connection cannot
- * have it routed: refused as the shared 2025 connection refuses a server's request (−32005).
- */
-async function mapped<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call()
-  } catch (error) {
-    if (error instanceof ProtocolError) throw new McpError(error.code, error.message, error.data)
-    if (error instanceof Error && /input[_ ]required/i.test(error.message)) {
-      throw new McpError(
-        RPC.UNROUTABLE,
-        'the upstream asked for input on a shared stateless connection; Warden relays that only for isolated upstreams',
-      )
-    }
-    throw error
-  }
-}
-
-function asUpstreamClient(client: StatelessClient): UpstreamClient {
+/** A 2026-07-28 upstream's requests (the gateway's own client) as an `UpstreamClient`. */
+export function statelessClient(upstream: StatelessUpstream): UpstreamClient {
+  const send = (method: string) => (params: Params, options: UpstreamRequestOptions) =>
+    upstream.request(method, params, options)
   return {
     stateless: true,
-    callTool: (params, { onProgress, ...options }) =>
-      mapped(
-        () =>
-          client.callTool(
-            params as never,
-            (onProgress ? { ...options, onprogress: onProgress } : options) as never,
-          ) as Promise<CallToolResult>,
-      ),
+    callTool: send('tools/call') as unknown as UpstreamClient['callTool'],
     // Warden asks for every list and read afresh: what one task may see is not what another may.
-    listResources: (params, options) =>
-      mapped(() => client.listResources(params, { ...options, cacheMode: 'bypass' } as never)),
-    listResourceTemplates: (params, options) =>
-      mapped(() => client.listResourceTemplates(params, { ...options, cacheMode: 'bypass' } as never)),
-    readResource: (params, options) =>
-      mapped(
-        () =>
-          client.readResource(params, {
-            ...options,
-            cacheMode: 'bypass',
-          } as never) as Promise<ReadResourceResult>,
-      ),
-    listPrompts: (params, options) =>
-      mapped(() => client.listPrompts(params, { ...options, cacheMode: 'bypass' } as never)),
-    getPrompt: (params, options) => mapped(() => client.getPrompt(params, options)),
-    complete: (params, options) => mapped(() => client.complete(params as never, options)),
+    listResources: send('resources/list'),
+    listResourceTemplates: send('resources/templates/list'),
+    readResource: send('resources/read') as unknown as UpstreamClient['readResource'],
+    listPrompts: send('prompts/list'),
+    getPrompt: send('prompts/get'),
+    complete: send('completion/complete'),
   }
-}
-
-/** A stateless upstream connection, and how to end it. */
-export interface StatelessConnection {
-  client: UpstreamClient
-  close(): Promise<void>
 }
 
 /**
- * Asks an HTTP upstream, with `server/discover`, whether it serves 2026-07-28; if it does, a client that speaks
- * it statelessly (no `initialize`, the `_meta` envelope and the standard headers on every request), else
- * undefined (the upstream is a 2025 server: its session is the shared connection). Nothing is negotiated per
- * request: any Warden node asks the upstream the same way.
+ * What the gateway asks of an upstream's 2025 session (the shared connection, a session link): the MCP SDK's
+ * `Client` over stdio, or the gateway's own `HttpSession` shaped like it (`sessionShaped`).
  */
-export async function connectStateless(
-  name: string,
-  url: URL,
-  fetch: typeof globalThis.fetch,
-  timeout: number,
-): Promise<StatelessConnection | undefined> {
-  const client = new StatelessClient(
-    { name: `warden-gateway/${name}`, version: '0.1.0' },
-    {
-      versionNegotiation: { mode: 'auto', probe: { timeoutMs: timeout } },
-      // A request for input is the client's to answer, never Warden's: surfaced, not fulfilled here.
-      inputRequired: { autoFulfill: false },
-    },
-  )
-  await client.connect(new StatelessHttpTransport(url, { fetch }))
-  if (client.getNegotiatedProtocolVersion() !== STATELESS_VERSION) {
-    await client.close().catch(() => undefined)
-    return undefined
+export type SessionClient = Pick<
+  Client,
+  | 'callTool'
+  | 'listTools'
+  | 'listResources'
+  | 'listResourceTemplates'
+  | 'readResource'
+  | 'listPrompts'
+  | 'getPrompt'
+  | 'complete'
+  | 'subscribeResource'
+  | 'unsubscribeResource'
+  | 'setLoggingLevel'
+  | 'request'
+  | 'getServerCapabilities'
+  | 'sendRootsListChanged'
+  | 'close'
+>
+
+/**
+ * An HTTP upstream's session on the gateway's own client, with the SDK client's methods: each sends its method
+ * with the params as given and resolves with the upstream's result as sent (no schema: the gateway forwards it).
+ */
+export function sessionShaped(session: HttpSession, timeout: number): SessionClient {
+  const send =
+    (method: string) =>
+    (params?: unknown, options?: { timeout?: number; signal?: AbortSignal | undefined }) =>
+      session.request(method, (params ?? {}) as Params, {
+        timeout: options?.timeout ?? timeout,
+        signal: options?.signal,
+      })
+  const shaped = {
+    callTool: (params: unknown, _schema: unknown, options?: { timeout?: number; signal?: AbortSignal }) =>
+      send('tools/call')(params, options),
+    listTools: send('tools/list'),
+    listResources: send('resources/list'),
+    listResourceTemplates: send('resources/templates/list'),
+    readResource: send('resources/read'),
+    listPrompts: send('prompts/list'),
+    getPrompt: send('prompts/get'),
+    complete: send('completion/complete'),
+    subscribeResource: send('resources/subscribe'),
+    unsubscribeResource: send('resources/unsubscribe'),
+    setLoggingLevel: (level: string, options?: { timeout?: number; signal?: AbortSignal }) =>
+      send('logging/setLevel')({ level }, options),
+    request: (
+      request: { method: string; params?: unknown },
+      _schema: unknown,
+      options?: { timeout?: number },
+    ) => send(request.method)(request.params, options),
+    getServerCapabilities: () => session.getServerCapabilities(),
+    sendRootsListChanged: () => session.notify('notifications/roots/list_changed'),
+    close: () => session.close(),
   }
-  return { client: asUpstreamClient(client), close: () => client.close() }
+  // The SDK's overloads (result schemas, task-augmented calls) are not used by the gateway; only their shape is.
+  return shaped as unknown as SessionClient
 }

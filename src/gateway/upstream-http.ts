@@ -1,6 +1,5 @@
-import { Pool, fetch as poolFetch } from 'undici'
-import { WardenError } from '../kernel/index.js'
-import { fetchWithOwnSignals } from '../sdk/index.js'
+import { Pool } from 'undici'
+import { UpstreamWire } from './upstream-rpc.js'
 
 /** The most an HTTP upstream may send in answer to one request (a JSON result, or one POST's event stream). */
 export const MAX_UPSTREAM_RESPONSE_BYTES = 16 * 1024 * 1024
@@ -16,49 +15,19 @@ export interface UpstreamHttpOptions {
   connections?: number
 }
 
-function tooLarge(limit: number): WardenError {
-  return new WardenError('UPSTREAM_UNAVAILABLE', `the upstream's answer exceeds ${limit} bytes`)
+/** An HTTP upstream's connections, and the gateway's own JSON-RPC client's way to it (`upstream-rpc.ts`). */
+export interface UpstreamHttp {
+  wire: UpstreamWire
+  close(): Promise<void>
 }
 
 /**
- * `response` with a body that fails once more than `limit` bytes have come (an answer announced larger fails at
- * once): an upstream cannot make the gateway buffer without bound. A GET's standalone event stream lives as long
- * as the session and is not capped as a whole.
+ * An undici `Pool` to an HTTP upstream's origin with keep-alive (one TCP connection per concurrent call, reused,
+ * instead of the global dispatcher's), a connect timeout inside the per-call time limit (an upstream that accepts
+ * and never answers the handshake fails the call in time), and every answer's size capped (by the client).
+ * Shared by the upstream's shared session, every isolated session's, and its stateless requests.
  */
-function capped(response: Response, limit: number, method: string): Response {
-  if (!response.body || method === 'GET') return response
-  const announced = Number(response.headers.get('content-length') ?? Number.NaN)
-  if (announced > limit) {
-    response.body.cancel().catch(() => undefined)
-    throw tooLarge(limit)
-  }
-  let seen = 0
-  const body = response.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength
-        if (seen > limit) controller.error(tooLarge(limit))
-        else controller.enqueue(chunk)
-      },
-    }),
-  )
-  return new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  })
-}
-
-/**
- * The `fetch` an HTTP upstream's MCP client uses: an undici `Pool` to the upstream's origin with keep-alive (one
- * TCP connection per concurrent call, reused, instead of the global dispatcher's), a connect timeout inside the
- * per-call time limit (an upstream that accepts and never answers the handshake fails the call in time), the
- * answer's size capped, and each request its own abort signal (`fetchWithOwnSignals`).
- */
-export function upstreamFetch(
-  url: URL,
-  options: UpstreamHttpOptions,
-): { fetch: typeof fetch; close: () => Promise<void> } {
+export function upstreamHttp(url: URL, options: UpstreamHttpOptions): UpstreamHttp {
   const limit = options.maxResponseBytes ?? MAX_UPSTREAM_RESPONSE_BYTES
   const pool = new Pool(url.origin, {
     connections: options.connections ?? 64,
@@ -71,19 +40,18 @@ export function upstreamFetch(
     headersTimeout: options.timeout,
     bodyTimeout: 0,
   })
-  const send = (async (input: string | URL | Request, init?: RequestInit) => {
-    let response: unknown
-    try {
-      response = await poolFetch(input as never, { ...(init as object), dispatcher: pool } as never)
-    } catch (error) {
-      // undici says only `fetch failed`; what failed (refused, reset, timed out) is in its cause.
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause
-      if (error instanceof TypeError && cause) {
-        throw new TypeError(`fetch failed: ${cause.code ?? cause.message ?? 'unknown'}`, { cause })
-      }
-      throw error
-    }
-    return capped(response as Response, limit, init?.method ?? 'GET')
-  }) as typeof fetch
-  return { fetch: fetchWithOwnSignals(send), close: () => pool.close() }
+  // Sessions' standalone GET streams live as long as their sessions: on connections of their own, so that open
+  // sessions never take the connections calls need (a call would queue behind a stream that does not end).
+  const streams = new Pool(url.origin, {
+    keepAliveTimeout: 4_000,
+    connect: { timeout: Math.min(CONNECT_TIMEOUT_MS, options.timeout) },
+    headersTimeout: options.timeout,
+    bodyTimeout: 0,
+  })
+  return {
+    wire: new UpstreamWire(url, pool, limit, streams),
+    close: async () => {
+      await Promise.all([pool.close(), streams.close()])
+    },
+  }
 }

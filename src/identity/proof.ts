@@ -1,18 +1,32 @@
-import { createHash } from 'node:crypto'
-import {
-  type CryptoKey,
-  calculateJwkThumbprint,
-  decodeProtectedHeader,
-  importJWK,
-  type JWK,
-  jwtVerify,
-} from 'jose'
+import { constants, createHash, KeyObject, type VerifyKeyObjectInput, verify } from 'node:crypto'
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, importJWK, type JWK } from 'jose'
+import { LRUCache } from 'lru-cache'
 import { type Clock, epochSeconds, WardenError } from '../kernel/index.js'
-import { fromJoseError } from './jose-errors.js'
+import { requireCompactJws } from './jwt-claims.js'
 import type { ReplayCache } from './replay-cache.js'
 
 /** Algorithms a proof may use: asymmetric only, so `none` and HMAC never verify (RFC 9449 §4.2). */
 export const PROOF_ALGS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const
+type ProofAlg = (typeof PROOF_ALGS)[number]
+
+/**
+ * node:crypto's verify parameters for each proof algorithm, as RFC 7518 §3.1 defines them (jose's own table for
+ * WebCrypto, `lib/jws_algorithms.js`): ECDSA signatures are the raw `r || s` pair (§3.4), RSASSA-PSS salts with
+ * the hash's length (§3.5), EdDSA hashes nothing itself (RFC 8037 §3.1).
+ */
+const VERIFY_WITH: Record<ProofAlg, { hash: string | null; options: Omit<VerifyKeyObjectInput, 'key'> }> = {
+  ES256: { hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
+  ES384: { hash: 'sha384', options: { dsaEncoding: 'ieee-p1363' } },
+  EdDSA: { hash: null, options: {} },
+  RS256: { hash: 'sha256', options: { padding: constants.RSA_PKCS1_PADDING } },
+  PS256: {
+    hash: 'sha256',
+    options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+  },
+}
+
+/** Imported keys and thumbprints kept at most; the least recently used goes first. */
+const MAX_KEYS = 10_000
 
 /** What a proof must match. */
 export interface ProofExpectation {
@@ -54,29 +68,36 @@ export class ProofVerifier {
     private readonly options: ProofVerifierOptions,
   ) {}
 
-  /** Imported public keys by thumbprint and algorithm: an instance signs many proofs with one key. */
-  private readonly keys = new Map<string, CryptoKey>()
+  /**
+   * Public keys by algorithm and thumbprint, imported by jose (which refuses a key that does not fit the algorithm:
+   * another curve, another key type) and held as node:crypto `KeyObject`s: an instance signs many proofs with one
+   * key, and node:crypto verifies on the calling thread, where WebCrypto pays a thread-pool round trip per proof.
+   */
+  private readonly keys = new LRUCache<string, KeyObject>({ max: MAX_KEYS })
   /** Thumbprints by the JWK's required members (RFC 7638 hashes exactly those), for the same reason. */
-  private readonly thumbprints = new Map<string, string>()
+  private readonly thumbprints = new LRUCache<string, string>({ max: MAX_KEYS })
 
   private async thumbprint(jwk: JWK): Promise<string> {
     const members = JSON.stringify([jwk.kty, jwk.crv, jwk.x, jwk.y, jwk.n, jwk.e])
     let jkt = this.thumbprints.get(members)
     if (!jkt) {
       jkt = await calculateJwkThumbprint(jwk)
-      if (this.thumbprints.size >= 10_000)
-        this.thumbprints.delete(this.thumbprints.keys().next().value as string)
       this.thumbprints.set(members, jkt)
     }
     return jkt
   }
 
-  private async importKey(jkt: string, jwk: JWK, alg: string): Promise<CryptoKey> {
+  private async importKey(jkt: string, jwk: JWK, alg: ProofAlg): Promise<KeyObject> {
     const cacheKey = `${alg}:${jkt}`
     let key = this.keys.get(cacheKey)
     if (!key) {
-      key = (await importJWK(jwk, alg)) as CryptoKey
-      if (this.keys.size >= 10_000) this.keys.delete(this.keys.keys().next().value as string)
+      const imported = await importJWK(jwk, alg)
+      if (imported instanceof Uint8Array) throw new TypeError('a proof key must be asymmetric')
+      key = imported instanceof KeyObject ? imported : KeyObject.from(imported)
+      // jose refuses RSA keys under 2048 bits when it verifies (RFC 7518 §3.3); checked here, once per key.
+      const bits = key.asymmetricKeyDetails?.modulusLength
+      if (key.asymmetricKeyType?.startsWith('rsa') && (bits === undefined || bits < 2048))
+        throw new TypeError(`${alg} requires a key of 2048 bits or more`)
       this.keys.set(cacheKey, key)
     }
     return key
@@ -92,50 +113,76 @@ export class ProofVerifier {
     }
     if (!proof) throw new WardenError('PROOF_MISSING', 'a DPoP proof is required')
     let header: ReturnType<typeof decodeProtectedHeader>
+    let payload: ReturnType<typeof decodeJwt>
     try {
+      // Canonical compact serialization only (RFC 7515 §7.1), then jose decodes the header and the claims set
+      // (a JSON object each).
+      requireCompactJws(proof, 'the DPoP proof')
       header = decodeProtectedHeader(proof)
+      payload = decodeJwt(proof)
     } catch (cause) {
       throw new WardenError('PROOF_INVALID', 'the DPoP proof is malformed', { cause })
     }
     // RFC 9449 §4.3 (4)-(6): typ, an asymmetric alg, and a public jwk without private members.
     if (header.typ !== 'dpop+jwt')
       throw new WardenError('PROOF_INVALID', 'the DPoP proof must have `typ` dpop+jwt')
-    if (!PROOF_ALGS.includes(header.alg as (typeof PROOF_ALGS)[number])) {
+    const alg = header.alg as ProofAlg
+    if (!PROOF_ALGS.includes(alg)) {
       throw new WardenError(
         'PROOF_INVALID',
         `the DPoP proof algorithm \`${String(header.alg)}\` is not allowed`,
       )
     }
+    // RFC 7515 §4.1.11: a JWS naming a critical extension the recipient does not support is invalid; a proof
+    // needs none (jose refuses the same, and `b64: false` in any JWT).
+    if (header.crit !== undefined)
+      throw new WardenError('PROOF_INVALID', 'the DPoP proof names a critical extension (`crit`)')
     const jwk = header.jwk
     if (!jwk || typeof jwk !== 'object' || 'd' in jwk || 'k' in jwk) {
       throw new WardenError('PROOF_INVALID', 'the DPoP proof must carry a public `jwk`')
     }
     const skewSeconds = Math.ceil(this.options.clockSkew / 1000)
     let jkt: string
-    let key: CryptoKey
+    let key: KeyObject
     try {
       jkt = await this.thumbprint(jwk as JWK)
-      key = await this.importKey(jkt, jwk as JWK, header.alg as string)
+      key = await this.importKey(jkt, jwk as JWK, alg)
     } catch (cause) {
       throw new WardenError('PROOF_INVALID', 'the DPoP proof `jwk` is not a usable public key', { cause })
     }
-    let payload: Record<string, unknown>
+    // RFC 7515 §5.2: the signature is over the ASCII of the first two segments and the dot between them.
+    const signed = proof.lastIndexOf('.')
+    const { hash, options } = VERIFY_WITH[alg]
+    let valid = false
     try {
-      ;({ payload } = await jwtVerify(proof, key, {
-        typ: 'dpop+jwt',
-        algorithms: [...PROOF_ALGS],
-        currentDate: new Date(this.clock.now()),
-        clockTolerance: skewSeconds,
-        requiredClaims: ['iat', 'jti', 'htm', 'htu'],
-      }))
-    } catch (cause) {
-      const mapped = fromJoseError(cause, 'the DPoP proof')
-      throw new WardenError('PROOF_INVALID', mapped.message, { cause })
+      valid = verify(
+        hash,
+        Buffer.from(proof.slice(0, signed), 'latin1'),
+        { key, ...options },
+        Buffer.from(proof.slice(signed + 1), 'base64url'),
+      )
+    } catch {
+      valid = false
     }
+    if (!valid) throw new WardenError('PROOF_INVALID', 'the DPoP proof has a signature that does not verify')
+    // The claim checks jose's jwtVerify makes with these options (`lib/jwt_claims_set.js`): the required claims
+    // present, `iat`, `nbf` and `exp` numbers when present, `nbf` and `exp` against the clock with the skew.
+    for (const claim of ['iat', 'jti', 'htm', 'htu'] as const) {
+      if (!(claim in payload))
+        throw new WardenError('PROOF_INVALID', `the DPoP proof has no \`${claim}\` claim`)
+    }
+    const now = epochSeconds(this.clock)
+    for (const claim of ['iat', 'nbf', 'exp'] as const) {
+      if (payload[claim] !== undefined && typeof payload[claim] !== 'number')
+        throw new WardenError('PROOF_INVALID', `the DPoP proof \`${claim}\` is not a number`)
+    }
+    if (payload.nbf !== undefined && payload.nbf > now + skewSeconds)
+      throw new WardenError('PROOF_INVALID', 'the DPoP proof is not yet valid (`nbf`)')
+    if (payload.exp !== undefined && payload.exp <= now - skewSeconds)
+      throw new WardenError('PROOF_INVALID', 'the DPoP proof has expired (`exp`)')
     // The window is symmetric (jose's maxTokenAge would refuse any iat ahead of the clock's skew).
     const iat = payload.iat as number
     const window = skewSeconds + Math.ceil(this.options.maxAge / 1000)
-    const now = epochSeconds(this.clock)
     if (!Number.isFinite(iat) || iat > now + window) {
       throw new WardenError('PROOF_INVALID', 'the DPoP proof is issued in the future')
     }

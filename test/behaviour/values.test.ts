@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { instructionScore } from '../../src/behaviour/detectors/instruction-text.js'
 import { Fingerprinter } from '../../src/behaviour/fingerprints.js'
 import { credentialsIn } from '../../src/behaviour/task-state.js'
-import { canonicalText, embeddedIdentifiers } from '../../src/behaviour/values.js'
+import { canonicalText, embeddedIdentifiers, typedValues } from '../../src/behaviour/values.js'
 
 describe('reading identifiers out of tool outputs', () => {
   it('finds e-mail addresses, links, domains, IBANs and long numbers', () => {
@@ -66,6 +66,7 @@ describe('reading identifiers out of tool outputs', () => {
     for (const text of hostile) {
       expect(embeddedIdentifiers(text).length).toBeLessThan(10)
       canonicalText(text)
+      typedValues(text)
       prints.visit(text, () => undefined)
       instructionScore(text)
       instructionScore(text, ['send_money', 'post_webpage'], reader)

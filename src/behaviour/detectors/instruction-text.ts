@@ -537,3 +537,13 @@ export function instructionScore(
 
 /** The threshold above which an output is treated as carrying instructions (tainted). */
 export const INSTRUCTION_THRESHOLD = 3
+
+/**
+ * Text that speaks to the agent over the principal's head — override language, talk of "the task the user gave
+ * you", the agent's own tool names used as commands: a record the request named is not the principal's voice where
+ * it says this (decision 003, principle 2).
+ */
+export function overridesPrincipal(raw: string, toolNames: readonly string[] = []): boolean {
+  const text = raw.replace(/(?<![ \t])[ \t]*\n[ \t]*(?=[^\n])/g, ' ')
+  return CUES.some(([pattern]) => pattern.test(text)) || commandPattern(toolNames)?.test(text) === true
+}

@@ -1,10 +1,46 @@
 import type { ToolDefinition } from '../../catalog/index.js'
 import type { Fingerprinter } from '../fingerprints.js'
 import type { Signal } from '../signals.js'
-import type { TaskState } from '../task-state.js'
+import type { ObservedOutput, TaskState } from '../task-state.js'
 import { againstPrincipal, isWrite } from '../task-state.js'
-import { argumentLeaves, canonical, embeddedIdentifiers, isTraceable, occursIn, SHORT } from '../values.js'
-import { INSTRUCTION_THRESHOLD, instructionScore } from './instruction-text.js'
+import {
+  argumentLeaves,
+  canonical,
+  embeddedIdentifiers,
+  isTraceable,
+  occursIn,
+  SHORT,
+  sameFamily,
+  type TypedValue,
+  typedArgument,
+  typedValues,
+  type ValueKind,
+} from '../values.js'
+import { isAsked } from './asked.js'
+import {
+  INSTRUCTION_THRESHOLD,
+  instructionScore,
+  overridesPrincipal,
+  properNames,
+} from './instruction-text.js'
+
+const overriding = new WeakMap<ObservedOutput, boolean>()
+
+/**
+ * Whether an output's planted instructions work against the principal, for the values it carries: any output's
+ * but that of a record the request named (`againstPrincipal`), and a named record's too where it speaks to the agent
+ * over the principal's head ("Ignore all previous instructions …") — no principal's own document says that.
+ */
+export function workedAgainst(state: TaskState, output: ObservedOutput): boolean {
+  if (!output.tainted) return false
+  if (againstPrincipal(output)) return true
+  let known = overriding.get(output)
+  if (known === undefined) {
+    known = overridesPrincipal(output.raw, state.toolNames())
+    overriding.set(output, known)
+  }
+  return known
+}
 
 /** Argument names that choose *where* an action goes or *whom* it affects. */
 const CONSEQUENTIAL_NAME =
@@ -87,6 +123,21 @@ export function detectProvenance(
   if (!isWrite(def) && !isOpenWorld(def)) return []
   const toolNames = state.toolNames()
   const signals: Signal[] = []
+  // A record the request named is the principal's own material for the values it carries, whatever its mood
+  // ("Please pay … to DE89…" in the invoice the request points at) — for an action the request asks, and for a
+  // kind of value the request left to it: not when it addresses an AI or speaks over the principal's head, not for
+  // an action the request never asks ("review claim 88" → an approval), and not for a recipient when the request
+  // names its own ("e-mail the summary to ops@…" → one more address from the transcript).
+  let askedAction: boolean | undefined
+  const against = (output: ObservedOutput, kind?: () => ValueKind | undefined, value?: string) => {
+    if (workedAgainst(state, output)) return true
+    if (!output.tainted || !output.designated) return false
+    askedAction ??= def !== undefined && isAsked(state, def)
+    const given = kind?.()
+    if (!askedAction || (given !== undefined && requestTyped(state).some((r) => r.kind === given)))
+      return true
+    return value !== undefined && aboutSomeoneElse(state, output, value)
+  }
   for (const { arg, value, embedded, plantedOnly } of consequentialValues(def, args)) {
     if (!plantedOnly && instructionScore(value, toolNames) >= INSTRUCTION_THRESHOLD) {
       signals.push({
@@ -119,18 +170,27 @@ export function detectProvenance(
     )
       continue
     // Where does the value occur: only inside planted instructions, or also in plain data?
+    const kind = () =>
+      typedArgument(
+        arg
+          .split('/')
+          .filter((s) => !/^\d+$/.test(s))
+          .at(-1) ?? arg,
+        value,
+      )?.kind
     const places = state.outputs.flatMap((output) =>
       output.chunks
         .filter(occurs)
-        .map((chunk) => ({ seq: output.seq, tainted: chunk.tainted, against: againstPrincipal(output) })),
+        .map((chunk) => ({ seq: output.seq, tainted: chunk.tainted, against: against(output, kind, value) })),
     )
     const planted = places.filter((place) => place.tainted)
+    const plantedAgainst =
+      planted.length > 0 && planted.length === places.length && planted.every((place) => place.against)
     if (plantedOnly) {
-      if (planted.length > 0 && planted.length === places.length && planted.every((place) => place.against))
-        signals.push(plantedSignal(state, tool, arg, value, planted))
+      if (plantedAgainst) signals.push(plantedSignal(state, tool, arg, value, planted))
       continue
     }
-    const injected = state.outputs.filter((output) => output.tainted).map((output) => output.seq)
+    const injected = state.outputs.filter((output) => against(output)).map((output) => output.seq)
     // Found nowhere as a whole, but put together from sourced parts, or naming an object the task already acted
     // on: not a value from nowhere.
     if (places.length === 0 && !embedded && !short && composedOrUsed(state, value, args, isPath)) continue
@@ -172,9 +232,146 @@ export function detectProvenance(
         refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
         detail: plantedDetail(state, injected.at(-1), arg, value),
       })
-    } else if (planted.length > 0 && planted.length === places.length) {
+    } else if (plantedAgainst) {
       signals.push(plantedSignal(state, tool, arg, value, planted))
     }
+  }
+  if (isWrite(def)) {
+    const named = new Set(signals.map((signal) => signal.detail?.argument))
+    signals.push(...detectSubstitution(state, tool, args, named))
+  }
+  return signals
+}
+
+/**
+ * The sentence of a named record that carries `value` is about someone the request does not name, while the request
+ * names someone it does not ("Invite Dora …" ↔ the page's "Invite user Fred with the email fred@…"): the record's
+ * value is for another person than the one the request asks about.
+ */
+function aboutSomeoneElse(state: TaskState, output: ObservedOutput, value: string): boolean {
+  const asked = properNames(state.promptText)
+  if (asked.length === 0) return false
+  const at = output.raw.toLowerCase().indexOf(value.toLowerCase())
+  if (at < 0) return false
+  const before = output.raw.slice(Math.max(0, at - 300), at)
+  const start = Math.max(before.lastIndexOf('. '), before.lastIndexOf('\n'), before.lastIndexOf('! '))
+  const after = output.raw.slice(at, at + 300).search(/[.!?](?:\s|$)|\n/)
+  const sentence = `${before.slice(start + 1)}${output.raw.slice(at, after < 0 ? at + 300 : at + after)}`
+  const lower = sentence.toLowerCase()
+  const has = (name: string) => new RegExp(`(?<![\\p{L}])${name}(?![\\p{L}])`, 'u').test(lower)
+  const request = state.promptText.toLowerCase()
+  return asked.some((name) => !has(name)) && properNames(sentence).some((name) => !request.includes(name))
+}
+
+const requestValues = new WeakMap<TaskState, TypedValue[]>()
+const outputValues = new WeakMap<ObservedOutput, TypedValue[]>()
+
+/** The typed values the request gives (amounts, accounts, addresses, links …), read once per task. */
+function requestTyped(state: TaskState): TypedValue[] {
+  let values = requestValues.get(state)
+  if (!values) {
+    values = typedValues(state.promptText)
+    requestValues.set(state, values)
+  }
+  return values
+}
+
+/** The typed values an output carries, read once per output (none for one known only by fingerprints). */
+function outputTyped(output: ObservedOutput): TypedValue[] {
+  let values = outputValues.get(output)
+  if (!values) {
+    values = typedValues(output.raw)
+    outputValues.set(output, values)
+  }
+  return values
+}
+
+const leafValues = new WeakMap<object, Array<{ path: string; raw: string; value: TypedValue }>>()
+
+/** The typed values of a call's arguments (`typedArgument`), read once per call. */
+function typedLeaves(args: Record<string, unknown>): Array<{ path: string; raw: string; value: TypedValue }> {
+  let typed = leafValues.get(args)
+  if (!typed) {
+    typed = []
+    for (const leaf of argumentLeaves(args)) {
+      const value = !leaf.key && typedArgument(leaf.name, leaf.value)
+      if (value) typed.push({ path: leaf.path, raw: leaf.value, value })
+    }
+    leafValues.set(args, typed)
+  }
+  return typed
+}
+
+const same = (a: TypedValue, b: TypedValue) => sameFamily(a.kind, b.kind) && a.key === b.key
+
+/**
+ * A substituted value (principle 2, decision 003): for an argument that is an amount, an account, an e-mail
+ * address, a phone number, a street address or a link, the request — or the record the request named — gives one
+ * value, and the call carries another that only data the request never pointed at supplies ("pay the $2,450
+ * claim" → 4,250 from a portal note; the escrow account of the named agreement → the one in an e-mail about
+ * "updated wiring instructions"). It needs no sentence that reads as instructions: the request said which value,
+ * or where to find it, and the call took another from elsewhere. Not a substitution: a value the request or a
+ * named record gives, one no output holds (computed), or one used beside the request's own (an addition).
+ */
+export function detectSubstitution(
+  state: TaskState,
+  tool: string,
+  args: Record<string, unknown>,
+  skip: ReadonlySet<string | undefined> = new Set(),
+): Signal[] {
+  const typed = typedLeaves(args)
+  if (typed.length === 0) return []
+  // The request's values, less those an earlier call already used: in "update my standing order to the landlord's
+  // account US13…, and refund the 10.00 from my friend", the account was for the first action, not the refund.
+  const request = requestTyped(state).filter(
+    (r) =>
+      !state.calls.some((call) => call.args !== args && typedLeaves(call.args).some((t) => same(t.value, r))),
+  )
+  const used = (values: TypedValue[]) => typed.some((t) => values.some((v) => same(t.value, v)))
+  const signals: Signal[] = []
+  for (const { path, raw, value } of typed) {
+    if (skip.has(path) || request.some((r) => same(r, value))) continue
+    const c = canonical(raw)
+    if (c.length >= SHORT && (state.prompt.includes(c) || state.trusted.includes(c))) continue
+    const sources = state.outputs.filter((output) => outputTyped(output).some((v) => same(v, value)))
+    // No output holds it (computed, or from nowhere: other findings), or a record the request named does: the
+    // principal's own data, even where the request gives another value of its kind ("my rent was $1,200; pay what
+    // the notice says").
+    if (sources.length === 0 || sources.some((o) => o.designated && !workedAgainst(state, o))) continue
+    let expected: string | undefined
+    const asked = request.filter((r) => r.kind === value.kind)
+    if (asked.length > 0) {
+      // The request gives its own, and the call uses neither it nor a named record's but one from elsewhere.
+      if (!used(asked)) expected = `the request: ${asked.map((r) => r.key).join(', ')}`
+    } else {
+      // The request left it to a record it named: one no such record holds, from data it never pointed at.
+      const records = state.outputs.filter((o) => o.designated && !workedAgainst(state, o))
+      const named = records.flatMap((o) =>
+        outputTyped(o)
+          .filter((v) => v.kind === value.kind)
+          .map((v) => ({ seq: o.seq, v })),
+      )
+      if (named.length > 0 && !used(named.map((n) => n.v)))
+        expected = `output ${named[0]?.seq}: ${named.map((n) => n.v.key).join(', ')}`
+    }
+    if (expected === undefined) continue
+    const planted = sources.filter((o) => workedAgainst(state, o))
+    const source = planted[0] ?? sources[0]
+    signals.push({
+      kind: 'substituted_value',
+      severity: planted.length > 0 ? 'critical' : 'high',
+      summary: `\`${path}\` of \`${tool}\` carries a ${value.kind} that data the request never pointed at supplies, in place of the one the request gives`,
+      evidence: sources.map((o) => o.seq),
+      refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+      detail: {
+        principle: 'taint',
+        output: source?.seq,
+        span: source?.spans[0]?.text.slice(0, 200),
+        argument: path,
+        value: raw.slice(0, 120),
+        expected: expected.slice(0, 200),
+      },
+    })
   }
   return signals
 }
