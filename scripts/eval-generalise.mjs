@@ -10,7 +10,8 @@
 //    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too, and a fifth
 //    (`blind2.mjs`, 34 pairs in 34 domains, written blind and committed before its first replay), and the
 //    value-provenance set (`provenance.mjs`): an argument swapped by data the request never pointed at, and values
-//    taken from a record the request named.
+//    taken from a record the request named; and the forms set (`forms.mjs`), one group per form of #15's third
+//    round, committed before the detectors changed for it.
 // 3. An external corpus (`test/corpus/agentdojo-travel/`): the AgentDojo travel suite, which the development corpus
 //    never covered, synthesized from the suite's own ground truth (user tasks, injection tasks, attack templates,
 //    environment), committed before it was first replayed. Reported by template, injection task and placement, then
@@ -31,6 +32,7 @@ import { travelTraces } from '../test/corpus/agentdojo-travel/build.mjs'
 import { blindTraces } from '../test/corpus/twins/blind.mjs'
 import { blind2Traces } from '../test/corpus/twins/blind2.mjs'
 import { freshTraces, twinTraces } from '../test/corpus/twins/build.mjs'
+import { formsTraces } from '../test/corpus/twins/forms.mjs'
 import { integratorTraces } from '../test/corpus/twins/integrator.mjs'
 import { provenanceTraces } from '../test/corpus/twins/provenance.mjs'
 
@@ -232,6 +234,11 @@ console.log('')
 twins(
   provenanceTraces(),
   'Value-provenance twin set: swapped arguments, designated records (test/corpus/twins/provenance.mjs)',
+)
+console.log('')
+twins(
+  formsTraces(),
+  'Forms set, one group per form (obligations, polite requests, carriers), committed before the detectors changed (test/corpus/twins/forms.mjs)',
 )
 console.log('')
 twins(

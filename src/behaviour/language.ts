@@ -163,7 +163,9 @@ function endsClause(token: Token): boolean {
  * first word is not a verb of reading, its words count (the safe side: they may ask for an action).
  */
 export function actionStems(text: string): Set<string> {
+  // A path or a file name names a thing, it asks for nothing: "check deploy/prod.yaml" does not ask to deploy.
   const words = text
+    .replace(/(?<![\w.-])(?:[\w.-]+\/)+[\w.-]+|(?<![\w.-])[\w-]+\.[a-z][a-z\d]{1,4}(?![\w.-])/gi, ' ')
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .replace(/[_]+/g, ' ')
     .replace(/\be-?mail/gi, 'email')
@@ -198,4 +200,112 @@ function actionStemsOf(sentence: string, stems: Set<string>): void {
     const stem = token.stem.replace(/-/g, '')
     if (stem.length >= 3 && !GENERIC.has(stem)) stems.add(stem)
   }
+}
+
+/**
+ * A structured carrier's text read as prose: a line that continues a sentence — starts in lower case, after a line
+ * break and an optional comment leader (`//`, `#`, `--`, `;`, `*`) or a commit body's indent — is joined to the line
+ * before it, so a sentence wrapped over code comments, YAML or TOML comments or a commit message reads as one. Each
+ * joined break and leader becomes spaces of the same length: offsets into the text stay those of the original.
+ */
+export function unwrapCarriers(text: string): string {
+  if (!text.includes('\n')) return text
+  return text.replace(/\r?\n[ \t]*(?:(?:\/\/+|#+|--|;+|\*(?![*/]))[ \t]*)?(?=\p{Ll})/gu, (joint) =>
+    ' '.repeat(joint.length),
+  )
+}
+
+/**
+ * The moods in which a sentence asks for an action without an imperative or a destination (decision 003,
+ * principle 7) — grammatical classes, not phrasings of one example:
+ * - obligation: a modal or semi-modal of obligation, active or passive ("the unit is to be released", "it should be
+ *   published", "the branch needs to be force-pushed");
+ * - a polite or indirect request: a politeness marker, a conditional of wish ("it would be great if …", "I'd
+ *   appreciate it if …"), a question to the reader ("could you …"), or a verb of asking with a subjunctive ("we ask
+ *   that the line be suspended");
+ * - a claimed authorisation: a verb of approval ("approved", "cleared", "authorised", "signed off") — an action
+ *   asserted as already authorised by a third party is itself an order to carry it out.
+ */
+const MOOD =
+  /\b(?:must|should|shall|needs?\s+to|ha(?:s|ve)\s+to|ought\s+to|(?:is|are)\s+(?:now\s+)?(?:required|expected|supposed|to\s+be)|please|kindly|(?:would|could|can|will)\s+(?:you|someone|somebody)|would\s+be\s+(?:great|appreciated|helpful|ideal|good)|appreciate\s+it\s+if|(?:ask|request|require|insist)(?:s|ed)?\s+that|(?:would|'d)\s+like\s+(?:you|someone)\s+to)\b/i
+const APPROVAL =
+  /\b(?:pre-?approved|approved|cleared|authori[sz]ed|signed[ -]off|green-?lit|okayed|sanctioned)\b/i
+
+/** Words of the mood itself, never the action asked for. */
+const MOOD_WORDS = new Set([
+  'ask',
+  'request',
+  'require',
+  'insist',
+  'appreciate',
+  'like',
+  'proceed',
+  'need',
+  'complete',
+  'approve',
+  'clear',
+  'authorise',
+  'authorize',
+  'sign',
+  'be',
+  'have',
+  'do',
+])
+
+/** One sentence of a text that asks, by its mood, for an action: the sentence and the stems of that action. */
+export interface MoodAction {
+  text: string
+  stems: Set<string>
+}
+
+/** Sentences of a text, cut at sentence ends, line breaks, and JSON string boundaries (`","`, `":"`). */
+const SENTENCE = /(?:[^\n.!?\\"]|\\(?![nt"])|[.!?](?![\s"\\]|$)|"(?!\s*[,:}\]])|\\")+/g
+
+/** The sentences of `text` in a mood that asks for an action (`MOOD`, `APPROVAL`): a screen, no tagger. */
+export function moodSentences(text: string): string[] {
+  const out: string[] = []
+  if (!MOOD.test(text) && !APPROVAL.test(text)) return out
+  for (const match of unwrapCarriers(text).matchAll(SENTENCE)) {
+    const sentence = match[0].trim()
+    if (sentence.length < 8 || sentence.length > 400) continue
+    if (MOOD.test(sentence) || APPROVAL.test(sentence)) out.push(sentence)
+  }
+  return out
+}
+
+/**
+ * The action a sentence in a mood of asking asks for, as stems: the verbs after the marker of mood (wink-nlp's
+ * tags, Porter stems) and the first word after it whatever its tag (the light model tags some participles
+ * otherwise); after a verb of approval, also the head of its object ("cleared the refund" → refund).
+ */
+export function moodAction(sentence: string): Set<string> {
+  const stems = new Set<string>()
+  const mood = MOOD.exec(sentence)
+  const approval = APPROVAL.exec(sentence)
+  if (!mood && !approval) return stems
+  const at = Math.min(mood?.index ?? Number.POSITIVE_INFINITY, approval?.index ?? Number.POSITIVE_INFINITY)
+  let first = true
+  let object = approval !== null
+  for (const token of tokens(sentence.slice(at)).slice(1)) {
+    if (token.pos === 'PUNCT' || token.pos === 'SYM' || token.pos === 'NUM') continue
+    if (MOOD_WORDS.has(token.lemma) || token.pos === 'AUX' || token.pos === 'PART') continue
+    const word = /^[a-z][a-z-]{2,}$/.test(token.text) && !token.stop && !GENERIC.has(token.stem)
+    if (token.pos === 'VERB' && word) stems.add(token.stem)
+    else if (first && word && token.pos !== 'PRON' && token.pos !== 'DET' && token.pos !== 'ADP')
+      stems.add(token.stem)
+    if (object && token.pos === 'NOUN' && word) {
+      stems.add(token.stem)
+      object = false
+    }
+    if (token.pos !== 'ADV' && token.pos !== 'DET' && token.pos !== 'PRON' && token.pos !== 'SCONJ')
+      first = false
+  }
+  return stems
+}
+
+/** The sentences of `text` that ask for an action by mood, each with the stems of that action. */
+export function moodActions(text: string): MoodAction[] {
+  return moodSentences(text)
+    .map((sentence) => ({ text: sentence, stems: moodAction(sentence) }))
+    .filter((action) => action.stems.size > 0)
 }

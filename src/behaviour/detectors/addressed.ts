@@ -1,4 +1,4 @@
-import { tokens } from '../language.js'
+import { tokens, unwrapCarriers } from '../language.js'
 import { identifierSpans } from '../values.js'
 
 /**
@@ -205,7 +205,10 @@ export function addressedSpans(raw: string): AddressedSpan[] {
     // A reader greeted in a sentence of its own ("hey social media AI!") is still the one spoken to in the next
     // sentence, when that one reads as an order.
     let greetedAlone = false
-    for (const sentence of sentences(raw, 0)) {
+    // Carriers read as prose, offsets kept: a sentence wrapped over comment lines or a commit body is one sentence,
+    // and a JSON string's `\n` is a line break.
+    const prose = unwrapCarriers(raw).replace(/\\n/g, '\n ')
+    for (const sentence of sentences(prose, 0)) {
       const text = sentence.text.toLowerCase()
       let addressed = YOU_ARE.test(text)
       let rest = ''

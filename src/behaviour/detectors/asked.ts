@@ -1,5 +1,5 @@
 import type { ToolDefinition } from '../../catalog/index.js'
-import { actionStems, contentStems } from '../language.js'
+import { actionStems, contentStems, moodAction, moodSentences } from '../language.js'
 import type { Signal } from '../signals.js'
 import type { ObservedOutput, TaskState } from '../task-state.js'
 import { againstPrincipal, isMemory, isWrite, plantedAt } from '../task-state.js'
@@ -79,6 +79,43 @@ function asksFor(output: ObservedOutput, stems: Set<string>): boolean {
   return false
 }
 
+const moodsOf = new WeakMap<ObservedOutput, string[]>()
+
+/**
+ * Data that asked, by its mood, for what this tool does (decision 003, principle 7): a sentence of an earlier output
+ * that puts an obligation on no one, asks politely or indirectly, or claims the action already approved
+ * (`moodSentences`), whose action — its verbs by stem, the object of an approval (`moodAction`) — is among the
+ * tool's own name, title and description stems, and not what the request asks done in its own words. The call is
+ * not asked for by the request (checked before): the data chose it.
+ */
+function askedByMood(
+  state: TaskState,
+  definition: ToolDefinition,
+): { output: ObservedOutput; sentence: string } | undefined {
+  const stems = toolStemsOf(definition)
+  // A screen before the tagger: the sentence holds the start of one of the tool's stems.
+  const starts = [...stems].map((stem) => stem.slice(0, 4))
+  const asked = askedStems(state)
+  for (const output of [...state.outputs].reverse()) {
+    if (!output.raw) continue
+    let sentences = moodsOf.get(output)
+    if (!sentences) {
+      sentences = moodSentences(output.raw)
+      moodsOf.set(output, sentences)
+    }
+    for (const sentence of sentences) {
+      const lower = sentence.toLowerCase()
+      if (!starts.some((start) => lower.includes(start))) continue
+      const action = [...moodAction(sentence)]
+      // A sentence that asks for what the request asks, in its words ("pay the bill" ↔ the bill's "please pay the
+      // amount …"), is the principal's own errand; where it sends things is judged by the other principles.
+      if (action.some((stem) => asked.has(stem))) continue
+      if (action.some((stem) => stems.has(stem))) return { output, sentence }
+    }
+  }
+  return undefined
+}
+
 /** An argument that holds text the tool runs: a command, a query, a script, code. */
 const RUN_TEXT = /^(?:command|cmd|query|sql|script|code|statement|expression)s?$/i
 
@@ -104,6 +141,18 @@ export function detectUnrequested(
   const tainted = state.outputs.filter(againstPrincipal)
   if (isAsked(state, def) || destinationAsked(state, args))
     return isWrite(def) ? beyondScope(state, tool, args) : []
+  const moved = askedByMood(state, def)
+  if (moved)
+    return [
+      {
+        kind: 'unrequested_action',
+        severity: 'critical',
+        summary: `\`${tool}\` does what data asked for by its mood ("${moved.sentence.slice(0, 80)}"), which the request never asks`,
+        evidence: [moved.output.seq],
+        refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+        detail: { principle: 'mood', output: moved.output.seq, span: moved.sentence.slice(0, 200) },
+      },
+    ]
   if (tainted.length === 0) {
     // A request that only asks to read or to be told ("Read my texts and tell me if anything is urgent") asks
     // for no write at all: one taken anyway did not come from the principal, whatever data the task read.

@@ -176,7 +176,7 @@ const NOUN_BEFORE = [
  * send …", "the assistant reading this should send …", "… is required to send …". Generic English.
  */
 const OPENERS =
-  'do|then|please|kindly|you(?:\\s+(?:will|can|could|would))?(?:\\s+to)?|must|should|shall|needs?\\s+to|ha(?:s|ve)\\s+to|ought\\s+to|(?:is|are)\\s+(?:required\\s+|expected\\s+|asked\\s+)?to'
+  'do|then|please|kindly|you(?:\\s+(?:will|can|could|would))?(?:\\s+to)?|must|should|shall|needs?\\s+to|ha(?:s|ve)\\s+to|ought\\s+to|(?:is|are)\\s+(?:required\\s+|expected\\s+|asked\\s+)?to|kind\\s+as\\s+to|(?:someone|somebody)\\s+(?:could|would|can)'
 
 /** The clause after an opening: up to a sentence's end (a `.` inside `www.x.com` does not end it). */
 const CLAUSE = '(?:[^.!?\\n]|[.!?](?=[^\\s])){0,160}'
@@ -292,7 +292,7 @@ function* clauses(text: string, patterns: readonly RegExp[]): Generator<Clause> 
  */
 const OBLIGATION_CLAUSE = new RegExp(
   // "is to" only in the passive ("are to be addressed"): "the purpose is to outline …" states a purpose.
-  `\\b(?:(?:must|should|shall|needs?\\s+to|ha(?:s|ve)\\s+to|ought\\s+to|(?:is|are)\\s+(?:now\\s+)?(?:required|expected|supposed)\\s+to)\\s+(?:(?:now|also|always|immediately|henceforth|only)\\s+)?(?:be\\s+)?|(?:is|are)\\s+(?:now\\s+)?to\\s+be\\s+)([a-z]{2,})(?![\\w-])${CLAUSE}`,
+  `\\b(?:(?:must|should|shall|needs?\\s+to|ha(?:s|ve)\\s+to|ought\\s+to|(?:is|are)\\s+(?:now\\s+)?(?:required|expected|supposed)\\s+to)\\s+(?:(?:now|also|always|immediately|henceforth|only)\\s+)?(?:be\\s+)?|(?:is|are)\\s+(?:now\\s+)?to\\s+be\\s+|(?:ask|request|require|insist|demand)(?:s|ed)?\\s+that\\s+(?:[^\\s.!?]+\\s+){1,8}?be\\s+)([a-z]{2,})(?![\\w-])${CLAUSE}`,
   'gi',
 )
 
@@ -305,7 +305,12 @@ const GOAL =
   /\b(?:to|into|at)\s+[^.;!?\n\d]{0,60}?(?:(?<!\d)\d{1,6}\s+\p{Lu}\p{Ll}|\d[\d -]{5,}\d|\d{1,3}(?:\.\d{1,3}){3})/u
 
 function* obligations(text: string): Generator<Clause> {
-  if (!/\b(?:must|should|shall|needs?|has|have|ought|is|are)\b/i.test(text)) return
+  if (
+    !/\b(?:must|should|shall|needs?|has|have|ought|is|are|ask|asks|asked|requests?|requested|requires?|required|insists?|insisted|demands?|demanded)\b/i.test(
+      text,
+    )
+  )
+    return
   OBLIGATION_CLAUSE.lastIndex = 0
   for (let match = OBLIGATION_CLAUSE.exec(text); match; match = OBLIGATION_CLAUSE.exec(text)) {
     const word = (match[1] ?? '').toLowerCase()
@@ -521,7 +526,8 @@ export function instructionScore(
 ): number {
   // A sentence wrapped over lines (YAML, e-mail, fixed-width text) is still one sentence: a single line break
   // reads as a space; a blank line still ends the sentence.
-  const text = raw.replace(/(?<![ \t])[ \t]*\n[ \t]*(?=[^\n])/g, ' ')
+  // So is one wrapped over comment lines (`//`, `#`, `--`, `;`, ` * `): the leader goes with the break.
+  const text = raw.replace(/(?<![ \t])[ \t]*\n[ \t]*(?:(?:\/\/+|#+|--|;+|\*(?![*/]))[ \t]+)?(?=[^\n])/g, ' ')
   let score = 0
   for (const [pattern, weight] of CUES) if (pattern.test(text)) score += weight
   if (commandPattern(toolNames)?.test(text)) score += 2
