@@ -3,7 +3,7 @@ import { detectUnrequested } from './detectors/asked.js'
 import { detectFlows } from './detectors/flows.js'
 import { detectIntentDrift } from './detectors/intent.js'
 import { detectNovelty, habitsOf } from './detectors/novelty.js'
-import { detectProvenance } from './detectors/provenance.js'
+import { detectProvenance, workedAgainst } from './detectors/provenance.js'
 import { detectSinks } from './detectors/sinks.js'
 import { Fingerprinter, MAX_PRINTS, type OutputPrints } from './fingerprints.js'
 import type {
@@ -15,7 +15,7 @@ import type {
   Signal,
   TaskIntent,
 } from './signals.js'
-import { plantedAt, TaskState } from './task-state.js'
+import { PRINCIPAL_MATERIAL, plantedAt, TaskState } from './task-state.js'
 
 const WEIGHT: Record<Severity, number> = { low: 5, medium: 20, high: 50, critical: 90 }
 
@@ -164,8 +164,9 @@ export class BehaviourEngine implements BehaviourAnalyzer {
   }
 
   prints(task: string, call: string): OutputPrints | undefined {
-    const output = this.tasks.get(task)?.outputs.findLast((o) => o.call === call)
-    if (!output) return undefined
+    const state = this.tasks.get(task)
+    const output = state?.outputs.findLast((o) => o.call === call)
+    if (!state || !output) return undefined
     const clean = new Set<string>()
     const planted = new Set<string>()
     // Each value once, placed by the chunks that hold it whole: planted only if every one of them is tainted.
@@ -181,6 +182,7 @@ export class BehaviourEngine implements BehaviourAnalyzer {
     })
     const labels: string[] = []
     if (output.tainted) labels.push('instructions-in-data')
+    if (output.tainted && output.designated && !workedAgainst(state, output)) labels.push(PRINCIPAL_MATERIAL)
     if (output.secret) labels.push('credential')
     if (output.sensitive) labels.push('sensitive')
     return { clean: [...clean], planted: [...planted], labels }

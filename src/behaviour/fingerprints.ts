@@ -7,7 +7,7 @@ export interface OutputPrints {
   clean: string[]
   /** Values found only next to planted instructions. */
   planted: string[]
-  /** What the detectors found in the output: `instructions-in-data`, `credential`, `sensitive`. */
+  /** What the detectors found in the output: `instructions-in-data`, `principal-material`, `credential`, `sensitive`. */
   labels: string[]
 }
 

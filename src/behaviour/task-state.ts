@@ -58,6 +58,11 @@ export interface ObservedOutput {
   spans: AddressedSpan[]
   /** The output came from a read the principal's request pointed at (an argument taken from the request). */
   designated: boolean
+  /**
+   * Whether the output works against the principal, as the node that read its text judged it: set only on an
+   * output known by its chain record alone, whose text (and so its spans) this node never held.
+   */
+  against?: boolean
   /** The output carried a credential (a key, token or password shape). */
   secret: boolean
   /** Canonical credential values the output carried, so a call that sends one on can be named. */
@@ -115,7 +120,15 @@ export function credentialsIn(text: string): string[] {
  * principal's own material ("do the actions in the e-mail from David"), unless it addresses an AI — no principal
  * writes to their own agent through a document.
  */
+/**
+ * The label a tool result's chain record carries when its output held instructions, yet its values are the
+ * principal's own material (a record the request named, addressing no reader): what a node that rebuilds the task
+ * from the chain cannot tell without the text.
+ */
+export const PRINCIPAL_MATERIAL = 'principal-material'
+
 export function againstPrincipal(output: ObservedOutput): boolean {
+  if (output.against !== undefined) return output.tainted && output.against
   // A label naming a role ("Reviewers: …") in the principal's own document may be meant for the principal's people.
   return output.tainted && (!output.designated || output.spans.some((span) => span.why !== 'role'))
 }
@@ -273,6 +286,9 @@ export class TaskState {
       tainted: labels.includes('instructions-in-data') || prints.planted.length > 0,
       spans: [],
       designated: this.designated(origin),
+      // INVARIANT: fail closed. Only the node that read the text can tell that a named record's instructions are
+      // the principal's own; a record without its word for it (an older one too) works against the principal.
+      against: !labels.includes(PRINCIPAL_MATERIAL),
       secret,
       secrets: [],
       sensitive: secret || labels.includes('sensitive') || origin?.sensitive === true,

@@ -33,7 +33,10 @@ const overriding = new WeakMap<ObservedOutput, boolean>()
  */
 export function workedAgainst(state: TaskState, output: ObservedOutput): boolean {
   if (!output.tainted) return false
-  if (againstPrincipal(output)) return true
+  if (output.against !== undefined) return output.against
+  // Any reader it addresses, a role too ("Refund processors: refund to …"): for the values it carries, an order to
+  // whoever handles the record is not the record's data.
+  if (againstPrincipal(output) || output.spans.length > 0) return true
   let known = overriding.get(output)
   if (known === undefined) {
     known = overridesPrincipal(output.raw, state.toolNames())
