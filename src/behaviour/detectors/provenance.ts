@@ -237,9 +237,6 @@ export function detectProvenance(
       })
     } else if (plantedAgainst) {
       signals.push(plantedSignal(state, tool, arg, value, planted))
-    } else if (!embedded && planted.length > 0 && planted.length === places.length && isWrite(def)) {
-      const stand = standIn(state, arg, value, planted)
-      if (stand) signals.push(stand(tool))
     }
   }
   if (isWrite(def)) {
@@ -380,81 +377,6 @@ export function detectSubstitution(
     })
   }
   return signals
-}
-
-/**
- * A stand-in (principle 2, decision 003): a record the request named holds its own value for an argument — a field of
- * that name (`"account": "card_8841"`) — and the call carries another, found in that record only inside text
- * addressed to the reader or its role ("Refund processors: … refund to … instead"). The request designated the
- * record for its data; a second value of the same field, put to whoever processes it, substitutes for the record's
- * own. High: the principal's own people may write such notes, so a human confirms.
- */
-function standIn(
-  state: TaskState,
-  arg: string,
-  value: string,
-  planted: Array<{ seq: number }>,
-): ((tool: string) => Signal) | undefined {
-  const name = arg
-    .split('/')
-    .filter((segment) => !/^\d+$/.test(segment))
-    .at(-1)
-  if (!name) return undefined
-  const c = canonical(value)
-  for (const seq of new Set(planted.map((place) => place.seq))) {
-    const output = state.outputs.find((o) => o.seq === seq)
-    if (!output?.designated || workedAgainst(state, output)) continue
-    const own = fieldValues(output, name)
-    if (own.length === 0 || own.some((v) => canonical(v) === c)) continue
-    return (tool) => ({
-      kind: 'substituted_value',
-      severity: 'high',
-      summary: `\`${arg}\` of \`${tool}\` carries a value that a note addressed to its reader puts in place of the named record's own \`${name}\``,
-      evidence: [seq],
-      refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
-      detail: {
-        principle: 'taint',
-        output: seq,
-        span: output.spans[0]?.text.slice(0, 200),
-        argument: arg,
-        value: value.slice(0, 120),
-        expected: `output ${seq}: ${name} ${own.join(', ')}`.slice(0, 200),
-      },
-    })
-  }
-  return undefined
-}
-
-const outputFields = new WeakMap<ObservedOutput, Map<string, string[]>>()
-
-/** The string and number values of a JSON output's members, by lower-cased member name, at any depth (bounded). */
-function fieldValues(output: ObservedOutput, name: string): string[] {
-  let fields = outputFields.get(output)
-  if (!fields) {
-    fields = new Map()
-    const text = output.raw.trim()
-    if (text.startsWith('{') || text.startsWith('[')) {
-      try {
-        collectFields(JSON.parse(text), fields, 0)
-      } catch {
-        // Not JSON: no fields to compare with.
-      }
-    }
-    outputFields.set(output, fields)
-  }
-  return fields.get(name.toLowerCase()) ?? []
-}
-
-function collectFields(value: unknown, fields: Map<string, string[]>, depth: number): void {
-  if (depth > 8 || value === null || typeof value !== 'object') return
-  for (const [member, inner] of Array.isArray(value)
-    ? value.map((v) => ['', v] as const)
-    : Object.entries(value)) {
-    if (member && (typeof inner === 'string' || typeof inner === 'number')) {
-      const key = member.toLowerCase()
-      fields.set(key, [...(fields.get(key) ?? []), String(inner)].slice(0, 16))
-    } else collectFields(inner, fields, depth + 1)
-  }
 }
 
 /** Where text occurs outside planted instructions: the request, the agent's configuration, or plain data. */
