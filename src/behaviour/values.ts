@@ -1,3 +1,5 @@
+import * as chrono from 'chrono-node'
+
 /**
  * Value matching for provenance: two spellings of one identifier compare equal — case, whitespace, dashes and
  * underscores, URL schemes, a leading `www.`, trailing slashes, `mailto:`, IBAN grouping.
@@ -61,9 +63,18 @@ export function isTraceable(value: string): boolean {
 /** Short values (ids like `13`) are found only where written as an identifier: quoted, or after `id`/`#`. */
 export const SHORT = 5
 
-/** A matcher for where a value occurs in text: canonical containment, or delimited for short values. */
+/**
+ * A matcher for where a value occurs in text: canonical containment, or delimited for short values; and a date, an
+ * amount or a phone number by its value in any spelling (`normalForm`): `2024-05-01` occurs in "from the 1st to the
+ * 5th of May 2024", `3180.00` in "$3,180", `+1 415 555 0193` in "(415) 555-0193".
+ */
 export function occursIn(value: string): (chunk: { text: string; raw: string }) => boolean {
   const c = canonical(value)
+  const form = normalForm(value)
+  if (c.length >= SHORT && form) {
+    const keys = form.keys
+    return (chunk) => chunk.text.includes(c) || keys.some((key) => formsIn(chunk.raw, form.kind).has(key))
+  }
   if (c.length >= SHORT) return (chunk) => chunk.text.includes(c)
   const v = value
     .trim()
@@ -244,4 +255,139 @@ export function typedArgument(name: string, value: string): TypedValue | undefin
   const first = found.sort((a, b) => a.start - b.start)[0]
   if (!first || first.start > 3) return undefined
   return first
+}
+
+/**
+ * Values compared by what they are, not how they are spelt (decision 003): a date by its ISO day, an amount by its
+ * number, a phone number by its digits. Dates in text are read by chrono-node (English, and French, German, Spanish,
+ * Italian, Portuguese and Dutch where their month names occur); a date given without a year keys by its month and
+ * day (`--05-01`), which that day of any year matches.
+ */
+export type NormalKind = 'date' | 'amount' | 'phone'
+
+const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/
+const AMOUNT_VALUE = new RegExp(
+  String.raw`^(?:(?:${CURRENCY})\s?)?(\d{1,3}(?:[,.'’]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?:\s?(?:${CURRENCY}))?$`,
+  'i',
+)
+const PHONE_VALUE = /^\+?[\d\s().-]{7,24}$/
+
+/** The kind and keys of a whole value, when it is a date, an amount or a phone number; undefined otherwise. */
+export function normalForm(value: string): { kind: NormalKind; keys: string[] } | undefined {
+  const v = value.trim()
+  if (v.length === 0 || v.length > 40) return undefined
+  const iso = ISO_DAY.exec(v)
+  if (iso) return { kind: 'date', keys: [`${iso[1]}-${iso[2]}-${iso[3]}`, `--${iso[2]}-${iso[3]}`] }
+  const amount = AMOUNT_VALUE.exec(v)
+  // A run of seven or more bare digits is a number to trace as it is written (an account, an id), not an amount.
+  if (amount?.[1] && !/^\d{7,}$/.test(v)) {
+    const n = amountOf(amount[1])
+    return n === undefined ? undefined : { kind: 'amount', keys: [String(n)] }
+  }
+  if (PHONE_VALUE.test(v) && /[\s().+-]/.test(v)) {
+    const digits = v.replace(/\D/g, '')
+    if (digits.length >= 7 && digits.length <= 15) return { kind: 'phone', keys: [digitsKey(v)] }
+  }
+  return undefined
+}
+
+const MONTHS_EN =
+  /\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b/i
+/** Month names of the other languages chrono-node reads, each run only where one of its months is written. */
+const OTHER_LOCALES: Array<[RegExp, chrono.Chrono]> = [
+  [
+    /\b(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre)\b/i,
+    chrono.fr.casual,
+  ],
+  [
+    /\b(?:januar|februar|märz|maerz|april|mai|juni|juli|august|september|oktober|november|dezember)\b/i,
+    chrono.de.casual,
+  ],
+  [
+    /\b(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)\b/i,
+    chrono.es.casual,
+  ],
+  [
+    /\b(?:gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre)\b/i,
+    chrono.it.casual,
+  ],
+  [
+    /\b(?:janeiro|fevereiro|março|marco|abril|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro)\b/i,
+    chrono.pt.casual,
+  ],
+  [
+    /\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)\b/i,
+    chrono.nl.casual,
+  ],
+]
+/** A fixed reference day: what a text's dates are must not depend on when it is read. */
+const REFERENCE = new Date(Date.UTC(2000, 0, 1))
+
+function dayKeys(component: chrono.ParsedComponents, withYear: boolean, out: Set<string>): void {
+  const month = component.get('month')
+  const day = component.get('day')
+  if (!month || !day || !component.isCertain('day')) return
+  const md = `${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`
+  const year = component.get('year')
+  out.add(year && (withYear || component.isCertain('year')) ? `${year}-${md}` : `--${md}`)
+}
+
+/** The days a text names, as `YYYY-MM-DD`, or `--MM-DD` where no year is written; a range names both ends. */
+function datesIn(text: string): Set<string> {
+  const out = new Set<string>()
+  if (!/\d/.test(text)) return out
+  // "the 1st to the 5th of May" as "1st to 5th May", a form chrono reads as a range.
+  const plain = text
+    .slice(0, 20_000)
+    .replace(/\bthe (\d{1,2}(?:st|nd|rd|th))\b/gi, '$1')
+    .replace(/(\d(?:st|nd|rd|th)) of\b/gi, '$1')
+  const parsers: chrono.Chrono[] = []
+  if (MONTHS_EN.test(plain) || /\d[/.-]\d/.test(plain)) parsers.push(chrono.casual)
+  for (const [months, parser] of OTHER_LOCALES) if (months.test(plain)) parsers.push(parser)
+  for (const parser of parsers)
+    for (const result of parser.parse(plain, REFERENCE)) {
+      // A year written in the span holds for both ends of a range ("January 11th to January 15th 2025").
+      const withYear = /\d{4}/.test(result.text)
+      dayKeys(result.start, withYear, out)
+      if (result.end) dayKeys(result.end, withYear, out)
+    }
+  return out
+}
+
+const NUMBER_IN_TEXT =
+  /(?<![\d.,'’])(?:\d{1,3}(?:[,.'’]\d{3}){1,6}(?:[.,]\d{1,2})?|\d{1,12}(?:[.,]\d{1,2})?)(?![\d])/g
+
+function amountsIn(text: string): Set<string> {
+  const out = new Set<string>()
+  for (const m of text.matchAll(NUMBER_IN_TEXT)) {
+    const n = amountOf(m[0])
+    if (n !== undefined) out.add(String(n))
+  }
+  return out
+}
+
+function phonesIn(text: string): Set<string> {
+  const out = new Set<string>()
+  for (const v of typedValues(text)) if (v.kind === 'phone' || v.kind === 'account') out.add(v.key)
+  return out
+}
+
+/** Normal forms read from a text, per kind, each read once: outputs and the request are matched many times. */
+const formCache = new Map<string, Partial<Record<NormalKind, Set<string>>>>()
+const FORM_CACHE_LIMIT = 4_096
+
+/** The keys of one kind of value a text holds (`normalForm`), read once per text and kind. */
+export function formsIn(text: string, kind: NormalKind): Set<string> {
+  let forms = formCache.get(text)
+  if (!forms) {
+    if (formCache.size >= FORM_CACHE_LIMIT) formCache.clear()
+    forms = {}
+    formCache.set(text, forms)
+  }
+  let keys = forms[kind]
+  if (!keys) {
+    keys = kind === 'date' ? datesIn(text) : kind === 'amount' ? amountsIn(text) : phonesIn(text)
+    forms[kind] = keys
+  }
+  return keys
 }

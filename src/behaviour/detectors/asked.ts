@@ -3,7 +3,7 @@ import { actionStems, contentStems, moodAction, moodSentences } from '../languag
 import type { Signal } from '../signals.js'
 import type { ObservedOutput, TaskState } from '../task-state.js'
 import { againstPrincipal, isMemory, isWrite, plantedAt } from '../task-state.js'
-import { argumentLeaves, canonical, embeddedIdentifiers, ownToolName, SHORT } from '../values.js'
+import { argumentLeaves, canonical, embeddedIdentifiers, occursIn, ownToolName, SHORT } from '../values.js'
 import { isEgress } from './flows.js'
 import { isOpenWorld } from './provenance.js'
 
@@ -203,7 +203,13 @@ export function detectUnrequested(
 function namedByRequest(state: TaskState, value: string): boolean {
   const c = canonical(value)
   if (c.length === 0) return false
-  if (c.length >= SHORT) return state.prompt.includes(c) || state.trusted.includes(c)
+  if (c.length >= SHORT) {
+    const occurs = occursIn(value)
+    return (
+      occurs({ text: state.prompt, raw: state.promptRaw }) ||
+      occurs({ text: state.trusted, raw: state.trustedRaw })
+    )
+  }
   const word = value.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   return new RegExp(`(?<![\\p{L}\\d])${word}(?![\\p{L}\\d])`, 'u').test(state.promptText)
 }
@@ -216,7 +222,7 @@ function namedByRequest(state: TaskState, value: string): boolean {
 function readIn(output: ObservedOutput, value: string): boolean | undefined {
   const c = canonical(value)
   if (c.length >= SHORT) {
-    const chunks = output.chunks.filter((chunk) => chunk.text.includes(c))
+    const chunks = output.chunks.filter(occursIn(value))
     return chunks.length === 0 ? undefined : chunks.some((chunk) => chunk.tainted)
   }
   if (c.length === 0 || !output.raw) return undefined
