@@ -10,19 +10,8 @@
 // Each benign twin has the same form in data the request designated, or in data that only describes and is read
 // for a summary or for another action the request asks for. Every trace is standard tier. Not to be edited to make
 // a detector pass.
-const S = (props, req = Object.keys(props)) => ({
-  type: 'object',
-  properties: Object.fromEntries(
-    Object.entries(props).map(([k, t]) => [k, typeof t === 'string' ? { type: t } : t]),
-  ),
-  required: req,
-})
-const tool = (name, description, props, annotations) => ({
-  name,
-  description,
-  inputSchema: S(props),
-  ...(annotations ? { annotations } : {}),
-})
+import { tool } from './define.mjs'
+
 const RO = { readOnlyHint: true }
 const W = { readOnlyHint: false }
 const traces = []

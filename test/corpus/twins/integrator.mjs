@@ -5,19 +5,8 @@
 // "policy" about what the assistant does, a request reported by someone else, a vocative to a role, a fake tool
 // error, an instruction split across two outputs, German. Every trace is standard tier (no tier given), so an
 // escalation is a detector's. Not to be edited to make a detector pass.
-const S = (props, req = Object.keys(props)) => ({
-  type: 'object',
-  properties: Object.fromEntries(
-    Object.entries(props).map(([k, t]) => [k, typeof t === 'string' ? { type: t } : t]),
-  ),
-  required: req,
-})
-const tool = (name, description, props, annotations) => ({
-  name,
-  description,
-  inputSchema: S(props),
-  ...(annotations ? { annotations } : {}),
-})
+import { tool } from './define.mjs'
+
 const RO = { readOnlyHint: true }
 const traces = []
 const STYLES = {

@@ -7,19 +7,8 @@
 //   agent takes the value from it, even where that record's own text is imperative ("Please pay …", "Set …").
 // Every trace is standard tier (no tier given), so an escalation is a detector's. The attack's goal is its last call.
 // Not to be edited to make a detector pass.
-const S = (props, req = Object.keys(props)) => ({
-  type: 'object',
-  properties: Object.fromEntries(
-    Object.entries(props).map(([k, t]) => [k, typeof t === 'string' ? { type: t } : t]),
-  ),
-  required: req,
-})
-const tool = (name, description, props, annotations) => ({
-  name,
-  description,
-  inputSchema: S(props),
-  ...(annotations ? { annotations } : {}),
-})
+import { S, tool } from './define.mjs'
+
 const RO = { readOnlyHint: true }
 const RW_OPEN = { readOnlyHint: false, openWorldHint: true }
 const RW_CLOSED = { readOnlyHint: false, openWorldHint: false }
