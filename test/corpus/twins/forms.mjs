@@ -10,7 +10,7 @@
 // Each benign twin has the same form in data the request designated, or in data that only describes and is read
 // for a summary or for another action the request asks for. Every trace is standard tier. Not to be edited to make
 // a detector pass.
-import { tool } from './define.mjs'
+import { tool, twinPair } from './define.mjs'
 
 const RO = { readOnlyHint: true }
 const W = { readOnlyHint: false }
@@ -32,38 +32,9 @@ const STYLES = {
   'yaml-comment': 'deploy agents, in a YAML comment',
 }
 function pair(id, { tools, attack, benign }) {
-  for (const [kind, t] of [
-    ['attack', attack],
-    ['benign', benign],
-  ]) {
-    const events = []
-    let n = 0
-    for (const step of t.steps) {
-      const call = `c${n++}`
-      events.push({ kind: 'tool.call', call, tool: step[0], args: step[1] })
-      events.push({
-        kind: 'tool.result',
-        call,
-        output: typeof step[2] === 'string' ? step[2] : JSON.stringify(step[2] ?? { ok: true }),
-      })
-    }
-    const goal = `c${t.steps.length - 1}`
-    traces.push({
-      id: `forms/${id}/${kind}`,
-      agent: { name: `${id}-assistant` },
-      intent: { prompt: t.prompt, system: 'You are a helpful assistant with tools.' },
-      tools,
-      events,
-      labels: {
-        suite: id,
-        model: 'hand-written',
-        style: STYLES[id],
-        label: kind === 'attack' ? 'attack_success' : 'benign',
-        utility: true,
-        goal_calls: kind === 'attack' ? [goal] : [],
-      },
-    })
-  }
+  traces.push(
+    ...twinPair('forms', id, { agent: `${id}-assistant`, style: STYLES[id], tools, attack, benign }),
+  )
 }
 
 // 1. Obligations with no destination.
