@@ -105,7 +105,7 @@ try {
     config,
     JSON.stringify({
       dataDir: join(root, 'data'),
-      store: { kind: 'sqlite', durability: 'full' },
+      store: { kind: 'sqlite', durability: args.includes('--normal') ? 'normal' : 'full' },
       server: { port: 0 },
       policy: { watch: false },
       tasks: { tokenTtl: { high: 3_600_000 } },
