@@ -119,7 +119,8 @@ function askedByMood(
 /** An argument that holds text the tool runs: a command, a query, a script, code. */
 const RUN_TEXT = /^(?:command|cmd|query|sql|script|code|statement|expression)s?$/i
 
-function runsText(definition: ToolDefinition): boolean {
+/** Whether a tool runs text it is given (a shell command, a SQL statement): what it does is what that text says. */
+export function runsText(definition: ToolDefinition): boolean {
   return Object.keys((definition.inputSchema?.properties ?? {}) as object).some((name) => RUN_TEXT.test(name))
 }
 
