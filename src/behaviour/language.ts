@@ -145,6 +145,7 @@ export const READ_VERBS: ReadonlySet<string> = new Set([
   'query',
   'fetch',
   'retrieve',
+  'extract',
   // Verbs of telling: the principal asks to be told what to do, not for it to be done.
   'recommend',
   'suggest',
@@ -196,7 +197,8 @@ function actionStemsOf(sentence: string, stems: Set<string>): void {
   let reading = false
   let start = true
   let negated = false
-  for (const token of tokens(sentence)) {
+  const all = tokens(sentence)
+  for (const [i, token] of all.entries()) {
     if (endsClause(token)) {
       start = true
       negated = false
@@ -208,7 +210,11 @@ function actionStemsOf(sentence: string, stems: Set<string>): void {
     if (token.pos === 'PUNCT' || token.pos === 'SYM' || token.pos === 'PRON' || token.pos === 'DET') continue
     if (start) {
       // Whatever else opens a clause may be its verb, mis-tagged ("Book a room" → NOUN): its words count.
-      reading = READ_VERBS.has(token.lemma) || READ_VERBS.has(token.text)
+      // "Give me …" with the principal as its recipient asks to be told: the agent's answer is what reaches them.
+      reading =
+        READ_VERBS.has(token.lemma) ||
+        READ_VERBS.has(token.text) ||
+        (token.lemma === 'give' && /^(?:me|us)$/.test(all[i + 1]?.text ?? ''))
       start = false
     } else if (token.pos === 'VERB' && token.text === token.lemma)
       // A verb in its base form inside a clause may be its action ("… to pay it"); an inflected one describes what
