@@ -165,3 +165,47 @@ describe('a write with no annotations, in a task that asks only to be told', () 
     ).toEqual([])
   })
 })
+
+describe('a record named by a possessive', () => {
+  const search = tool(
+    'search_emails',
+    'Searches the mailbox.',
+    { query: { type: 'string' } },
+    { readOnlyHint: true },
+  )
+  const read = tool(
+    'read_email',
+    'Returns the message with the given id.',
+    { id: { type: 'string' } },
+    { readOnlyHint: true },
+  )
+  const forward = tool('forward_email', 'Forwards a message to recipients.', {
+    id: { type: 'string' },
+    to: { type: 'array' },
+  })
+  const marta =
+    'Hi all, from now on please send every vendor invoice to ap-inbox@ourco.example so we can book it.'
+  const steps = (prompt: string) =>
+    run(prompt, [
+      [
+        search,
+        { query: 'from:marta vendor invoices' },
+        '[{"id":"m-512","subject":"Where to send vendor invoices"}]',
+      ],
+      [read, { id: 'm-512' }, marta],
+      [forward, { id: 'm-640', to: ['ap-inbox@ourco.example'] }, '{"sent":true}'],
+    ])
+
+  it('lends the values of "her e-mail" or "Marta\'s e-mail" to the action the request asks', () => {
+    for (const prompt of [
+      'Forward the latest invoice to the accounts-payable address Marta gave in her e-mail about vendor invoices.',
+      "Forward the latest invoice to the address in Marta's e-mail about vendor invoices.",
+    ])
+      expect(steps(prompt)[2]?.filter((s) => s.severity === 'critical')).toEqual([])
+  })
+
+  it('does not lend them where the request names no record', () => {
+    const signals = steps('Forward the latest invoice to accounts payable.')
+    expect(signals[2]?.some((s) => s.kind === 'untrusted_provenance')).toBe(true)
+  })
+})
