@@ -186,6 +186,8 @@ function orderAfterLabel(rest: string): boolean {
  * stop and comma, and Arabic's comma, semicolon and question mark. A label is a label in any script.
  */
 function asciiPunctuation(text: string): string {
+  // Most outputs hold no such character: one scan, no copy.
+  if (!/[\u060C\u061B\u061F\u3001\u3002\uFF01-\uFF61]/.test(text)) return text
   return text
     .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
     .replace(/[\u3002\uFF61]/g, '.')
