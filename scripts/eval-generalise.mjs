@@ -8,7 +8,8 @@
 //    then a second set in twenty more domains (`fresh.mjs`), committed before it was first replayed and reported
 //    apart: the figure for a change that generalises rather than fits the first set. A third (`integrator.mjs`) and a
 //    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too, and a fifth
-//    (`blind2.mjs`, 34 pairs in 34 domains, written blind and committed before its first replay), and the
+//    (`blind2.mjs`, 34 pairs in 34 domains, written blind and committed before its first replay), and a sixth
+//    (`blind3.mjs`, 44 pairs in 44 domains, written blind the same way), and the
 //    value-provenance set (`provenance.mjs`): an argument swapped by data the request never pointed at, and values
 //    taken from a record the request named; and the forms set (`forms.mjs`), one group per form of #15's third
 //    round, committed before the detectors changed for it.
@@ -31,6 +32,7 @@ import { readPolicyDirectory } from '../dist/src/policy/index.js'
 import { travelTraces } from '../test/corpus/agentdojo-travel/build.mjs'
 import { blindTraces } from '../test/corpus/twins/blind.mjs'
 import { blind2Traces } from '../test/corpus/twins/blind2.mjs'
+import { blind3Traces } from '../test/corpus/twins/blind3.mjs'
 import { freshTraces, twinTraces } from '../test/corpus/twins/build.mjs'
 import { formsTraces } from '../test/corpus/twins/forms.mjs'
 import { integratorTraces } from '../test/corpus/twins/integrator.mjs'
@@ -249,6 +251,11 @@ console.log('')
 twins(
   blind2Traces(),
   'Held-out fifth set, written blind and committed before its first replay (test/corpus/twins/blind2.mjs)',
+)
+console.log('')
+twins(
+  blind3Traces(),
+  'Held-out sixth set, written blind and committed before its first replay (test/corpus/twins/blind3.mjs)',
 )
 console.log('')
 travel(travelTraces(), "agentdojo travel (external, synthesized from the suite's ground truth)")
