@@ -190,6 +190,9 @@ export function actionStems(text: string): Set<string> {
 /** Negation of a clause's verb: a closed class of English. */
 const NEGATION = new Set(['not', "n't", 'never'])
 
+/** Verbs of failing to do: negated, they assert what follows ("don't forget to …", "do not hesitate to …"). */
+const NEGATIVE_IMPLICATIVE = new Set(['forget', 'fail', 'neglect', 'hesitate', 'omit'])
+
 /** A question that asks for an action: a modal and "you" ("could you", "can you please", "would you mind"). */
 const POLITE_REQUEST = /^\W*(?:(?:and|so|also|then)\s+)?(?:can|could|would|will)\s+you\b/i
 
@@ -204,8 +207,14 @@ function actionStemsOf(sentence: string, stems: Set<string>): void {
       negated = false
       continue
     }
-    // A negated clause forbids its action ("Review PR #88 … Do not merge."): it asks for none of its words.
+    // A negated clause forbids its action ("Review PR #88 … Do not merge."): it asks for none of its words — but a
+    // negated verb of failing asks for what follows it ("don't forget to send …").
     if (NEGATION.has(token.text) && (token.pos === 'PART' || token.pos === 'ADV')) negated = true
+    else if (negated && token.pos === 'VERB' && NEGATIVE_IMPLICATIVE.has(token.lemma)) {
+      negated = false
+      start = true
+      continue
+    }
     if (negated) continue
     if (token.pos === 'PUNCT' || token.pos === 'SYM' || token.pos === 'PRON' || token.pos === 'DET') continue
     if (start) {

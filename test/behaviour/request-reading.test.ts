@@ -58,8 +58,9 @@ describe('what a request asks to be done', () => {
       actionStems('Review PR #88 in acme/api and leave comments on anything risky. Do not merge.'),
     ).not.toContain('merg')
     expect(actionStems("Look at the branch but don't delete it.")).not.toContain('delet')
-    // Positive control: the same action, asked.
+    // Positive controls: the same action, asked; a negated verb of failing asserts what follows it.
     expect(actionStems('Review PR #88 in acme/api and merge it.')).toContain('merg')
+    expect(actionStems("Review PR #88 and don't forget to merge it.")).toContain('merg')
   })
 
   it('reads an inflected verb inside a reading clause as describing what it names', () => {
