@@ -155,7 +155,9 @@ export class SqliteStore implements Store {
     return this.outside(() => {
       if (this.lost) throw this.lost
       const changes = this.prepare(sql).run(...params).changes
-      if (!options.relaxed) this.syncNow()
+      // A DML statement that changed no row wrote nothing to make durable: no flush (the outbox poll's UPDATE, each
+      // second, otherwise blocked the event loop on an fdatasync of every other write in the WAL).
+      if (!options.relaxed && (changes > 0 || this.writtenBy(sql) === null)) this.syncNow()
       if (changes > 0) this.committed(this.noteWrite(sql, new Set()))
       return changes
     }, true)
