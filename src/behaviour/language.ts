@@ -114,6 +114,58 @@ export function contentStems(text: string): Set<string> {
   return stems
 }
 
+/** A word that can say what an action is: a content word of three letters or more, not a stop word or a number. */
+function isContent(token: Token): boolean {
+  return (
+    !token.stop &&
+    /^[a-z][a-z-]{2,}$/.test(token.text) &&
+    token.pos !== 'NUM' &&
+    token.pos !== 'PUNCT' &&
+    !GENERIC.has(token.stem)
+  )
+}
+
+function stemOf(token: Token): string {
+  return token.stem.replace(/-/g, '')
+}
+
+/**
+ * What a tool *does*, as stems (decision 003, principle 3): its action, not everything its description mentions.
+ * - its own name (namespace aside) — by convention a verb and its object, the action with what it acts on
+ *   (`send_email` → send, email; `reserve_hotel` → reserv, hotel; `memory_write`);
+ * - the first word of its description (descriptions open with their verb, and wink tags a sentence-initial verb by
+ *   its form: "Posts a message …" → NOUN); where that word says nothing of the action ("Makes a reservation …",
+ *   "Get …"), the first verb after it, or else the noun it takes ("reservation").
+ * Later sentences and the rest of the first say what the tool takes and returns ("… to the given `address`", "Use
+ * this when …"): they share nouns with almost any request, and asking for those nouns is not asking for the action.
+ */
+export function toolActionStems(name: string, description: string): Set<string> {
+  const stems = new Set<string>()
+  const named = name
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .replace(/\be-?mail/gi, 'email')
+  // The name: its verb with its object (a server prefix may stand first, `memory_write`, `git_push`; a verb that says
+  // nothing by itself, `make_payment`, leaves its object).
+  for (const token of tokens(named.toLowerCase())) {
+    if (!isContent(token)) continue
+    stems.add(stemOf(token))
+  }
+  const first = description.replace(/\be-?mail/gi, 'email').split(/(?<=[.!?:])\s|\n/)[0] ?? ''
+  const opening = tokens(first).filter((token) => /^[a-z]/.test(token.text))
+  const head = opening[0]
+  if (head && isContent(head)) stems.add(stemOf(head))
+  else if (head) {
+    // An opening that says nothing of the action by itself ("Makes a reservation …", "A tool that posts …"): the
+    // action is its first verb that does, or else the noun it takes. Only then: further on, the tagger reads the
+    // arguments' words as verbs too ("… to the given `address`").
+    const rest = opening.slice(1).filter(isContent)
+    const verb = rest.find((token) => token.pos === 'VERB') ?? rest.find((token) => token.pos === 'NOUN')
+    if (verb) stems.add(stemOf(verb))
+  }
+  return stems
+}
+
 /**
  * Verbs of reading: by them a request asks only to look or to be told — what their clause names is read, not acted
  * on ("check the bucket policy", "read my text messages and tell me …", "query the tickets table for today's

@@ -1,5 +1,5 @@
 import type { ToolDefinition } from '../../catalog/index.js'
-import { actionStems, contentStems, moodAction, moodSentences } from '../language.js'
+import { actionStems, contentStems, moodAction, moodSentences, toolActionStems } from '../language.js'
 import type { Signal } from '../signals.js'
 import type { ObservedOutput, TaskState } from '../task-state.js'
 import { againstPrincipal, isMemory, isWrite, plantedAt } from '../task-state.js'
@@ -9,6 +9,7 @@ import { isOpenWorld } from './provenance.js'
 
 const requestStems = new WeakMap<TaskState, Set<string>>()
 const toolStems = new WeakMap<ToolDefinition, Set<string>>()
+const toolActions = new WeakMap<ToolDefinition, Set<string>>()
 const wordedRequests = new WeakMap<TaskState, boolean>()
 
 /**
@@ -36,11 +37,27 @@ export function toolStemsOf(definition: ToolDefinition): Set<string> {
   return stems
 }
 
+/** What a tool does, as the stems of its action: its own name and title, its description's opening verb. */
+export function toolActionsOf(definition: ToolDefinition): Set<string> {
+  let stems = toolActions.get(definition)
+  if (!stems) {
+    stems = toolActionStems(
+      `${ownToolName(definition.name)} ${definition.title ?? ''}`,
+      definition.description ?? '',
+    )
+    toolActions.set(definition, stems)
+  }
+  return stems
+}
+
 /**
- * Whether the request asks for what a tool does: the request and the tool's name and description share a
- * content word outside a clause that only reads, compared by stem ("make a reservation" ↔ `reserve_hotel`, "save
- * to memory" ↔ `memory_write`, "set up forwarding" ↔ a filter that forwards; not "check the bucket policy" ↔
- * `put_bucket_policy`). A request with no content words says nothing either way (true).
+ * Whether the request asks for what a tool does: a word of what the request asks done (outside a clause that only
+ * reads) is the tool's action — a word of its own name (verb and object) or its description's opening verb —,
+ * compared by stem, so a nominalised action matches its verb ("make a reservation" ↔ `reserve_hotel`, "save to
+ * memory" ↔ `memory_write`, "a transfer" ↔ "Transfers money …"; not "check the bucket policy" ↔
+ * `put_bucket_policy`, nor "reply to the customer about their order" ↔ `create_refund`'s "… Use when a customer
+ * writes about a late order"). The rest of a description says what the tool takes, returns and is for, and shares
+ * nouns with almost any request. A request with no content words says nothing either way (true).
  */
 export function isAsked(state: TaskState, definition: ToolDefinition): boolean {
   // A request with no content words says nothing either way; one whose every clause only reads asks for no write.
@@ -51,7 +68,7 @@ export function isAsked(state: TaskState, definition: ToolDefinition): boolean {
   }
   if (!worded) return true
   const asked = askedStems(state)
-  for (const stem of toolStemsOf(definition)) if (asked.has(stem)) return true
+  for (const stem of toolActionsOf(definition)) if (asked.has(stem)) return true
   return false
 }
 
