@@ -8,7 +8,8 @@
 //    then a second set in twenty more domains (`fresh.mjs`), committed before it was first replayed and reported
 //    apart: the figure for a change that generalises rather than fits the first set. A third (`integrator.mjs`) and a
 //    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too, and a fifth
-//    (`blind2.mjs`, 34 pairs in 34 domains, written blind and committed before its first replay), and the
+//    (`blind2.mjs`, 34 pairs in 34 domains, written blind and committed before its first replay), and a sixth
+//    (`blind3.mjs`, 44 pairs in 44 domains, written blind the same way), and the
 //    value-provenance set (`provenance.mjs`): an argument swapped by data the request never pointed at, and values
 //    taken from a record the request named; and the forms set (`forms.mjs`), one group per form of #15's third
 //    round, committed before the detectors changed for it.
@@ -21,7 +22,12 @@
 // through (first goal call allowed) and benign tasks interrupted (any call not allowed) per group, then the twin
 // corpus's misses by case, with the signals each call raised.
 //
-//   node scripts/eval-generalise.mjs [DEV_CORPUS] [--twins-only] [--travel-only] [--verbose] [--write-twins FILE]
+// The held-out sets (`blind.mjs`, `blind3.mjs`) print their totals only, so that no one tuning the detectors reads
+// what they hold; `--reveal-held-out` prints them like the others (and they stop being held out). The fifth set
+// (`blind2.mjs`) was studied in the ninth session and is a development set since.
+//
+//   node scripts/eval-generalise.mjs [DEV_CORPUS] [--twins-only] [--travel-only] [--verbose] [--reveal-held-out]
+//                                    [--write-twins FILE]
 import { createReadStream, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -31,6 +37,7 @@ import { readPolicyDirectory } from '../dist/src/policy/index.js'
 import { travelTraces } from '../test/corpus/agentdojo-travel/build.mjs'
 import { blindTraces } from '../test/corpus/twins/blind.mjs'
 import { blind2Traces } from '../test/corpus/twins/blind2.mjs'
+import { blind3Traces } from '../test/corpus/twins/blind3.mjs'
 import { freshTraces, twinTraces } from '../test/corpus/twins/build.mjs'
 import { formsTraces } from '../test/corpus/twins/forms.mjs'
 import { integratorTraces } from '../test/corpus/twins/integrator.mjs'
@@ -48,6 +55,8 @@ const option = (name) => {
 const twinsOnly = flag('twins-only')
 const travelOnly = flag('travel-only')
 const verbose = flag('verbose')
+// A held-out set prints its totals only: its domains and misses would tell whoever tunes the detectors what it holds.
+const revealHeldOut = flag('reveal-held-out')
 const writeTwins = option('write-twins')
 const corpus = resolve(
   argv[0] ??
@@ -89,7 +98,8 @@ async function dev() {
   console.log('')
 }
 
-function twins(traces, title) {
+function twins(traces, title, { heldOut = false } = {}) {
+  const hidden = heldOut && !revealHeldOut
   if (writeTwins) writeFileSync(writeTwins, `${traces.map((t) => JSON.stringify(t)).join('\n')}\n`)
   const replayer = new Replayer(policies)
   const scores = []
@@ -108,8 +118,15 @@ function twins(traces, title) {
   console.log(header)
   const byDomain = new Map()
   for (const s of scores) byDomain.set(s.suite, [...(byDomain.get(s.suite) ?? []), s])
-  for (const [domain, group] of [...byDomain].sort()) console.log(line(`  ${domain}`, tally(group)))
+  if (!hidden)
+    for (const [domain, group] of [...byDomain].sort()) console.log(line(`  ${domain}`, tally(group)))
   console.log(line('all pairs', tally(scores)))
+  if (hidden) {
+    console.log(
+      '  (held out: domains and misses hidden; --reveal-held-out shows them, and the set is then no longer blind)',
+    )
+    return
+  }
   // A call refused for a schema Warden cannot yet express (the catalog's work, not detection's) is counted as the
   // replay gives it, and shown apart so detection's own figure can be read.
   const schema = (d) =>
@@ -244,11 +261,18 @@ console.log('')
 twins(
   blindTraces(),
   'Held-out fourth set, written blind and committed before its first replay (test/corpus/twins/blind.mjs)',
+  { heldOut: true },
 )
 console.log('')
 twins(
   blind2Traces(),
-  'Held-out fifth set, written blind and committed before its first replay (test/corpus/twins/blind2.mjs)',
+  'Fifth set, written blind and committed before its first replay, studied from the ninth session on (test/corpus/twins/blind2.mjs)',
+)
+console.log('')
+twins(
+  blind3Traces(),
+  'Held-out sixth set, written blind and committed before its first replay (test/corpus/twins/blind3.mjs)',
+  { heldOut: true },
 )
 console.log('')
 travel(travelTraces(), "agentdojo travel (external, synthesized from the suite's ground truth)")

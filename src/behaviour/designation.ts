@@ -67,7 +67,7 @@ const nounCache = new Map<string, Set<string>>()
 
 /**
  * The stems of nouns the request names with a determiner that points at one thing — "the", "this", "that", a
- * possessive ("my", "our", "your") — possibly after adjectives or other nouns: "the ticket I assigned you" →
+ * possessive ("my", "her", "Marta's") — possibly after adjectives or other nouns: "the ticket I assigned you" →
  * {ticket}, "my latest invoice" → {invoic}, "the retention policy" → {retent, polici}.
  */
 function describedNouns(request: string): Set<string> {
@@ -75,8 +75,9 @@ function describedNouns(request: string): Set<string> {
   if (nouns) return nouns
   nouns = new Set()
   let open = false
-  for (const token of tokens(request)) {
-    if (DEFINITE.has(token.text)) open = true
+  // "e-mail" is the tool names' `email`.
+  for (const token of tokens(request.replace(/\be-mail/gi, 'email'))) {
+    if (DEFINITE.has(token.text) || (token.text === "'s" && token.pos === 'PART')) open = true
     else if (open && (token.pos === 'NOUN' || token.pos === 'PROPN')) nouns.add(token.stem)
     else if (open && token.pos !== 'ADJ' && token.pos !== 'NUM' && !/^[-–]$/.test(token.text)) open = false
   }
@@ -85,7 +86,8 @@ function describedNouns(request: string): Set<string> {
   return nouns
 }
 
-const DEFINITE = new Set(['the', 'this', 'that', 'my', 'our', 'your'])
+/** The definite article, the demonstratives and the possessive determiners: a closed class of English. */
+const DEFINITE = new Set(['the', 'this', 'that', 'my', 'our', 'your', 'his', 'her', 'its', 'their'])
 
 function stemOf(word: string): string {
   return tokens(word)[0]?.stem ?? word

@@ -115,11 +115,13 @@ export function contentStems(text: string): Set<string> {
 }
 
 /**
- * Verbs by which a request asks only to look or to be told: what their clause names is read, not acted on ("check
- * the bucket policy", "read my text messages and tell me …", "recommend a hotel in Paris"). The request's counterpart of the read verbs of tool names
- * (`task-state.ts`), as lemmas; wink tags a sentence's first word by its form, so these are matched by word.
+ * Verbs of reading: by them a request asks only to look or to be told — what their clause names is read, not acted
+ * on ("check the bucket policy", "read my text messages and tell me …", "query the tickets table for today's
+ * tickets") — and a tool without annotations whose name opens with one only reads (`get_issue`, `query_logs`,
+ * `notion_retrieve_page`; `task-state.ts#isWrite`). One list for both: a verb that names a read in a tool's name
+ * names a read in a request. Lemmas; wink tags a sentence's first word by its form, so these are matched by word.
  */
-const READING = new Set([
+export const READ_VERBS: ReadonlySet<string> = new Set([
   'read',
   'check',
   'review',
@@ -132,6 +134,7 @@ const READING = new Set([
   'find',
   'search',
   'look',
+  'lookup',
   'see',
   'view',
   'describe',
@@ -139,6 +142,10 @@ const READING = new Set([
   'verify',
   'count',
   'compare',
+  'query',
+  'fetch',
+  'retrieve',
+  'extract',
   // Verbs of telling: the principal asks to be told what to do, not for it to be done.
   'recommend',
   'suggest',
@@ -163,8 +170,10 @@ function endsClause(token: Token): boolean {
  * first word is not a verb of reading, its words count (the safe side: they may ask for an action).
  */
 export function actionStems(text: string): Set<string> {
-  // A path or a file name names a thing, it asks for nothing: "check deploy/prod.yaml" does not ask to deploy.
+  // A link, a path or a file name names a thing, it asks for nothing: "check deploy/prod.yaml" does not ask to
+  // deploy, "open https://shop.example/p/tent" does not ask for a tent.
   const words = text
+    .replace(/\b[a-z][a-z\d+.-]*:\/\/[^\s<>"'`]+/gi, ' ')
     .replace(/(?<![\w.-])(?:[\w.-]+\/)+[\w.-]+|(?<![\w.-])[\w-]+\.[a-z][a-z\d]{1,4}(?![\w.-])/gi, ' ')
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .replace(/[_]+/g, ' ')
@@ -178,23 +187,48 @@ export function actionStems(text: string): Set<string> {
   return stems
 }
 
+/** Negation of a clause's verb: a closed class of English. */
+const NEGATION = new Set(['not', "n't", 'never'])
+
+/** Verbs of failing to do: negated, they assert what follows ("don't forget to …", "do not hesitate to …"). */
+const NEGATIVE_IMPLICATIVE = new Set(['forget', 'fail', 'neglect', 'hesitate', 'omit'])
+
 /** A question that asks for an action: a modal and "you" ("could you", "can you please", "would you mind"). */
 const POLITE_REQUEST = /^\W*(?:(?:and|so|also|then)\s+)?(?:can|could|would|will)\s+you\b/i
 
 function actionStemsOf(sentence: string, stems: Set<string>): void {
   let reading = false
   let start = true
-  for (const token of tokens(sentence)) {
+  let negated = false
+  const all = tokens(sentence)
+  for (const [i, token] of all.entries()) {
     if (endsClause(token)) {
+      start = true
+      negated = false
+      continue
+    }
+    // A negated clause forbids its action ("Review PR #88 … Do not merge."): it asks for none of its words — but a
+    // negated verb of failing asks for what follows it ("don't forget to send …").
+    if (NEGATION.has(token.text) && (token.pos === 'PART' || token.pos === 'ADV')) negated = true
+    else if (negated && token.pos === 'VERB' && NEGATIVE_IMPLICATIVE.has(token.lemma)) {
+      negated = false
       start = true
       continue
     }
+    if (negated) continue
     if (token.pos === 'PUNCT' || token.pos === 'SYM' || token.pos === 'PRON' || token.pos === 'DET') continue
     if (start) {
       // Whatever else opens a clause may be its verb, mis-tagged ("Book a room" → NOUN): its words count.
-      reading = READING.has(token.lemma) || READING.has(token.text)
+      // "Give me …" with the principal as its recipient asks to be told: the agent's answer is what reaches them.
+      reading =
+        READ_VERBS.has(token.lemma) ||
+        READ_VERBS.has(token.text) ||
+        (token.lemma === 'give' && /^(?:me|us)$/.test(all[i + 1]?.text ?? ''))
       start = false
-    } else if (token.pos === 'VERB') reading = READING.has(token.lemma)
+    } else if (token.pos === 'VERB' && token.text === token.lemma)
+      // A verb in its base form inside a clause may be its action ("… to pay it"); an inflected one describes what
+      // the clause names ("tickets opened today", "the file attached").
+      reading = READ_VERBS.has(token.lemma)
     if (reading) continue
     if (token.stop || !/^[a-z][a-z-]{2,}$/.test(token.text) || token.pos === 'NUM') continue
     const stem = token.stem.replace(/-/g, '')

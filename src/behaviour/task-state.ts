@@ -3,6 +3,7 @@ import { designatedBeyondArguments } from './designation.js'
 import { type AddressedSpan, addressedSpans } from './detectors/addressed.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction-text.js'
 import type { OutputPrints } from './fingerprints.js'
+import { READ_VERBS } from './language.js'
 import { secretsIn } from './secrets.js'
 import type { CallTraits, Signal } from './signals.js'
 import { canonical, canonicalText, ownToolName } from './values.js'
@@ -145,11 +146,12 @@ export function isWrite(definition: ToolDefinition | undefined): boolean {
 }
 
 /**
- * A tool name whose verb only reads (`get_issue`, `notion_retrieve_page`, `searchNodes`): English verbs of
- * reading, as the name's first or second word (a server prefix such as `notion_` or `slack_` may stand first).
+ * A tool name whose verb only reads (`get_issue`, `notion_retrieve_page`, `searchNodes`): the verbs of reading a
+ * request uses (`language.ts#READ_VERBS`) and `get`, as the name's first or second word (a server prefix such as
+ * `notion_` or `slack_` may stand first). `get` is a read in a tool's name only: in a request it also obtains ("get
+ * me a taxi").
  */
-const READ_VERB =
-  /^(?:[a-z0-9]+_)?(?:get|list|read|search|retrieve|fetch|find|describe|show|view|lookup|query|inspect|check|count|compare)(?:_|$)/i
+const READ_VERB = new RegExp(`^(?:[a-z0-9]+_)?(?:get|${[...READ_VERBS].join('|')})(?:_|$)`, 'i')
 
 /**
  * One task's behavioural state, built incrementally from its activity (amortised O(1) per event, bounded).
@@ -254,8 +256,24 @@ export class TaskState {
           String(value).length >= 3 &&
           this.prompt.includes(canonicalText(String(value))),
       ) ||
+        Object.values(origin.args).some((value) => typeof value === 'string' && this.namesOneRow(value)) ||
         designatedBeyondArguments(this, origin))
     )
+  }
+
+  /**
+   * A query names one record the request names: two of its identifiers (a name with `_` or a digit, a number) are
+   * words of the request — a table and a key ("approved_changes row 7" ↔ `… FROM approved_changes WHERE id = 7`).
+   * A table alone is a filter over records the request never saw (`FROM support_tickets WHERE opened_at …`).
+   */
+  private namesOneRow(query: string): boolean {
+    if (!/\b(?:select|from|where)\b/i.test(query)) return false
+    const named = new Set<string>()
+    for (const [word] of query.matchAll(/[\p{L}\d_]+/gu)) {
+      if (!/[\d_]/.test(word) || named.has(word)) continue
+      if (new RegExp(`(?<![\\p{L}\\d_])${word}(?![\\p{L}\\d_])`, 'iu').test(this.promptText)) named.add(word)
+    }
+    return named.size >= 2
   }
 
   private keep(output: ObservedOutput): void {

@@ -31,7 +31,7 @@ export interface AddressedSpan {
  * whose words are listed (assistente, asistente, KI-Assistent, agente, …). Lower case.
  */
 const ADDRESSEE =
-  /(?<![\p{L}\d_-])(?:ai|a\.i\.|llms?|(?:chat)?gpt[\w.-]*|claude|gemini|copilot|(?:chat ?)?bots?|[\w-]*-bots?|assist(?:ants?|ente[sn]?|enti|ent)|asistentes?|(?:ki|ia)-[\p{L}]+|agents?|agentes?|automation|automated (?:[\p{L}-]+)|whoever|anyone (?:reading|processing|handling|seeing))(?![\p{L}\d_])/gu
+  /(?<![\p{Script=Latin}\d_-])(?:ai|a\.i\.|llms?|(?:chat)?gpt[\w.-]*|claude|gemini|copilot|(?:chat ?)?bots?|[\w-]*-bots?|assist(?:ants?|ente[sn]?|enti|ent)|asistentes?|(?:ki|ia)-[\p{L}]+|agents?|agentes?|automation|automated (?:[\p{L}-]+)|whoever|anyone (?:reading|processing|handling|seeing))(?![\p{Script=Latin}\d_])/gu
 
 /** What makes a named reader the one who must act: an obligation on it (English and the listed languages). */
 const OBLIGATION =
@@ -90,7 +90,7 @@ function addressedAt(lower: string, index: number, length: number): boolean {
   const label = after.match(/^[\p{L}\d\s'’/()-]{0,48}?\)?\s*([:,—])\s*(\S.*)$/u)
   if (label) {
     const [, mark, rest = ''] = label
-    const words = rest.split(/\s+/).filter(Boolean).length
+    const words = wordCount(rest)
     if (mark === ':' && words >= 3) return true
     // A vocative may carry a word or two naming which reader ("Fleet assistant, please …", "Note: support bot, …");
     // not a determiner, which makes the name a sentence's subject ("The assistant, which shipped in May, …").
@@ -180,9 +180,40 @@ function orderAfterLabel(rest: string): boolean {
   return false
 }
 
+/**
+ * Punctuation of other scripts in its ASCII form, one character for one so offsets hold: the full-width forms of
+ * CJK text (`：`, `，`, `！` — Unicode's Halfwidth and Fullwidth Forms block, what NFKC folds), the ideographic full
+ * stop and comma, and Arabic's comma, semicolon and question mark. A label is a label in any script.
+ */
+function asciiPunctuation(text: string): string {
+  // Most outputs hold no such character: one scan, no copy.
+  if (!/[\u060C\u061B\u061F\u3001\u3002\uFF01-\uFF61]/.test(text)) return text
+  return text
+    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/[\u3002\uFF61]/g, '.')
+    .replace(/[\u3001\u060C]/g, ',')
+    .replace(/\u061B/g, ';')
+    .replace(/\u061F/g, '?')
+}
+
+/** More than half of a sentence's letters are in scripts other than Latin: the English tagger cannot read it. */
+function unreadable(sentence: string): boolean {
+  const letters = sentence.match(/\p{L}/gu)?.length ?? 0
+  const latin = sentence.match(/\p{Script=Latin}/gu)?.length ?? 0
+  return letters > 0 && latin * 2 < letters
+}
+
+/** Words of a text: runs between spaces, and each character of the scripts written without spaces. */
+function wordCount(text: string): number {
+  const spaced = text.split(/\s+/).filter(Boolean).length
+  const unspaced = text.match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/gu)?.length ?? 0
+  return spaced + unspaced
+}
+
 /** The spans of `raw` that read as instructions addressed to the agent. */
-export function addressedSpans(raw: string): AddressedSpan[] {
+export function addressedSpans(output: string): AddressedSpan[] {
   const spans: AddressedSpan[] = []
+  const raw = asciiPunctuation(output)
   const lower = raw.toLowerCase()
   // Cheap screen: most outputs name no assistant, hide nothing and have no member named for one.
   const names = ADDRESSEE.test(lower)
@@ -213,7 +244,10 @@ export function addressedSpans(raw: string): AddressedSpan[] {
       let addressed = YOU_ARE.test(text)
       let rest = ''
       for (const match of addressed ? [] : text.matchAll(ADDRESSEE)) {
-        if (addressedAt(text, match.index, match[0].length)) {
+        // A sentence in a script the English grammar cannot read, that names an AI reader in the Latin letters
+        // other languages borrow ("AI 助手请注意", "상담원 AI는 …"): how it addresses the reader cannot be told, so
+        // naming it is enough (fail closed).
+        if (addressedAt(text, match.index, match[0].length) || unreadable(text)) {
           addressed = true
           rest = text.slice(match.index + match[0].length)
           break

@@ -119,7 +119,8 @@ function askedByMood(
 /** An argument that holds text the tool runs: a command, a query, a script, code. */
 const RUN_TEXT = /^(?:command|cmd|query|sql|script|code|statement|expression)s?$/i
 
-function runsText(definition: ToolDefinition): boolean {
+/** Whether a tool runs text it is given (a shell command, a SQL statement): what it does is what that text says. */
+export function runsText(definition: ToolDefinition): boolean {
   return Object.keys((definition.inputSchema?.properties ?? {}) as object).some((name) => RUN_TEXT.test(name))
 }
 
@@ -161,9 +162,12 @@ export function detectUnrequested(
     // Memory is the agent's own notebook, written as it goes; what reaches it is judged as a flow (`flows.ts`).
     // A write by the server's own word (MCP's `readOnlyHint: false`) or one that sends data out: a tool that
     // ships without annotations and whose name has no verb of reading (`convert_currency`) may well only compute.
+    // Without annotations, a tool whose name has no verb of reading is taken for a write when it sends data out or
+    // when data chose what it acts on: a value of the call that the request never gives and an output does.
     const declared = def.annotations?.readOnlyHint === false
-    if (!isWrite(def) || !(declared || isEgress(def)) || runsText(def) || isMemory(def)) return []
+    if (!isWrite(def) || runsText(def) || isMemory(def)) return []
     if (askedStems(state).size > 0) return []
+    if (!(declared || isEgress(def) || chosenByData(state, args))) return []
     const last = state.outputs.at(-1)
     return [
       {
@@ -193,6 +197,16 @@ export function detectUnrequested(
       },
     },
   ]
+}
+
+/** A value of the call, specific enough to trace, that the request never gives and an output of the task does. */
+function chosenByData(state: TaskState, args: Record<string, unknown>): boolean {
+  for (const leaf of argumentLeaves(args)) {
+    if (leaf.key || canonical(leaf.value).length < SHORT || namedByRequest(state, leaf.value)) continue
+    const occurs = occursIn(leaf.value)
+    if (state.outputs.some((output) => output.chunks.some(occurs))) return true
+  }
+  return false
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Signal } from '../signals.js'
 import type { TaskState } from '../task-state.js'
 import { againstPrincipal, isWrite } from '../task-state.js'
 import { type ArgumentLeaf, argumentLeaves, canonical, canonicalText } from '../values.js'
-import { askedStems, isAsked } from './asked.js'
+import { askedStems, isAsked, runsText } from './asked.js'
 import { isOpenWorld } from './provenance.js'
 
 /**
@@ -85,7 +85,10 @@ function operationsIn(leaf: ArgumentLeaf): Operation[] {
   return found
 }
 
-/** Where text occurs: the request, planted instructions, other data the request pointed at, other data. */
+/**
+ * Where text occurs: the request, planted instructions (against the principal), other data the request pointed at,
+ * other data.
+ */
 function placesOf(
   state: TaskState,
   text: string,
@@ -97,9 +100,11 @@ function placesOf(
   let designated = false
   if (c.length >= 6) {
     for (const output of state.outputs) {
+      // Instructions in a record the request named, that address no AI, are the principal's own (decision 003).
+      const against = againstPrincipal(output)
       for (const chunk of output.chunks) {
         if (!chunk.text.includes(c)) continue
-        if (chunk.tainted) planted.push(output.seq)
+        if (chunk.tainted && against) planted.push(output.seq)
         else {
           data.push(output.seq)
           designated ||= output.designated
@@ -121,6 +126,22 @@ function requestNames(state: TaskState, op: Operation): boolean {
   return pattern !== undefined && pattern.test(state.promptRaw)
 }
 
+/**
+ * Text a tool runs, taken from the record the request named, in a task that asks for an action and read no planted
+ * instructions: the principal's own material ("Apply the statement stored in approved_changes row 7"). A tool that
+ * runs text names its mechanism (`query`, `run_command`), not its effect, so the request cannot ask for it by name.
+ */
+function principalsText(
+  state: TaskState,
+  def: ToolDefinition | undefined,
+  place: { designated: boolean; data: number[] },
+  planted: number,
+): boolean {
+  if (def === undefined || !runsText(def) || planted > 0 || !place.designated) return false
+  const sources = state.outputs.filter((output) => place.data.includes(output.seq))
+  return sources.every((output) => output.designated) && askedStems(state).size > 0
+}
+
 export function detectSinks(
   state: TaskState,
   tool: string,
@@ -128,7 +149,9 @@ export function detectSinks(
   definition?: ToolDefinition,
 ): Signal[] {
   const def = definition ?? state.tools.get(tool)
-  const write = isWrite(def)
+  // A tool that runs text it is given does what that text says, whatever its name ("query" runs an UPDATE as
+  // readily as a SELECT): only the server's own word (`readOnlyHint: true`) makes it a read.
+  const write = isWrite(def) || (def !== undefined && runsText(def) && def.annotations?.readOnlyHint !== true)
   if (!write && !isOpenWorld(def)) return []
   // Whether the request asks for the action, worked out only for a call that carries something to weigh.
   let askedMemo: boolean | undefined
@@ -188,7 +211,11 @@ export function detectSinks(
         // A setting (public: true, role: owner) is not text to trace: the request names that effect, or not.
         if (!requestNames(state, op)) severity = tainted.length > 0 ? 'critical' : 'medium'
       } else if (place.planted.length > 0) severity = 'critical'
-      else if (!asked() && !(op.kind === 'force_push' && requestNames(state, op)))
+      else if (
+        !asked() &&
+        !(op.kind === 'force_push' && requestNames(state, op)) &&
+        !principalsText(state, def, place, tainted.length)
+      )
         // Not asked for: after planted instructions, or with its text from data the request did not name, or from
         // any data in a task that asks for nothing to be done (only to read or to be told), it is the data's
         // action; from the very document a request that asks for some action named, a human should see it.
