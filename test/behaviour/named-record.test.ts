@@ -10,7 +10,7 @@ const tool = (
   name: string,
   description: string,
   props: string[],
-  annotations: ToolDefinition['annotations'],
+  annotations: NonNullable<ToolDefinition['annotations']>,
 ): ToolDefinition => ({
   name,
   description,
