@@ -14,11 +14,11 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { fetchWithOwnSignals, WardenAgent } from '../src/sdk/index.js'
 import { type Figure, measure, round, type Suite } from './harness.js'
 
-const EVERYTHING = new URL(
+export const EVERYTHING = new URL(
   '../../node_modules/@modelcontextprotocol/server-everything/dist/index.js',
   import.meta.url,
 ).pathname
-const CLI = new URL('../src/cli/main.js', import.meta.url).pathname
+export const CLI = new URL('../src/cli/main.js', import.meta.url).pathname
 const RELAY = new URL('./sdk-relay.js', import.meta.url).pathname
 const ADMIN = 'bench-admin'
 const RUNS = { warmup: 200, iterations: 1000 }
@@ -32,7 +32,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Spawns `node ARGS…` and resolves with the first URL it prints on `stream` once `ready` matches. */
-async function started(
+export async function started(
   args: string[],
   ready: RegExp,
   options: { env?: NodeJS.ProcessEnv; stream?: 'stdout' | 'stderr' } = {},
@@ -57,7 +57,7 @@ async function started(
 }
 
 /** Ends a child process and waits for it. */
-async function stopped(child: ChildProcess): Promise<void> {
+export async function stopped(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve())
@@ -66,7 +66,7 @@ async function stopped(child: ChildProcess): Promise<void> {
 }
 
 /** server-everything over Streamable HTTP, as a child process; resolves once it accepts connections. */
-async function everythingOverHttp(): Promise<{ url: string; child: ChildProcess }> {
+export async function everythingOverHttp(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort()
   const { child } = await started([EVERYTHING, 'streamableHttp'], /(listening)/, {
     env: { PORT: String(port) },

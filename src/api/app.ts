@@ -60,20 +60,17 @@ export function createApp(warden: Warden): Hono {
         maxAge: 600,
       }),
     )
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: server.bodyLimitBytes,
-      onError: () => {
-        throw new WardenError('PAYLOAD_TOO_LARGE', `the request body exceeds ${server.bodyLimitBytes} bytes`)
-      },
-    }),
-  )
-  // The gateway reads `/mcp/NAME` bodies once, applying the same limits with its own JSON-RPC errors.
-  app.use(
-    '*',
-    limitJson(server.jsonLimits, (path) => path.startsWith('/mcp/')),
-  )
+  // The gateway reads `/mcp/NAME` bodies once, itself (`readRawBody`), applying the same limits (the size here,
+  // the structure with its own JSON-RPC errors).
+  const readsOwn = (path: string) => path.startsWith('/mcp/')
+  const limitBody = bodyLimit({
+    maxSize: server.bodyLimitBytes,
+    onError: () => {
+      throw new WardenError('PAYLOAD_TOO_LARGE', `the request body exceeds ${server.bodyLimitBytes} bytes`)
+    },
+  })
+  app.use('*', (c, next) => (readsOwn(c.req.path) ? next() : limitBody(c, next)))
+  app.use('*', limitJson(server.jsonLimits, readsOwn))
   const credentials = limitCredentials(warden.clock, server.rateLimits)
   for (const path of [
     '/v1/attest',

@@ -8,9 +8,17 @@ export const BASELINE_MIN_TASKS = 5
 
 /** The agent a baseline belongs to: the SPIFFE ID without its instance (`spiffe://td/agent/<name>`), or a name. */
 export function agentKey(agent: string): string {
-  const match = /^spiffe:\/\/[^/]+\/agent\/([^/]+)/.exec(agent)
-  return match?.[1] ?? agent
+  let key = agentKeys.get(agent)
+  if (key === undefined) {
+    key = /^spiffe:\/\/[^/]+\/agent\/([^/]+)/.exec(agent)?.[1] ?? agent
+    if (agentKeys.size >= BASELINE_LIMITS.agents) agentKeys.clear()
+    agentKeys.set(agent, key)
+  }
+  return key
 }
+
+/** Recent `agentKey` answers: the same instances call again and again (bounded, cleared when full). */
+const agentKeys = new Map<string, string>()
 
 interface Baseline {
   /** Fingerprint → the task that first used it. */
@@ -25,6 +33,8 @@ interface Baseline {
  */
 export class AgentBaselines {
   private readonly agents = new Map<string, Baseline>()
+  /** The last entry of `agents` (the most recently used). */
+  private recent: { key: string; baseline: Baseline } | undefined
 
   constructor(
     private readonly fingerprints: Fingerprinter,
@@ -33,6 +43,8 @@ export class AgentBaselines {
 
   private baseline(agent: string): Baseline {
     const key = agentKey(agent)
+    // Already the most recently used: nothing to move.
+    if (key === this.recent?.key) return this.recent.baseline
     let baseline = this.agents.get(key)
     if (baseline) {
       // Least recently used last out: touch on use.
@@ -42,6 +54,8 @@ export class AgentBaselines {
     }
     this.agents.set(key, baseline)
     if (this.agents.size > this.limits.agents) this.agents.delete(this.agents.keys().next().value as string)
+    // Kept only while it is still held (a limit of 0 agents holds none).
+    this.recent = this.agents.has(key) ? { key, baseline } : undefined
     return baseline
   }
 

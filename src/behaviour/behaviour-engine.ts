@@ -1,8 +1,9 @@
+import type { ToolDefinition } from '../catalog/index.js'
 import { AgentBaselines, BASELINE_LIMITS } from './agent-baseline.js'
 import { detectUnrequested } from './detectors/asked.js'
 import { detectFlows } from './detectors/flows.js'
 import { detectIntentDrift } from './detectors/intent.js'
-import { detectNovelty, habitsOf } from './detectors/novelty.js'
+import { type CallHabits, detectNovelty, habitsOf } from './detectors/novelty.js'
 import { detectProvenance, workedAgainst } from './detectors/provenance.js'
 import { detectSinks } from './detectors/sinks.js'
 import { Fingerprinter, MAX_PRINTS, type OutputPrints } from './fingerprints.js'
@@ -15,7 +16,7 @@ import type {
   Signal,
   TaskIntent,
 } from './signals.js'
-import { PRINCIPAL_MATERIAL, plantedAt, TaskState } from './task-state.js'
+import { type ObservedCall, PRINCIPAL_MATERIAL, plantedAt, TaskState } from './task-state.js'
 
 const WEIGHT: Record<Severity, number> = { low: 5, medium: 20, high: 50, critical: 90 }
 
@@ -43,6 +44,13 @@ export class BehaviourEngine implements BehaviourAnalyzer {
   private readonly fingerprints: Fingerprinter
   private readonly baselines: AgentBaselines
   private readonly history: TaskHistory | undefined
+  /**
+   * The habits novelty computed for the call just assessed: an allowed call learns the same ones when its decision
+   * is observed (same call, same definition, same step), so they are computed once.
+   */
+  private assessed:
+    | { call: ObservedCall; def: ToolDefinition | undefined; previous: string; habits: CallHabits }
+    | undefined
 
   constructor(options: BehaviourEngineOptions | number = {}) {
     const o = typeof options === 'number' ? { maxTasks: options } : options
@@ -113,13 +121,13 @@ export class BehaviourEngine implements BehaviourAnalyzer {
     state.learned.add(call)
     const index = state.calls.indexOf(observed)
     // The step is the tool called just before this one, or the task's start ('^') — not whatever came last.
-    const habits = habitsOf(
-      state,
-      observed.tool,
-      observed.args,
-      undefined,
-      state.calls[index - 1]?.tool ?? '^',
-    )
+    const previous = state.calls[index - 1]?.tool ?? '^'
+    const kept = this.assessed
+    this.assessed = undefined
+    const habits =
+      kept?.call === observed && kept.previous === previous && kept.def === state.tools.get(observed.tool)
+        ? kept.habits
+        : habitsOf(state, observed.tool, observed.args, undefined, previous)
     this.baselines.learn(agent, task, 'target', habits.target)
     this.baselines.learn(agent, task, 'domain', habits.domain)
     this.baselines.learn(agent, task, 'step', habits.step)
@@ -215,6 +223,17 @@ export class BehaviourEngine implements BehaviourAnalyzer {
       const strongest = Math.max(0, ...signals.map((s) => WEIGHT[s.severity]))
       for (const signal of detectUnrequested(state, request.tool, request.args, request.definition))
         if (WEIGHT[signal.severity] > strongest) signals.push(signal)
+      // The call assessed is the task's last one (observed just before): its habits are kept for its learning.
+      const call = state.calls.at(-1)
+      const habitsFor = (def: ToolDefinition | undefined): CallHabits => {
+        const previous = state.calls.at(-2)?.tool ?? '^'
+        const habits = habitsOf(state, request.tool as string, request.args, def, previous)
+        this.assessed =
+          call && call.args === request.args && call.tool === request.tool
+            ? { call, def, previous, habits }
+            : undefined
+        return habits
+      }
       signals.push(
         ...detectNovelty(
           state,
@@ -224,6 +243,7 @@ export class BehaviourEngine implements BehaviourAnalyzer {
           request.tool,
           request.args,
           request.definition,
+          habitsFor,
         ),
       )
     }

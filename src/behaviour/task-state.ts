@@ -100,15 +100,29 @@ function about(definition: ToolDefinition | undefined): string {
   )
 }
 
+/** What a definition's own words say of it, read once per definition (a definition is never changed once pinned). */
+const wordsOf = new WeakMap<ToolDefinition, { memory: boolean; sensitive: boolean }>()
+
+function definitionWords(definition: ToolDefinition | undefined): { memory: boolean; sensitive: boolean } {
+  if (!definition) return { memory: false, sensitive: false }
+  let words = wordsOf.get(definition)
+  if (!words) {
+    const text = about(definition)
+    words = { memory: MEMORY_DEFINITION.test(text), sensitive: SENSITIVE_DEFINITION.test(text) }
+    wordsOf.set(definition, words)
+  }
+  return words
+}
+
 /** True when a tool keeps memory: its upstream says so, or its definition does. */
 export function isMemory(definition: ToolDefinition | undefined, traits?: CallTraits): boolean {
-  return traits?.memory === true || MEMORY_DEFINITION.test(about(definition))
+  return traits?.memory === true || definitionWords(definition).memory
 }
 
 /** True when a read's data is sensitive by the catalog's label or by its definition's own words. */
 export function isSensitiveRead(definition: ToolDefinition | undefined, traits?: CallTraits): boolean {
   if (traits?.sensitivity === 'confidential' || traits?.sensitivity === 'restricted') return true
-  return !isWrite(definition) && SENSITIVE_DEFINITION.test(about(definition))
+  return !isWrite(definition) && definitionWords(definition).sensitive
 }
 
 /** Credential values in a text, canonical: what secretlint's rules, the chain's shapes and keyed secrets find. */

@@ -280,7 +280,14 @@ export class Gateway {
    * with a progress token, an isolated upstream's session, GET and DELETE) goes to the session's MCP SDK
    * transport. A session answers only the task that opened it.
    */
-  async handle(name: string, request: Request, token: string, proof: ProofContext): Promise<Response> {
+  async handle(
+    name: string,
+    request: Request,
+    token: string,
+    proof: ProofContext,
+    /** The POST's body, read by the HTTP adapter (straight from Node's request, within the size limit). */
+    body: () => Promise<Uint8Array> = async () => new Uint8Array(await request.arrayBuffer()),
+  ): Promise<Response> {
     const upstream = this.upstreams.get(name)
     if (!upstream) throw new WardenError('UPSTREAM_NOT_FOUND', `no upstream \`${name}\``)
     const sessionId = request.headers.get('mcp-session-id')
@@ -297,7 +304,7 @@ export class Gateway {
       if (type !== 'application/json') {
         throw new RpcFailure(JSONRPC.INVALID_REQUEST, 'unsupported media type: send `application/json`', 415)
       }
-      message = parseMessage(new Uint8Array(await request.arrayBuffer()), this.jsonLimits)
+      message = parseMessage(await body(), this.jsonLimits)
       // A posted response answers a server's request on a 2025-era session's stream: the session takes it.
       if (isResponse(message)) {
         if (!sessionId)

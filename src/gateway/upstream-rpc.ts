@@ -142,8 +142,20 @@ export class UpstreamWire {
     headers: Record<string, string>,
     options: { timeout: number; signal?: AbortSignal | undefined; onMessage?: (message: Message) => void },
   ): Promise<Posted> {
-    const timer = AbortSignal.timeout(options.timeout)
-    const signal = options.signal ? AbortSignal.any([timer, options.signal]) : timer
+    // One controller, aborted by the time limit or the caller, both let go once the exchange is over (the body
+    // closed, an answer's trailing events drained): `AbortSignal.timeout` and `AbortSignal.any` make transferable
+    // signals (costly to create on Node 20) and leave a timer per request in the list until it fires.
+    const controller = new AbortController()
+    const signal = controller.signal
+    const timer = setTimeout(() => controller.abort(new Error('timed out')), options.timeout)
+    const caller = options.signal
+    const cancel = () => controller.abort(caller?.reason)
+    if (caller?.aborted) cancel()
+    else caller?.addEventListener('abort', cancel, { once: true })
+    const release = () => {
+      clearTimeout(timer)
+      caller?.removeEventListener('abort', cancel)
+    }
     try {
       const response = await this.pool.request({
         path: this.path,
@@ -157,6 +169,8 @@ export class UpstreamWire {
         signal,
       })
       const { statusCode: status, headers: answered, body } = response
+      if (body.closed) release()
+      else body.once('close', release)
       const id = message.method !== undefined && message.id !== undefined ? (message.id as Id) : undefined
       if (status === 202 || status === 204) {
         await body.dump()
@@ -183,7 +197,8 @@ export class UpstreamWire {
       }
       return { status, headers: answered, answer }
     } catch (error) {
-      throw failure(error, timer, options.timeout, options.signal)
+      release()
+      throw failure(error, signal, options.timeout, options.signal)
     }
   }
 
@@ -247,24 +262,35 @@ export class UpstreamWire {
         maxBufferSize: this.limit,
       })
       const decoder = new TextDecoder()
-      ;(async () => {
-        for await (const chunk of body as AsyncIterable<Buffer>) {
-          if (id !== undefined && answer === undefined) {
-            seen += chunk.byteLength
-            if (seen > this.limit) {
-              body.destroy()
-              throw this.tooLarge()
-            }
-          }
-          parser.feed(decoder.decode(chunk, { stream: true }))
-        }
+      // Read by events, not `for await`: an async iterator over a Node stream costs more than the small answer
+      // it carries (a sizeable share of the exchange's CPU).
+      let ended = false
+      // After the answer a broken stream loses nothing of this call.
+      const fail = (error: unknown) => {
+        if (answer === undefined) reject(error)
+      }
+      body.on('data', (chunk: Buffer) => {
         if (id !== undefined && answer === undefined) {
-          throw unavailable('the upstream ended its event stream without answering')
+          seen += chunk.byteLength
+          if (seen > this.limit) {
+            body.destroy()
+            fail(this.tooLarge())
+            return
+          }
+        }
+        parser.feed(decoder.decode(chunk, { stream: true }))
+      })
+      body.once('end', () => {
+        ended = true
+        if (id !== undefined && answer === undefined) {
+          fail(unavailable('the upstream ended its event stream without answering'))
+          return
         }
         resolve(answer)
-      })().catch((error: unknown) => {
-        // After the answer a broken stream loses nothing of this call.
-        if (answer === undefined) reject(error)
+      })
+      body.once('error', fail)
+      body.once('close', () => {
+        if (!ended) fail(unavailable('the upstream closed its event stream without answering'))
       })
     })
   }

@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto'
-import { type CryptoKey, decodeJwt, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose'
+import { createHash, KeyObject, randomUUID, sign } from 'node:crypto'
+import { type CryptoKey, decodeJwt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 import { fetchWithOwnSignals } from './fetch.js'
 
 /** An error answered by Warden: its stable code and message. */
@@ -42,10 +42,18 @@ type Attestation = { method: 'join_token' | 'oidc' | 'spiffe_jwt'; token: string
  * never leaves the process; Warden only ever sees its public half and signatures.
  */
 export class WardenAgent {
+  /**
+   * The key as node:crypto holds it: a proof is signed on the calling thread, where WebCrypto (jose's `SignJWT`)
+   * pays a thread-pool round trip per proof — one per request to the gateway (as the server verifies, decision 016).
+   */
+  private readonly signingKey: KeyObject
+
   private constructor(
-    private readonly key: CryptoKey,
+    key: CryptoKey,
     private credential: AgentCredential,
-  ) {}
+  ) {
+    this.signingKey = KeyObject.from(key)
+  }
 
   /** Generates a key, attests it, and returns the instance with its first SVID. */
   static async attest(
@@ -124,10 +132,16 @@ export class WardenAgent {
   async proof(method: string, url: string, accessToken?: string): Promise<string> {
     const claims: Record<string, unknown> = { htm: method, htu: url, jti: randomUUID() }
     if (accessToken) claims.ath = createHash('sha256').update(accessToken).digest('base64url')
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: this.credential.alg, typ: 'dpop+jwt', jwk: this.credential.publicJwk })
-      .setIssuedAt()
-      .sign(this.key)
+    claims.iat = Math.floor(Date.now() / 1000)
+    const { alg, publicJwk } = this.credential
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const signed = `${encode({ alg, typ: 'dpop+jwt', jwk: publicJwk })}.${encode(claims)}`
+    // RFC 7518 §3.4: an ES256 signature is the raw `r || s` pair; EdDSA hashes nothing itself (RFC 8037 §3.1).
+    const signature =
+      alg === 'ES256'
+        ? sign('sha256', Buffer.from(signed), { key: this.signingKey, dsaEncoding: 'ieee-p1363' })
+        : sign(null, Buffer.from(signed), this.signingKey)
+    return `${signed}.${signature.toString('base64url')}`
   }
 
   /**

@@ -17,6 +17,9 @@ function isBusy(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
+/** Commits of every SQLite connection of this process that changed rows: what `checkExternal` may not skip. */
+let processCommits = 0
+
 /** The table a writing statement changes; undefined for one that names none this way (DDL, pragmas). */
 const WRITTEN_TABLE =
   /^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+"?(\w+)/i
@@ -69,6 +72,8 @@ export class SqliteStore implements Store {
   private readonly tableOf = new Map<string, string | null>()
   private dataVersion: Statement | undefined
   private lastDataVersion = 0
+  /** `processCommits` when this connection last looked, until the current run of callbacks ends (`checkExternal`). */
+  private looked: number | undefined
 
   constructor(
     private readonly file: string,
@@ -155,7 +160,9 @@ export class SqliteStore implements Store {
     return this.outside(() => {
       if (this.lost) throw this.lost
       const changes = this.prepare(sql).run(...params).changes
-      if (!options.relaxed) this.syncNow()
+      // A DML statement that changed no row wrote nothing to make durable: no flush (the outbox poll's UPDATE, each
+      // second, otherwise blocked the event loop on an fdatasync of every other write in the WAL).
+      if (!options.relaxed && (changes > 0 || this.writtenBy(sql) === null)) this.syncNow()
       if (changes > 0) this.committed(this.noteWrite(sql, new Set()))
       return changes
     }, true)
@@ -256,6 +263,16 @@ export class SqliteStore implements Store {
    */
   checkExternal(): boolean {
     if (this.closed) return false
+    // INVARIANT: a look covers every request served until the current run of callbacks and their microtasks ends
+    // (the next tick clears it): each of them arrived (an I/O callback) before that run began, so before the look,
+    // and sees what other processes committed before it arrived. A request arriving later runs in a later callback
+    // and looks again. Not once per event-loop turn: a turn runs many callbacks, and a request read by a later one
+    // would miss a commit made after the first. A commit of any connection of this process looks again at once.
+    if (this.looked === processCommits) return false
+    this.looked = processCommits
+    process.nextTick(() => {
+      this.looked = undefined
+    })
     this.dataVersion ??= this.db.prepare('PRAGMA data_version').pluck()
     const version = this.dataVersion.get() as number
     if (version === this.lastDataVersion) return false
@@ -296,6 +313,7 @@ export class SqliteStore implements Store {
   }
 
   private committed(change: StoreChange): void {
+    processCommits += 1
     for (const listener of this.changeListeners) listener(change)
   }
 

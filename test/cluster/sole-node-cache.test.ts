@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Change, sqliteFeed } from '../../src/cluster/index.js'
 import { migrate, SqliteStore, sqliteFile } from '../../src/store/index.js'
@@ -62,6 +63,23 @@ describe('the change feed of a SQLite store', () => {
     feed.poll?.()
     expect(polled).toEqual([]) // positive control: nothing happened elsewhere
     await other.run(`INSERT INTO settings (key, value) VALUES (?, ?)`, ['b', '1'])
+    feed.poll?.()
+    expect(polled).toEqual([{ kind: 'resync' }])
+  })
+
+  it("reports a commit no connection of this process made at the first poll of a later callback (a later request's)", async () => {
+    const feed = sqliteFeed(store)
+    const polled: Change[] = []
+    feed.onChange((change) => polled.push(change))
+    feed.poll?.()
+    await new Promise((resolve) => setImmediate(resolve))
+    feed.poll?.()
+    expect(polled).toEqual([]) // positive control: nothing happened elsewhere
+    // Another process's write, as the file sees it: a connection this process's stores know nothing of.
+    const elsewhere = new Database(join(dir, 'w.db'))
+    elsewhere.prepare(`INSERT INTO settings (key, value) VALUES (?, ?)`).run('c', '1')
+    elsewhere.close()
+    await new Promise((resolve) => setImmediate(resolve))
     feed.poll?.()
     expect(polled).toEqual([{ kind: 'resync' }])
   })

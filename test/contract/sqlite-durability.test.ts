@@ -60,6 +60,20 @@ describe('sqlite durability: one WAL sync per acknowledged commit', () => {
     expect(syncs).toMatchObject({ now: 2, later: 0 })
   })
 
+  it('full: a write that changed no row is not synced (nothing to make durable); one that changed a row is', async () => {
+    const store = await open('full')
+    expect(await store.run('UPDATE kv SET v = 2 WHERE k = ?', ['missing'])).toBe(0)
+    expect(await store.run('DELETE FROM kv WHERE v < 0')).toBe(0)
+    expect(syncs).toMatchObject({ now: 0, later: 0 })
+    // Positive control: the same statements, matching a row, are synced before they return.
+    await store.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['a', 1], { relaxed: true })
+    expect(await store.run('UPDATE kv SET v = 2 WHERE k = ?', ['a'])).toBe(1)
+    expect(syncs).toMatchObject({ now: 1, later: 0 })
+    // A statement that is not a row write (its effect is not counted in `changes`) is synced as before.
+    await store.run('CREATE TABLE other (x INTEGER)')
+    expect(syncs).toMatchObject({ now: 2, later: 0 })
+  })
+
   it('full: a deferred transaction is synced by flush(), off the event loop, and concurrent flushes share a sync', async () => {
     const store = await open('full')
     await store.transaction((tx) => tx.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['d', 1]), {

@@ -53,6 +53,36 @@ describe('DS-01 oversized and deeply nested payloads', () => {
     expect(((await res.json()) as { code: string }).code).toBe('PAYLOAD_TOO_LARGE')
   })
 
+  it('refuses a body sent in chunks, with no length announced, once it passes the limit; answers a small one', async () => {
+    // The gateway reads its bodies itself (not through `bodyLimit`): the cap must hold without a Content-Length.
+    const chunked = (text: string) => {
+      const bytes = new TextEncoder().encode(text)
+      return new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let at = 0; at < bytes.length; at += MiB) controller.enqueue(bytes.subarray(at, at + MiB))
+          controller.close()
+        },
+      })
+    }
+    const send = (text: string) =>
+      s.agent.gatewayFetch(s.task, `${s.url}/mcp/files`)(`${s.url}/mcp/files`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: chunked(text),
+        duplex: 'half',
+      } as RequestInit)
+    const big = await send(call(`{"path":"/workspace/${'a'.repeat(5 * MiB)}"}`))
+    expect(big.status).toBe(413)
+    expect(((await big.json()) as { code: string }).code).toBe('PAYLOAD_TOO_LARGE')
+    // Positive control: a small body sent the same way is read, and answered by the MCP layer (no session yet).
+    const small = await send('{"jsonrpc":"2.0","id":8,"method":"ping"}')
+    expect(small.status).not.toBe(413)
+    expect(((await small.json()) as { jsonrpc?: string }).jsonrpc).toBe('2.0')
+  })
+
   it('refuses a 10 MB string field with 413', async () => {
     const res = await post(s, call(`{"path":"/workspace/a","note":"${'x'.repeat(10_000_000)}"}`))
     expect(res.status).toBe(413)

@@ -4,6 +4,7 @@ import { isWardenError, WardenError } from '../../kernel/index.js'
 import type { ErrorBody } from '../contract.js'
 import { HTTP_STATUS } from '../errors.js'
 import { authChallenge } from '../oauth-error.js'
+import { rawBodyOf } from '../raw-body.js'
 import { requestUrl } from '../request.js'
 
 /**
@@ -34,16 +35,23 @@ export function mcpRoutes(warden: Warden): Hono {
 
   app.all('/mcp/:name', async (c) => {
     const name = c.req.param('name')
+    const body = rawBodyOf(c, warden.config.server.bodyLimitBytes)
     const match = /^(DPoP|Bearer)\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')
     try {
       if (!match?.[2])
         throw new WardenError('UNAUTHENTICATED', 'a task token is required: `Authorization: DPoP <token>`')
-      return await warden.gateway.handle(name, c.req.raw, match[2], {
-        proof: c.req.header('dpop'),
-        method: c.req.method,
-        url: requestUrl(c, publicUrl),
-        scheme: match[1],
-      })
+      return await warden.gateway.handle(
+        name,
+        c.req.raw,
+        match[2],
+        {
+          proof: c.req.header('dpop'),
+          method: c.req.method,
+          url: requestUrl(c, publicUrl),
+          scheme: match[1],
+        },
+        body,
+      )
     } catch (error) {
       if (!isWardenError(error) || HTTP_STATUS[error.code] !== 401) throw error
       c.header('www-authenticate', authChallenge(error.code, `resource_metadata="${metadataUrl(c, name)}"`))

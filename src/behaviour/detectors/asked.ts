@@ -215,6 +215,26 @@ function chosenByData(state: TaskState, args: Record<string, unknown>): boolean 
  * only as a word of its own, as written — "A" is not named by "Add a record", "TXT" is by "the TXT record".
  */
 function namedByRequest(state: TaskState, value: string): boolean {
+  // The request and the trusted text never change in a task: each value is looked up once per task (bounded).
+  let named = namedValues.get(state)
+  if (!named) {
+    named = new Map()
+    namedValues.set(state, named)
+  }
+  let found = named.get(value)
+  if (found === undefined) {
+    found = isNamedByRequest(state, value)
+    if (named.size >= NAMED_VALUES) named.delete(named.keys().next().value as string)
+    named.set(value, found)
+  }
+  return found
+}
+
+/** Values remembered per task by `namedByRequest`. */
+const NAMED_VALUES = 1024
+const namedValues = new WeakMap<TaskState, Map<string, boolean>>()
+
+function isNamedByRequest(state: TaskState, value: string): boolean {
   const c = canonical(value)
   if (c.length === 0) return false
   if (c.length >= SHORT) {
@@ -256,12 +276,20 @@ function readIn(output: ObservedOutput, value: string): boolean | undefined {
 function beyondScope(state: TaskState, tool: string, args: Record<string, unknown>): Signal[] {
   const earlier = state.calls.filter((call) => call.tool === tool && call.args !== args)
   if (earlier.length === 0) return []
-  const mine = new Map<string, string>()
-  for (const leaf of argumentLeaves(args)) if (!leaf.key) mine.set(leaf.path, leaf.value)
+  const mine = new Map<string, { value: string; canonical: string }>()
+  for (const leaf of argumentLeaves(args))
+    if (!leaf.key) mine.set(leaf.path, { value: leaf.value, canonical: canonical(leaf.value) })
+  // What follows depends only on an earlier leaf's path and value: each pair is judged once, in the order first met.
+  const judged = new Set<string>()
   for (const call of earlier) {
     for (const leaf of argumentLeaves(call.args)) {
-      const value = mine.get(leaf.path)
-      if (leaf.key || value === undefined || canonical(value) === canonical(leaf.value)) continue
+      const own = mine.get(leaf.path)
+      if (leaf.key || own === undefined) continue
+      const pair = `${leaf.path}\u0000${leaf.value}`
+      if (judged.has(pair)) continue
+      judged.add(pair)
+      const value = own.value
+      if (own.canonical === canonical(leaf.value)) continue
       if (!namedByRequest(state, leaf.value) || namedByRequest(state, value)) continue
       // Where the new value was read: data (not the agent's own invention, which provenance judges).
       const sources = state.outputs.filter((output) => readIn(output, value) !== undefined)

@@ -17,6 +17,18 @@ const REMOVAL_REQUEST =
  */
 export function isRemoval(definition: ToolDefinition | undefined): boolean {
   if (!definition || !isWrite(definition)) return false
+  let removal = removals.get(definition)
+  if (removal === undefined) {
+    removal = readsAsRemoval(definition)
+    removals.set(definition, removal)
+  }
+  return removal
+}
+
+/** `isRemoval` by a definition's words, once per definition (a definition is never changed once pinned). */
+const removals = new WeakMap<ToolDefinition, boolean>()
+
+function readsAsRemoval(definition: ToolDefinition): boolean {
   const words = ownToolName(definition.name)
     .replace(/[_.-]+/g, ' ')
     .replace(/([a-z])([A-Z])/g, '$1 $2')

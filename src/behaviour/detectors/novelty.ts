@@ -58,10 +58,12 @@ export function detectNovelty(
   tool: string,
   args: Record<string, unknown>,
   definition?: ToolDefinition,
+  /** How the habits of this call are had (the engine keeps them for the call's own learning). */
+  habitsFor: (def: ToolDefinition | undefined) => CallHabits = (def) => habitsOf(state, tool, args, def),
 ): Signal[] {
   const def = definition ?? state.tools.get(tool)
   if (!isWrite(def)) return []
-  const habits = habitsOf(state, tool, args, def)
+  const habits = habitsFor(def)
   const named = (value: string) =>
     occursIn(value)({ text: state.prompt, raw: state.promptRaw }) ||
     occursIn(value)({ text: state.trusted, raw: state.trustedRaw })

@@ -595,6 +595,18 @@ export function isOpenWorld(definition: ToolDefinition | undefined): boolean {
   const hint = definition?.annotations?.openWorldHint
   if (hint !== undefined) return hint
   if (!definition) return true
+  let open = openWorld.get(definition)
+  if (open === undefined) {
+    open = readsAsOpenWorld(definition)
+    openWorld.set(definition, open)
+  }
+  return open
+}
+
+/** `isOpenWorld` by a definition's words, once per definition (a definition is never changed once pinned). */
+const openWorld = new WeakMap<ToolDefinition, boolean>()
+
+function readsAsOpenWorld(definition: ToolDefinition): boolean {
   const about = `${definition.name} ${definition.description ?? ''} ${Object.keys((definition.inputSchema.properties ?? {}) as object).join(' ')}`
   return /\b(url|web|webpage|website|http|https|link|fetch|browse|download)\b/i.test(about.replace(/_/g, ' '))
 }
