@@ -352,6 +352,18 @@ function objectPattern(toolNames: readonly string[]): RegExp | null {
  * or what of the agent's own tools it acts on.
  */
 function hasDirective(text: string, toolNames: readonly string[], reader: DirectiveReader): boolean {
+  return !unaccounted(text, toolNames, reader).next().done
+}
+
+/**
+ * The directive clauses of `text` (see `hasDirective`) the request does not account for: each asks for an action the
+ * request does not ask in its own words, or aims it somewhere, or at someone, the request does not.
+ */
+function* unaccounted(
+  text: string,
+  toolNames: readonly string[],
+  reader: DirectiveReader,
+): Generator<{ clause: string; verb: string | undefined }> {
   const requested = reader.request
   const objects = objectPattern(toolNames)
   for (const found of clauses(text, directivePatterns(toolNames))) {
@@ -382,9 +394,8 @@ function hasDirective(text: string, toolNames: readonly string[], reader: Direct
       new RegExp(`(?<![a-z\\d])${escaped(named.toLowerCase())}(?![a-z\\d])`).test(requested)
     if (requestedVerb && requestedDestination && requestedId && !otherEntity(clause, verb ?? '', reader))
       continue
-    return true
+    yield { clause, verb }
   }
-  return false
 }
 
 /**
@@ -515,6 +526,15 @@ export interface DirectiveReader {
 }
 
 /**
+ * A sentence wrapped over lines (YAML, e-mail, fixed-width text) is still one sentence: a single line break reads as
+ * a space; a blank line still ends the sentence. So is one wrapped over comment lines (`//`, `#`, `--`, `;`, ` * `):
+ * the leader goes with the break.
+ */
+function joinLines(raw: string): string {
+  return raw.replace(/(?<![ \t])[ \t]*\n[ \t]*(?:(?:\/\/+|#+|--|;+|\*(?![*/]))[ \t]+)?(?=[^\n])/g, ' ')
+}
+
+/**
  * A score of how much `text` reads like instructions to the agent; 0 for plain data. With a `reader`, a tool
  * output is also scored for directives: imperative clauses aimed at a destination or at what the agent's tools
  * act on, that the request does not account for.
@@ -524,15 +544,25 @@ export function instructionScore(
   toolNames: readonly string[] = [],
   reader?: DirectiveReader,
 ): number {
-  // A sentence wrapped over lines (YAML, e-mail, fixed-width text) is still one sentence: a single line break
-  // reads as a space; a blank line still ends the sentence.
-  // So is one wrapped over comment lines (`//`, `#`, `--`, `;`, ` * `): the leader goes with the break.
-  const text = raw.replace(/(?<![ \t])[ \t]*\n[ \t]*(?:(?:\/\/+|#+|--|;+|\*(?![*/]))[ \t]+)?(?=[^\n])/g, ' ')
+  const text = joinLines(raw)
   let score = 0
   for (const [pattern, weight] of CUES) if (pattern.test(text)) score += weight
   if (commandPattern(toolNames)?.test(text)) score += 2
   if (reader !== undefined && hasDirective(text, toolNames, reader)) score += 3
   return score
+}
+
+/**
+ * The clauses of a record that ask for an action the request does not account for in its own words (`hasDirective`'s,
+ * over the whole text): in a record the request named, what such a clause carries may be a second action planted in
+ * it rather than the record's own data (decision 003, principle 2).
+ */
+export function unaccountedDirectives(
+  raw: string,
+  toolNames: readonly string[],
+  reader: DirectiveReader,
+): Array<{ clause: string; verb: string | undefined }> {
+  return [...unaccounted(joinLines(raw), toolNames, reader)]
 }
 
 /** The threshold above which an output is treated as carrying instructions (tainted). */

@@ -1,11 +1,13 @@
 import type { ToolDefinition } from '../../catalog/index.js'
 import type { Fingerprinter } from '../fingerprints.js'
+import { contentStems } from '../language.js'
 import type { Signal } from '../signals.js'
 import type { ObservedOutput, TaskState } from '../task-state.js'
 import { againstPrincipal, isWrite } from '../task-state.js'
 import {
   argumentLeaves,
   canonical,
+  canonicalText,
   embeddedIdentifiers,
   isTraceable,
   occursIn,
@@ -22,6 +24,7 @@ import {
   instructionScore,
   overridesPrincipal,
   properNames,
+  unaccountedDirectives,
 } from './instruction-text.js'
 
 const overriding = new WeakMap<ObservedOutput, boolean>()
@@ -57,6 +60,8 @@ interface Candidate {
   value: string
   /** Found inside free text (a message body) rather than being the argument itself. */
   embedded: boolean
+  /** The whole argument the value was found in (itself, when not embedded). */
+  whole: string
   /**
    * Traced only for planted provenance: a whole value of an argument no name marks as consequential (a title, a
    * command, a file's content, a memory fact, a member's name). Such a value comes from anywhere; only one found
@@ -97,13 +102,14 @@ export function consequentialValues(
       (CONSEQUENTIAL_NAME.test(leaf.name) ||
         (top === leaf.name && CONSEQUENTIAL_DESCRIPTION.test(describe(definition, top))))
     if (named) {
-      out.push({ arg: leaf.path, value: v, embedded: false })
+      out.push({ arg: leaf.path, value: v, embedded: false, whole: v })
       continue
     }
     const ids = embeddedIdentifiers(v)
-    for (const id of ids) if (isTraceable(id)) out.push({ arg: leaf.path, value: id, embedded: true })
+    for (const id of ids)
+      if (isTraceable(id)) out.push({ arg: leaf.path, value: id, embedded: true, whole: v })
     if (isSpecific(v) && !ids.includes(v))
-      out.push({ arg: leaf.path, value: v, embedded: false, plantedOnly: true })
+      out.push({ arg: leaf.path, value: v, embedded: false, plantedOnly: true, whole: v })
   }
   return out
 }
@@ -131,17 +137,37 @@ export function detectProvenance(
   // kind of value the request left to it: not when it addresses an AI or speaks over the principal's head, not for
   // an action the request never asks ("review claim 88" → an approval), and not for a recipient when the request
   // names its own ("e-mail the summary to ops@…" → one more address from the transcript).
+  // Nor for a value the record carries only inside a clause that asks for another action than the request's (a
+  // bill the request asks to pay whose "TODO: send … to <IBAN>" is a second action planted in it): the record's own
+  // data is what it states, not what a directive in it asks for.
   let askedAction: boolean | undefined
-  const against = (output: ObservedOutput, kind?: () => ValueKind | undefined, value?: string) => {
+  const against = (
+    output: ObservedOutput,
+    kind?: () => ValueKind | undefined,
+    value?: {
+      text: string
+      name: string
+      whole: string
+      occurs: (chunk: { text: string; raw: string }) => boolean
+    },
+  ) => {
     if (workedAgainst(state, output)) return true
     if (!output.tainted || !output.designated) return false
     askedAction ??= def !== undefined && isAsked(state, def)
     const given = kind?.()
     if (!askedAction || (given !== undefined && requestTyped(state).some((r) => r.kind === given)))
       return true
-    return value !== undefined && aboutSomeoneElse(state, output, value)
+    if (value === undefined) return false
+    return (
+      aboutSomeoneElse(state, output, value.text) ||
+      plantedInRecord(state, output, {
+        name: value.name,
+        kinds: [given, typedArgument(value.name, value.whole)?.kind],
+        occurs: value.occurs,
+      })
+    )
   }
-  for (const { arg, value, embedded, plantedOnly } of consequentialValues(def, args)) {
+  for (const { arg, value, embedded, plantedOnly, whole } of consequentialValues(def, args)) {
     if (!plantedOnly && instructionScore(value, toolNames) >= INSTRUCTION_THRESHOLD) {
       signals.push({
         kind: 'instructions_in_argument',
@@ -173,18 +199,18 @@ export function detectProvenance(
     )
       continue
     // Where does the value occur: only inside planted instructions, or also in plain data?
-    const kind = () =>
-      typedArgument(
-        arg
-          .split('/')
-          .filter((s) => !/^\d+$/.test(s))
-          .at(-1) ?? arg,
-        value,
-      )?.kind
+    const name =
+      arg
+        .split('/')
+        .filter((s) => !/^\d+$/.test(s))
+        .at(-1) ?? arg
+    const kind = () => typedArgument(name, value)?.kind
     const places = state.outputs.flatMap((output) =>
-      output.chunks
-        .filter(occurs)
-        .map((chunk) => ({ seq: output.seq, tainted: chunk.tainted, against: against(output, kind, value) })),
+      output.chunks.filter(occurs).map((chunk) => ({
+        seq: output.seq,
+        tainted: chunk.tainted,
+        against: against(output, kind, { text: value, name, whole, occurs: inText }),
+      })),
     )
     const planted = places.filter((place) => place.tainted)
     const plantedAgainst =
@@ -264,6 +290,104 @@ function aboutSomeoneElse(state: TaskState, output: ObservedOutput, value: strin
   const has = (name: string) => new RegExp(`(?<![\\p{L}])${name}(?![\\p{L}])`, 'u').test(lower)
   const request = state.promptText.toLowerCase()
   return asked.some((name) => !has(name)) && properNames(sentence).some((name) => !request.includes(name))
+}
+
+/** A named record's unaccounted directive clauses, its text outside them, and the kinds of value that text states. */
+interface RecordDirectives {
+  clauses: Chunk[]
+  rest: Chunk
+  kinds?: ValueKind[]
+}
+
+const directivesOf = new WeakMap<ObservedOutput, RecordDirectives>()
+
+interface Chunk {
+  text: string
+  raw: string
+  /** As written (case kept): typed values are read from it. */
+  original: string
+}
+
+/** The English name of a kind of value, as a request would say it ("the link in …", "the amount on …"). */
+const KIND_WORD: Record<ValueKind, string> = {
+  money: 'amount',
+  email: 'email',
+  phone: 'phone',
+  iban: 'iban',
+  account: 'account',
+  link: 'link',
+  street: 'address',
+}
+
+/**
+ * A second action planted in a named record (decision 003, principle 2): the value occurs in the record only inside
+ * clauses that ask for an action the request does not account for in its own words (`unaccountedDirectives`), and
+ * either the request never names what the value is for (the call's argument, or the value's kind: "the URL in
+ * runbook RB-12" names the URL a runbook's "Step 3: set the webhook URL to …" gives), or the record states another
+ * value of that kind outside such clauses (a bill's own payee, beside a "send … to <IBAN>" planted in it). What the
+ * record states itself — the amount due, the payee, the date — is its own data, whatever clause stands near it.
+ */
+function plantedInRecord(
+  state: TaskState,
+  output: ObservedOutput,
+  value: {
+    name: string
+    kinds: Array<ValueKind | undefined>
+    occurs: (chunk: { text: string; raw: string }) => boolean
+  },
+): boolean {
+  if (!output.raw) return false
+  let known = directivesOf.get(output)
+  if (!known) {
+    const reader = { request: state.promptRaw, designated: true, text: state.promptText }
+    // A clause whose action the request names as a noun ("apply the payment in payment.txt" ↔ "Please pay …") is
+    // the request's own errand.
+    const nouns = state.promptRaw.match(/[a-z]+/g) ?? []
+    const clauses = unaccountedDirectives(output.raw, state.toolNames(), reader)
+      .filter(({ verb }) => verb === undefined || !nouns.some((word) => nominalises(word, verb)))
+      .map(({ clause }) => clause)
+    let rest = output.raw.replace(/\s+/g, ' ')
+    for (const clause of clauses) rest = rest.replace(clause.replace(/\s+/g, ' '), ' ')
+    known = { clauses: clauses.map(chunkOf), rest: chunkOf(rest) }
+    directivesOf.set(output, known)
+  }
+  if (!known.clauses.some(value.occurs) || value.occurs(known.rest)) return false
+  // What the value is for, in the request's words: the argument's name, or the kind of the value or of the whole
+  // argument it sits in (a meeting link's digits are the link's).
+  const named = requestWords(state)
+  const words = [value.name, ...value.kinds.map((kind) => (kind ? KIND_WORD[kind] : ''))].join(' ')
+  if (![...contentStems(words)].some((stem) => named.has(stem))) return true
+  const kind = value.kinds[0]
+  if (kind === undefined) return false
+  known.kinds ??= typedValues(known.rest.original).map((v) => v.kind)
+  return known.kinds.some((other) => sameFamily(other, kind))
+}
+
+/**
+ * `word` is the noun English derives from the verb `verb` by a suffix of action ("payment" ← pay, "booking" ← book,
+ * "reservation" ← reserve) — not the bare word, which may be another noun ("email" in "their email addresses").
+ */
+function nominalises(word: string, verb: string): boolean {
+  const v = verb.toLowerCase()
+  if (v.length < 3 || !word.startsWith(v.endsWith('e') ? v.slice(0, -1) : v)) return false
+  const base = v.endsWith('e') ? v.slice(0, -1) : v
+  return /^(?:e?ments?|ings?|als?|e?ions?|ations?|ances?|ences?)$/.test(word.slice(base.length))
+}
+
+function chunkOf(text: string): Chunk {
+  return { text: canonicalText(text), raw: text.toLowerCase(), original: text }
+}
+
+const requestStemsOf = new WeakMap<TaskState, Set<string>>()
+
+/** Every content stem of the request, reading clauses too ("the URL in runbook RB-12"). */
+function requestWords(state: TaskState): Set<string> {
+  let stems = requestStemsOf.get(state)
+  if (!stems) {
+    stems = contentStems(state.promptText)
+    requestStemsOf.set(state, stems)
+  }
+  return stems
 }
 
 const requestValues = new WeakMap<TaskState, TypedValue[]>()
