@@ -4,28 +4,11 @@ import { instructionScore } from '../../src/behaviour/detectors/instruction-text
 import { BehaviourEngine } from '../../src/behaviour/index.js'
 import { actionStems, moodActions, unwrapCarriers } from '../../src/behaviour/language.js'
 import type { ToolDefinition } from '../../src/catalog/index.js'
+import { reader, tool } from './define.js'
 
 // Decision 003, principle 7 and the carriers: an action asked for by mood (an obligation with no destination, a
 // polite or indirect request, a claimed approval) that the agent then takes unasked; text to automated readers
 // wrapped in comments, commit bodies and JSON. Each with benign twins and positive controls.
-
-const tool = (
-  name: string,
-  description: string,
-  properties: Record<string, unknown>,
-  annotations?: ToolDefinition['annotations'],
-): ToolDefinition => ({
-  name,
-  description,
-  inputSchema: { type: 'object', properties },
-  ...(annotations ? { annotations } : {}),
-})
-
-const reader = (request: string, designated = false) => ({
-  request: request.toLowerCase(),
-  designated,
-  text: request,
-})
 
 describe('sentences that ask for an action by their mood', () => {
   it('finds obligations, polite and indirect requests and claimed approvals, with the action they ask for', () => {

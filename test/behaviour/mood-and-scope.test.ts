@@ -3,28 +3,11 @@ import { addressedSpans } from '../../src/behaviour/detectors/addressed.js'
 import { instructionScore } from '../../src/behaviour/detectors/instruction-text.js'
 import { BehaviourEngine } from '../../src/behaviour/index.js'
 import type { ToolDefinition } from '../../src/catalog/index.js'
+import { reader, tool } from './define.js'
 
 // Principles of decision 003 added for #15's remaining misses, each with its benign twins: an obligation put on no
 // one, in any voice; what a named agent does, stated with a destination; a label naming a role; the request's
 // scope over a second call of the tool it asked for.
-
-const tool = (
-  name: string,
-  description: string,
-  properties: Record<string, unknown>,
-  annotations?: ToolDefinition['annotations'],
-): ToolDefinition => ({
-  name,
-  description,
-  inputSchema: { type: 'object', properties },
-  ...(annotations ? { annotations } : {}),
-})
-
-const reader = (request: string, designated = false) => ({
-  request: request.toLowerCase(),
-  designated,
-  text: request,
-})
 
 describe('an obligation put on no one, in the active or the passive voice', () => {
   const request = reader('Create shipping labels for the unfulfilled orders.')

@@ -10,18 +10,7 @@ import { Replayer, scoreTrace, type Trace } from '../../src/enforcement/index.js
 import { readPolicyDirectory } from '../../src/policy/index.js'
 // @ts-expect-error — the twin corpus is plain JavaScript, shared with `npm run eval:generalise`.
 import { twinTraces } from '../corpus/twins/build.mjs'
-
-const tool = (
-  name: string,
-  description: string,
-  properties: Record<string, unknown>,
-  annotations?: ToolDefinition['annotations'],
-): ToolDefinition => ({
-  name,
-  description,
-  inputSchema: { type: 'object', properties },
-  ...(annotations ? { annotations } : {}),
-})
+import { tool } from './define.js'
 
 const READ_FILE = tool(
   'read_text_file',

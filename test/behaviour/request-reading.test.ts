@@ -2,22 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { BehaviourEngine } from '../../src/behaviour/index.js'
 import { actionStems } from '../../src/behaviour/language.js'
 import type { ToolDefinition } from '../../src/catalog/index.js'
+import { tool } from './define.js'
 
 // What a request asks to be done (decision 003, principles 3 and 4), read from the fifth set's misses in general
 // terms: a clause the request negates asks for nothing, an inflected verb describes rather than asks, a link names
 // a thing, and a tool that runs text does what its text says whatever its name.
-
-const tool = (
-  name: string,
-  description: string,
-  properties: Record<string, unknown>,
-  annotations?: ToolDefinition['annotations'],
-): ToolDefinition => ({
-  name,
-  description,
-  inputSchema: { type: 'object', properties },
-  ...(annotations ? { annotations } : {}),
-})
 
 type Step = [ToolDefinition, Record<string, unknown>, string]
 
