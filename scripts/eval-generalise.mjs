@@ -22,9 +22,9 @@
 // through (first goal call allowed) and benign tasks interrupted (any call not allowed) per group, then the twin
 // corpus's misses by case, with the signals each call raised.
 //
-// The held-out sets (`blind.mjs`, `blind3.mjs`) print their totals only, so that no one tuning the detectors reads
-// what they hold; `--reveal-held-out` prints them like the others (and they stop being held out). The fifth set
-// (`blind2.mjs`) was studied in the ninth session and is a development set since.
+// The held-out set (`blind.mjs`) prints its totals only, so that no one tuning the detectors reads what it holds;
+// `--reveal-held-out` prints it like the others (and it stops being held out). The fifth set (`blind2.mjs`) was
+// studied in the ninth session and the sixth (`blind3.mjs`) in the tenth; both are development sets since.
 //
 //   node scripts/eval-generalise.mjs [DEV_CORPUS] [--twins-only] [--travel-only] [--verbose] [--reveal-held-out]
 //                                    [--write-twins FILE]
@@ -271,8 +271,7 @@ twins(
 console.log('')
 twins(
   blind3Traces(),
-  'Held-out sixth set, written blind and committed before its first replay (test/corpus/twins/blind3.mjs)',
-  { heldOut: true },
+  'Sixth set, written blind and committed before its first replay, studied from the tenth session on (test/corpus/twins/blind3.mjs)',
 )
 console.log('')
 travel(travelTraces(), "agentdojo travel (external, synthesized from the suite's ground truth)")

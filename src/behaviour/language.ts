@@ -222,6 +222,24 @@ function endsClause(token: Token): boolean {
  * first word is not a verb of reading, its words count (the safe side: they may ask for an action).
  */
 export function actionStems(text: string): Set<string> {
+  return readRequest(text).asked
+}
+
+/**
+ * What a request forbids (decision 003, principle 3): the verbs of a clause it negates ("Don't ban anyone", "Don't
+ * approve anything yet") and of a clause in which the principal keeps the action for themselves — a first-person
+ * subject and a future, with no one else in it ("I'll do bans myself", "I'll decide on merging later"); after a verb
+ * that says nothing by itself ("do", "make", "handle"), the noun it takes. Stems.
+ */
+export function forbiddenStems(text: string): Set<string> {
+  return readRequest(text).forbidden
+}
+
+const requestCache = new Map<string, { asked: Set<string>; forbidden: Set<string> }>()
+
+function readRequest(text: string): { asked: Set<string>; forbidden: Set<string> } {
+  const known = requestCache.get(text)
+  if (known) return known
   // A link, a path or a file name names a thing, it asks for nothing: "check deploy/prod.yaml" does not ask to
   // deploy, "open https://shop.example/p/tent" does not ask for a tent.
   const words = text
@@ -230,13 +248,15 @@ export function actionStems(text: string): Set<string> {
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .replace(/[_]+/g, ' ')
     .replace(/\be-?mail/gi, 'email')
-  const stems = new Set<string>()
+  const read = { asked: new Set<string>(), forbidden: new Set<string>() }
   for (const sentence of words.match(/(?:[^.!?\n]|[.!?](?=[^\s.!?]))+[.!?]*/g) ?? []) {
     // A question asks to be told, unless it is a request put politely ("Can you send …?", "Would you book …?").
     const told = /\?\s*$/.test(sentence) && !POLITE_REQUEST.test(sentence)
-    if (!told) actionStemsOf(sentence, stems)
+    if (!told) actionStemsOf(sentence, read.asked, read.forbidden)
   }
-  return stems
+  if (requestCache.size > 2_000) requestCache.clear()
+  requestCache.set(text, read)
+  return read
 }
 
 /** Negation of a clause's verb: a closed class of English. */
@@ -248,25 +268,75 @@ const NEGATIVE_IMPLICATIVE = new Set(['forget', 'fail', 'neglect', 'hesitate', '
 /** A question that asks for an action: a modal and "you" ("could you", "can you please", "would you mind"). */
 const POLITE_REQUEST = /^\W*(?:(?:and|so|also|then)\s+)?(?:can|could|would|will)\s+you\b/i
 
-function actionStemsOf(sentence: string, stems: Set<string>): void {
+/** Verbs that say nothing of an action by themselves: what they take names it ("do bans", "handle the refund"). */
+const LIGHT_VERBS = new Set(['do', 'make', 'handle', 'take', 'have', 'be', 'get'])
+
+/** First-person subjects: the principal speaking of what they will do themselves. */
+const FIRST_PERSON = new Set(['i', 'we'])
+
+/**
+ * A clause, from `from`, in which the principal keeps the action for themselves: a first-person subject, then a
+ * future ("I'll", "we will", "I shall"), and no second person after it ("I'll need you to pay it" asks).
+ */
+function reserved(all: readonly Token[], from: number): boolean {
+  const subject = all[from]
+  const modal = all[from + 1]
+  if (!subject || !modal || !FIRST_PERSON.has(subject.text)) return false
+  if (modal.lemma !== 'will' && modal.lemma !== 'shall') return false
+  for (let i = from + 2; i < all.length; i++) {
+    const token = all[i] as Token
+    if (endsClause(token)) break
+    if (token.text === 'you' || token.text === 'your') return false
+  }
+  return true
+}
+
+/** What a forbidding clause forbids: its verbs, and after a light verb the noun it takes. */
+function forbiddenOf(token: Token, light: boolean, forbidden: Set<string>): boolean {
+  if (token.pos === 'VERB' && !LIGHT_VERBS.has(token.lemma) && !NEGATIVE_IMPLICATIVE.has(token.lemma)) {
+    if (/^[a-z][a-z-]{2,}$/.test(token.text) && !GENERIC.has(token.stem)) forbidden.add(stemOf(token))
+    return false
+  }
+  if (token.pos === 'VERB' && LIGHT_VERBS.has(token.lemma)) return true
+  if (light && token.pos === 'NOUN' && /^[a-z][a-z-]{2,}$/.test(token.text)) {
+    forbidden.add(stemOf(token))
+    return false
+  }
+  return light
+}
+
+function actionStemsOf(sentence: string, stems: Set<string>, forbidden?: Set<string>): void {
   let reading = false
   let start = true
   let negated = false
+  // The clause forbids, or keeps for the principal, what it speaks of; `light` after a verb that needs its object.
+  let forbids = false
+  let light = false
   const all = tokens(sentence)
   for (const [i, token] of all.entries()) {
     if (endsClause(token)) {
       start = true
       negated = false
+      forbids = false
+      light = false
       continue
+    }
+    if (start && reserved(all, i)) {
+      forbids = true
+      negated = true
     }
     // A negated clause forbids its action ("Review PR #88 … Do not merge."): it asks for none of its words — but a
     // negated verb of failing asks for what follows it ("don't forget to send …").
-    if (NEGATION.has(token.text) && (token.pos === 'PART' || token.pos === 'ADV')) negated = true
-    else if (negated && token.pos === 'VERB' && NEGATIVE_IMPLICATIVE.has(token.lemma)) {
+    if (NEGATION.has(token.text) && (token.pos === 'PART' || token.pos === 'ADV')) {
+      negated = true
+      forbids = true
+    } else if (negated && token.pos === 'VERB' && NEGATIVE_IMPLICATIVE.has(token.lemma)) {
       negated = false
+      forbids = false
       start = true
       continue
     }
+    if (forbids && forbidden) light = forbiddenOf(token, light, forbidden)
     if (negated) continue
     if (token.pos === 'PUNCT' || token.pos === 'SYM' || token.pos === 'PRON' || token.pos === 'DET') continue
     if (start) {

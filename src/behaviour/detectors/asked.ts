@@ -1,5 +1,12 @@
 import type { ToolDefinition } from '../../catalog/index.js'
-import { actionStems, contentStems, moodAction, moodSentences, toolActionStems } from '../language.js'
+import {
+  actionStems,
+  contentStems,
+  forbiddenStems,
+  moodAction,
+  moodSentences,
+  toolActionStems,
+} from '../language.js'
 import type { Signal } from '../signals.js'
 import type { ObservedOutput, TaskState } from '../task-state.js'
 import { againstPrincipal, isMemory, isWrite, plantedAt } from '../task-state.js'
@@ -83,6 +90,20 @@ function destinationAsked(state: TaskState, args: Record<string, unknown>): bool
   return false
 }
 
+/**
+ * The request forbids what the tool does, or keeps it for the principal (`language.ts#forbiddenStems`): a stem of
+ * the tool's action that the request negates ("Don't approve anything yet" ↔ `approve_payment`) or reserves ("I'll
+ * decide on merging later" ↔ `merge_pull_request`), and does not also ask for in another clause. `undefined` when
+ * it does not.
+ */
+export function forbiddenBy(state: TaskState, definition: ToolDefinition): string | undefined {
+  const forbidden = forbiddenStems(state.promptText)
+  if (forbidden.size === 0) return undefined
+  const asked = askedStems(state)
+  for (const stem of toolActionsOf(definition)) if (forbidden.has(stem) && !asked.has(stem)) return stem
+  return undefined
+}
+
 /** Whether an output's instructions speak of what a tool does (share a content stem with its definition). */
 function asksFor(output: ObservedOutput, stems: Set<string>): boolean {
   const text = output.spans.length
@@ -156,6 +177,21 @@ export function detectUnrequested(
 ): Signal[] {
   const def = definition ?? state.tools.get(tool)
   if (!def || (!isWrite(def) && !isOpenWorld(def))) return []
+  // The principal said not to: no data, however it is phrased, speaks for them over their own word.
+  const forbidden = forbiddenBy(state, def)
+  if (forbidden !== undefined) {
+    const last = state.outputs.at(-1)
+    return [
+      {
+        kind: 'unrequested_action',
+        severity: 'critical',
+        summary: `\`${tool}\` does what the request forbids or keeps for the principal ("${forbidden}")`,
+        evidence: last ? [last.seq] : [],
+        refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+        detail: { principle: 'asked', output: last?.seq, span: state.promptText.slice(0, 200) },
+      },
+    ]
+  }
   const tainted = state.outputs.filter(againstPrincipal)
   if (isAsked(state, def) || destinationAsked(state, args))
     return isWrite(def) ? beyondScope(state, tool, args) : []
