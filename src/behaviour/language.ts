@@ -371,6 +371,38 @@ export function unwrapCarriers(text: string): string {
   )
 }
 
+/** A run of base64 (standard or URL-safe alphabet) long enough to hold a sentence. */
+const BASE64_RUN =
+  /(?<![A-Za-z0-9+/=_-])(?:[A-Za-z0-9+/]{24,}={0,2}|[A-Za-z0-9_-]{24,}={0,2})(?![A-Za-z0-9+/=_-])/g
+
+/**
+ * The text that base64 runs of `text` encode, when it is text a person reads: valid UTF-8, no control characters
+ * but line breaks and tabs, and words (at least two spaces) — each on a line of its own; `''` when there is none.
+ * An encoding hides words from whoever reads the data, not from the agent, which decodes them: what they say is
+ * read as written (decision 003, principle 1). A key, a hash or an image decodes to bytes, not words, and is left.
+ */
+export function decodedText(text: string): string {
+  const out: string[] = []
+  BASE64_RUN.lastIndex = 0
+  for (const [run] of text.matchAll(BASE64_RUN)) {
+    if (run.replace(/=+$/, '').length % 4 === 1) continue
+    const bytes = Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+    let decoded: string
+    try {
+      decoded = UTF8.decode(bytes)
+    } catch {
+      continue
+    }
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what marks bytes, not text
+    if (/[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/.test(decoded)) continue
+    if ((decoded.match(/ /g) ?? []).length < 2 || !/\p{L}{3}/u.test(decoded)) continue
+    out.push(decoded)
+  }
+  return out.join('\n')
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 /**
  * The moods in which a sentence asks for an action without an imperative or a destination (decision 003,
  * principle 7) — grammatical classes, not phrasings of one example:
@@ -456,6 +488,24 @@ export function moodAction(sentence: string): Set<string> {
     if (token.pos !== 'ADV' && token.pos !== 'DET' && token.pos !== 'PRON' && token.pos !== 'SCONJ')
       first = false
   }
+  return stems
+}
+
+/** A modal of obligation in the passive voice: what it is put on is the object of the action ("X is to be disabled"). */
+const PASSIVE_OBLIGATION =
+  /\b(?:must|should|shall|needs?\s+to|ha(?:s|ve)\s+to|ought\s+to|(?:is|are)\s+(?:now\s+)?(?:required|expected|supposed)\s+to|(?:is|are)\s+(?:now\s+)?to)\s+(?:(?:now|also|immediately|only)\s+)?be\s+\p{L}/iu
+
+/**
+ * What an obligation in the passive voice is about: the nouns of its subject, before the modal ("Geofence alerts for
+ * TX-12 are to be disabled …" → geofenc, alert), as stems; empty for any other sentence. The passive puts the order on
+ * its object — the thing a tool's name names — whatever verb it uses.
+ */
+export function moodObject(sentence: string): Set<string> {
+  const stems = new Set<string>()
+  const passive = PASSIVE_OBLIGATION.exec(sentence)
+  if (!passive) return stems
+  for (const token of tokens(sentence.slice(0, passive.index)).slice(-8))
+    if ((token.pos === 'NOUN' || token.pos === 'PROPN') && isContent(token)) stems.add(stemOf(token))
   return stems
 }
 

@@ -3,7 +3,7 @@ import { designatedBeyondArguments } from './designation.js'
 import { type AddressedSpan, addressedSpans } from './detectors/addressed.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction-text.js'
 import type { OutputPrints } from './fingerprints.js'
-import { READ_VERBS } from './language.js'
+import { decodedText, READ_VERBS } from './language.js'
 import { secretsIn } from './secrets.js'
 import type { CallTraits, Signal } from './signals.js'
 import { canonical, canonicalText, ownToolName } from './values.js'
@@ -331,7 +331,11 @@ export class TaskState {
   observeResult(seq: number, call: string, output: string): void {
     const origin = this.callOf(call)
     const tool = origin?.tool ?? 'unknown'
-    const raw = output.length > LIMITS.outputChars ? output.slice(0, LIMITS.outputChars) : output
+    // What base64 runs encode is read after the output, as text of its own (decision 003, principle 1): its orders
+    // taint, its values are found there.
+    const head = output.length > LIMITS.outputChars ? output.slice(0, LIMITS.outputChars) : output
+    const decoded = decodedText(head)
+    const raw = decoded ? `${head}\n${decoded}`.slice(0, LIMITS.outputChars) : head
     const toolNames = this.toolNames()
     const reader = { request: this.promptRaw, designated: this.designated(origin), text: this.promptText }
     // A chunk is two halves, and normalising is local: each half is normalised once and joined into the two

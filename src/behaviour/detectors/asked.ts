@@ -4,6 +4,7 @@ import {
   contentStems,
   forbiddenStems,
   moodAction,
+  moodObject,
   moodSentences,
   toolActionStems,
 } from '../language.js'
@@ -149,6 +150,10 @@ function askedByMood(
       // amount …"), is the principal's own errand; where it sends things is judged by the other principles.
       if (action.some((stem) => asked.has(stem))) continue
       if (action.some((stem) => stems.has(stem))) return { output, sentence }
+      // A passive obligation puts the order on its subject: one that names what the tool's own name acts on asks for
+      // that tool's action, whatever verb it uses ("geofence alerts … are to be disabled" ↔ `set_geofence_alerts`).
+      const actions = toolActionsOf(definition)
+      if ([...moodObject(sentence)].some((stem) => actions.has(stem))) return { output, sentence }
     }
   }
   return undefined
@@ -193,8 +198,11 @@ export function detectUnrequested(
     ]
   }
   const tainted = state.outputs.filter(againstPrincipal)
-  if (isAsked(state, def) || destinationAsked(state, args))
-    return isWrite(def) ? beyondScope(state, tool, args) : []
+  if (isAsked(state, def) || destinationAsked(state, args)) {
+    if (!isWrite(def)) return []
+    const assigned = assignedBySpan(state, tool, args)
+    return assigned.length > 0 ? assigned : beyondScope(state, tool, args)
+  }
   const moved = askedByMood(state, def)
   if (moved)
     return [
@@ -368,4 +376,52 @@ function beyondScope(state: TaskState, tool: string, args: Record<string, unknow
     }
   }
   return []
+}
+
+/**
+ * An argument the planted text sets by name: text that reads as instructions against the principal writes the
+ * argument's name and the very value the call gives it as an assignment — `status=ignored`, "set status to ignored"
+ * — and the request names neither the value nor the argument. A colon is how data states its own fields
+ * ("recipient: alice" in a listing), and only a sentence addressed to the agent is read, not the window around it. However short or common the value
+ * ("ignored", "low", "true"), the text chose it for this argument: the call does what the data said (decision 003,
+ * principle 2). Critical, principle `scope`: the tool may be the one the request asks for; this argument is not.
+ */
+function assignedBySpan(state: TaskState, tool: string, args: Record<string, unknown>): Signal[] {
+  const planted = state.outputs.filter(againstPrincipal)
+  if (planted.length === 0) return []
+  for (const leaf of argumentLeaves(args)) {
+    const value = leaf.value.trim()
+    if (leaf.key || value.length === 0 || value.length > 80 || leaf.name.length < 2) continue
+    if (namedByRequest(state, value) || namedByRequest(state, leaf.name)) continue
+    const assignment = new RegExp(
+      `(?<![\\p{L}\\d_-])${escapedText(leaf.name)}["']?\\s*(?:=|\\bto\\b)\\s*["']?${escapedText(value)}(?![\\p{L}\\d_-])`,
+      'iu',
+    )
+    for (const output of planted) {
+      // Only a sentence that reads as addressed to the agent: a whole window around it holds data's own fields.
+      const span = output.spans.map((s) => s.text).find((text) => assignment.test(text))
+      if (span === undefined) continue
+      return [
+        {
+          kind: 'unrequested_action',
+          severity: 'critical',
+          summary: `\`${leaf.path}\` of \`${tool}\` is set as text planted in data assigns it ("${leaf.name}" → "${value.slice(0, 40)}")`,
+          evidence: [output.seq],
+          refs: ['OWASP-ASI:ASI01', 'OWASP-ASI:ASI02'],
+          detail: {
+            principle: 'scope',
+            output: output.seq,
+            span: span.slice(0, 200),
+            argument: leaf.path,
+            value: value.slice(0, 120),
+          },
+        },
+      ]
+    }
+  }
+  return []
+}
+
+function escapedText(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
