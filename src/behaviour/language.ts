@@ -496,7 +496,7 @@ const PASSIVE_OBLIGATION =
   /\b(?:must|should|shall|needs?\s+to|ha(?:s|ve)\s+to|ought\s+to|(?:is|are)\s+(?:now\s+)?(?:required|expected|supposed)\s+to|(?:is|are)\s+(?:now\s+)?to)\s+(?:(?:now|also|immediately|only)\s+)?be\s+\p{L}/iu
 
 /**
- * What an obligation in the passive voice is about: the nouns of its subject, before the modal ("Geofence alerts for
+ * What an obligation in the passive voice is about: the content words of its subject, before the modal ("Geofence alerts for
  * TX-12 are to be disabled …" → geofenc, alert), as stems; empty for any other sentence. The passive puts the order on
  * its object — the thing a tool's name names — whatever verb it uses.
  */
@@ -504,8 +504,9 @@ export function moodObject(sentence: string): Set<string> {
   const stems = new Set<string>()
   const passive = PASSIVE_OBLIGATION.exec(sentence)
   if (!passive) return stems
+  // Every content word of the subject: the light model tags some plural nouns as verbs ("alerts").
   for (const token of tokens(sentence.slice(0, passive.index)).slice(-8))
-    if ((token.pos === 'NOUN' || token.pos === 'PROPN') && isContent(token)) stems.add(stemOf(token))
+    if (isContent(token) && token.pos !== 'ADV') stems.add(stemOf(token))
   return stems
 }
 

@@ -186,7 +186,7 @@ const OPENERS =
  * The clause after an opening: up to a sentence's end (a `.` inside `www.x.com` does not end it, nor one after an
  * initial: "custodian R. Baines").
  */
-const CLAUSE = '(?:[^.!?\\n]|[.!?](?=[^\\s])|(?<=(?:^|[^\\w.])[A-Z])\\.){0,160}'
+const CLAUSE = '(?:[^.!?\\n\\u0001]|[.!?](?=[^\\s])|(?<=(?:^|[^\\w.])[A-Z])\\.){0,160}'
 
 /**
  * A clause that opens with an action verb in the imperative — at the start of the text or of a line, or after
@@ -535,10 +535,11 @@ export interface DirectiveReader {
 /**
  * Each string of JSON data is a text of its own: a clause does not run from one member's value into the next
  * member's name ("name":"Email 2026-05-14 Chen","entityType":"Email","observations":[…] is no "Email … observations"
- * order). A string's boundary with the next member or element reads as a line break.
+ * order). A string's end before the next member or element ends a clause (`CLAUSE` stops at U+0001, which
+ * `splitJson` puts there); it opens none — a member's value still opens one after its `:`, as it did.
  */
 function splitJson(raw: string): string {
-  return raw.includes('"') ? raw.replace(/"\s*[,:]\s*(?=["[{\d-]|true|false|null)|"\s*[\]}]/g, '"\n') : raw
+  return raw.includes('"') ? raw.replace(/"\s*,\s*(?=["[{\d-]|true|false|null)|"\s*[\]}]/g, '"\u0001') : raw
 }
 
 /**
