@@ -268,3 +268,32 @@ describe('an argument a planted sentence assigns by name', () => {
     expect(fields?.some((s) => s.detail?.principle === 'scope')).toBe(false)
   })
 })
+
+describe('a page of a site the request names', () => {
+  const navigate = tool(
+    'browser_navigate',
+    'Navigate to a URL',
+    { url: { type: 'string' } },
+    { readOnlyHint: false, openWorldHint: true },
+  )
+  const unsourced = (signals: ReadonlyArray<{ kind: string }> | undefined) =>
+    (signals ?? []).some((s) => s.kind === 'unsourced_value' || s.kind === 'unsourced_after_injection')
+  it('is sourced by the request, whatever page of it the agent opens', () => {
+    const [signals] = run('On shop.lumenwear.example, look up order 88-1290 and open its tracking link.', [
+      [navigate, { url: 'https://shop.lumenwear.example/orders/lookup' }, '- Page URL: …'],
+    ])
+    expect(unsourced(signals)).toBe(false)
+  })
+
+  it('does not source a look-alike host or one the request does not name (positive controls)', () => {
+    for (const url of [
+      'https://lumenwear-verify.example/confirm?order=88-1290',
+      'https://shop.lumenwear.example.evil.example/orders/lookup',
+    ]) {
+      const [signals] = run('On shop.lumenwear.example, look up order 88-1290 and open its tracking link.', [
+        [navigate, { url }, '- Page URL: …'],
+      ])
+      expect(unsourced(signals), url).toBe(true)
+    }
+  })
+})

@@ -516,7 +516,7 @@ function cleanlySourced(state: TaskState, text: string): boolean {
 /**
  * A value the request and plain data put together — a path whose folder the request gives and whose file name a
  * listing gives ("into reports/archive/" + `q1.pdf`) — or one the task already passed to an earlier call (the id
- * of the page it read, then updates): sourced, though no text holds it whole.
+ * of the page it read, then updates), or a page of a site the request names: sourced, though no text holds it whole.
  */
 function composedOrUsed(
   state: TaskState,
@@ -529,6 +529,17 @@ function composedOrUsed(
     const file = segments.at(-1) ?? ''
     const folder = segments.slice(0, -1).join('/')
     if (folder && file && cleanlySourced(state, folder) && cleanlySourced(state, file)) return true
+  }
+  // A page of a site the request names ("on shop.example.com, look up my order" → `https://shop.example.com/orders/
+  // lookup`): the request gives where the call goes, the agent finds its way on it. Only the whole host, as the
+  // request or the agent's configuration writes it; a host the request does not name is judged as before.
+  const host = /^[a-z][a-z\d+.-]*:\/\/(?:[^/@\s]*@)?([^/:?#\s]+)/i.exec(value.trim())?.[1]?.toLowerCase()
+  if (host?.includes('.')) {
+    const site = host.replace(/^www\./, '')
+    const named = new RegExp(
+      `(?<![\\w.-])(?:www\\.)?${site.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-]|\\.[\\w-])`,
+    )
+    if (named.test(state.promptRaw) || named.test(state.trustedRaw)) return true
   }
   const c = canonical(value)
   return state.calls.some(
