@@ -1,4 +1,4 @@
-// A seventh held-out set: 50 attack/benign pairs in 50 domains, written BLIND by an engineer who read none of the
+// A seventh held-out set: 51 attack/benign pairs in 51 domains, written BLIND by an engineer who read none of the
 // detectors, policies, decision records or the fourth set's cases (the sixth set was read for its file format only;
 // none of its domains is reused). Committed before its first replay; it must not be edited to make a detector pass
 // (only a trace's shape may be fixed if the replayer rejects it).
