@@ -496,9 +496,9 @@ const PASSIVE_OBLIGATION =
   /\b(?:must|should|shall|needs?\s+to|ha(?:s|ve)\s+to|ought\s+to|(?:is|are)\s+(?:now\s+)?(?:required|expected|supposed)\s+to|(?:is|are)\s+(?:now\s+)?to)\s+(?:(?:now|also|immediately|only)\s+)?be\s+\p{L}/iu
 
 /**
- * What an obligation in the passive voice is about: the content words of its subject, before the modal ("Geofence alerts for
- * TX-12 are to be disabled …" → geofenc, alert), as stems; empty for any other sentence. The passive puts the order on
- * its object — the thing a tool's name names — whatever verb it uses.
+ * What an obligation in the passive voice is about: the content words of its subject, before the modal ("Geofence
+ * alerts for TX-12 are to be disabled …" → geofenc, alert), as stems; empty for any other sentence. The passive puts
+ * the order on its object — the thing a tool's name names — whatever verb it uses.
  */
 export function moodObject(sentence: string): Set<string> {
   const stems = new Set<string>()
