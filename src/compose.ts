@@ -61,7 +61,7 @@ import {
   silentLogger,
   systemClock,
 } from './kernel/index.js'
-import { currentRequest, Health, WardenMetrics } from './operations/index.js'
+import { Health, WardenMetrics } from './operations/index.js'
 import {
   ArgumentValidator,
   formatProblem,
@@ -513,13 +513,6 @@ export async function composeWarden(config: Config, options: ComposeOptions = {}
     chain,
     publicKey: parsePublicKey(signer.publicKeyPem),
     logger,
-  })
-  // The record of a call and of its decision name the HTTP request that carried it (`X-Request-Id`).
-  chain.annotateWith((input) => {
-    const request = currentRequest()
-    return request && (input.kind === 'tool.call' || input.kind === 'decision')
-      ? { requestId: request.requestId }
-      : undefined
   })
   // What other nodes change reaches this one: caches of revocable state drop themselves (StandingCache); here
   // the rest follows — the tool catalog and policy set, held approvals, signing keys. A feed that comes back

@@ -1,11 +1,19 @@
 import type { MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import type { Warden } from '../compose.js'
-import { acceptRequestId, runWithRequest } from '../operations/index.js'
+import { acceptRequestId } from '../operations/index.js'
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** This request's `X-Request-Id`, for the routes that record it (set by `accessLog`). */
+    requestId: string
+  }
+}
 
 /**
  * Per-request ids and the access log: `X-Request-Id` (the client's when well formed, else a new one) is echoed on
- * the response, written on the log line, and visible to the pipeline, which records it with the call it carried.
+ * the response, written on the log line, and set on the context (`c.get('requestId')`) for the routes that hand it
+ * to the pipeline, which records it with the call it carried.
  * Each request also counts in `warden_http_requests_total`, and gateway requests in the gateway latency histogram.
  */
 export function accessLog(warden: Warden): MiddlewareHandler {
@@ -14,7 +22,8 @@ export function accessLog(warden: Warden): MiddlewareHandler {
   return async (c, next) => {
     const requestId = acceptRequestId(c.req.header('x-request-id'), () => ids.id())
     const started = process.hrtime.bigint()
-    await runWithRequest({ requestId }, () => next())
+    c.set('requestId', requestId)
+    await next()
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     try {
       c.res.headers.set('x-request-id', requestId)

@@ -110,6 +110,8 @@ export interface DecideOptions {
    * and lets the flush overlap the forwarded call.
    */
   until?: AppendOptions['until']
+  /** The HTTP request that carried the call (`X-Request-Id`), named in its call and decision records. */
+  requestId?: string | undefined
 }
 
 /** Server-to-client requests, by the Cedar action they are decided as. */
@@ -168,9 +170,14 @@ export class Pipeline {
   ) {}
 
   /** ① Authenticates a task token (throws on failure: no task, no decision), then decides the request. */
-  async authorize(token: string, proof: ProofContext, request: ToolRequest): Promise<Decision> {
+  async authorize(
+    token: string,
+    proof: ProofContext,
+    request: ToolRequest,
+    options: DecideOptions = {},
+  ): Promise<Decision> {
     const caller = await this.lifecycle.authenticate(token, proof)
-    return this.decide(caller, request)
+    return this.decide(caller, request, options)
   }
 
   /** ②–⑥ for a caller already authenticated (an MCP session bound to its task). */
@@ -181,12 +188,13 @@ export class Pipeline {
   ): Promise<Decision> {
     const { task, agent, instance } = caller
     const until = options.until ?? 'disk'
+    const { requestId } = options
     // A held call decided again after a human's answer keeps its id: it is the same call, counted once.
     const call = options.call ?? this.ids.id()
     const decisionId = this.ids.id()
     let observed: Promise<void> = Promise.resolve()
     const deny = (reasons: string[], errors: string[], signals: Signal[] = []) =>
-      this.record(instance.spiffeId, observed, until, {
+      this.record(instance.spiffeId, observed, until, requestId, {
         decisionId,
         effect: 'deny',
         reasons,
@@ -283,7 +291,7 @@ export class Pipeline {
 
     // ③ observe: the request enters the task's chain whatever follows. Not awaited here: the decision's
     // record awaits it, so both usually share one group commit (one disk flush) instead of two in a row.
-    observed = this.observe(caller, call, request, args, tool, until)
+    observed = this.observe(caller, call, request, args, tool, until, requestId)
     // INVARIANT: a handler is attached at once, so a failed append cannot crash the process as an unhandled
     // rejection before `record` awaits it (and denies by rejecting).
     observed.catch(() => undefined)
@@ -413,7 +421,7 @@ export class Pipeline {
     })
 
     // ⑥ record
-    return this.record(instance.spiffeId, observed, until, {
+    return this.record(instance.spiffeId, observed, until, requestId, {
       decisionId,
       effect: policy.effect,
       reasons: policy.reasons,
@@ -522,8 +530,10 @@ export class Pipeline {
     args: Record<string, unknown>,
     tool: CatalogTool | undefined,
     until: NonNullable<AppendOptions['until']>,
+    requestId: string | undefined,
   ): Promise<void> {
     const body: Record<string, unknown> = { call, action: request.action, argsDigest: digest(args) }
+    if (requestId !== undefined) body.requestId = requestId
     if (request.action === 'tools/call') {
       body.tool = request.tool
       body.server = tool?.server ?? request.server ?? null
@@ -552,6 +562,7 @@ export class Pipeline {
     agentId: string,
     observed: Promise<void>,
     until: NonNullable<AppendOptions['until']>,
+    requestId: string | undefined,
     decision: Decision,
   ): Promise<Decision> {
     const recorded = this.chain.append(
@@ -574,6 +585,7 @@ export class Pipeline {
           approval: decision.approval ?? null,
           ...(decision.risk === undefined ? {} : { risk: decision.risk }),
           ...(decision.now === undefined ? {} : { now: decision.now }),
+          ...(requestId === undefined ? {} : { requestId }),
         },
       },
       { until },

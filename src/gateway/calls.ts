@@ -8,6 +8,17 @@ import { InputRequired } from './input-rounds.js'
 import { RPC } from './rpc.js'
 import type { Upstream } from './upstream.js'
 
+/**
+ * A caller as the gateway holds it for one request: the task it authenticated, and the HTTP request that carried
+ * it (`X-Request-Id`, named in the call's and the decision's records; none over stdio).
+ */
+export type Caller = AuthenticatedTask & { readonly requestId?: string | undefined }
+
+/** The caller of one request: `caller` with that request's id. */
+export function callerOf(caller: AuthenticatedTask, requestId: string | undefined): Caller {
+  return requestId === undefined ? caller : { ...caller, requestId }
+}
+
 /** What comes back from upstream is recorded without holding the answer: it joins the next commit. */
 const LAZY = { lazy: true } as const
 
@@ -75,12 +86,16 @@ export class Calls {
   ) {}
 
   /** Decides a request and enforces the decision. */
-  async allow(caller: AuthenticatedTask, request: ToolRequest): Promise<Decided> {
-    return this.enforce(caller, await this.pipeline.decide(caller, request, { until: 'commit' }))
+  async allow(caller: Caller, request: ToolRequest): Promise<Decided> {
+    const decision = await this.pipeline.decide(caller, request, {
+      until: 'commit',
+      requestId: caller.requestId,
+    })
+    return this.enforce(caller, decision)
   }
 
   /** `tools/list`: only the tools the task may call, as pinned (a changed definition is not shown until re-approved). */
-  async listTools(upstream: Upstream, caller: AuthenticatedTask): Promise<{ tools: unknown[] }> {
+  async listTools(upstream: Upstream, caller: Caller): Promise<{ tools: unknown[] }> {
     const { onDisk } = await this.allow(caller, { action: 'tools/list', server: upstream.name })
     await upstream.use()
     const tools = await this.permittedTools(upstream.name, caller)
@@ -109,7 +124,7 @@ export class Calls {
    */
   async callTool(
     upstream: Upstream,
-    caller: AuthenticatedTask,
+    caller: Caller,
     params: { name: string; arguments?: Record<string, unknown> | undefined },
     forward: (
       decided: Decided,
@@ -119,18 +134,25 @@ export class Calls {
     const name = upstream.name
     const args = params.arguments ?? {}
     const call = { action: 'tools/call' as const, server: name, tool: params.name, args }
-    let decision = await this.pipeline.decide(caller, call, { until: 'commit' }).catch((error: unknown) => {
-      // Over a rate limit or quota: a JSON-RPC error that says when to retry (docs/decisions/010).
-      if (!isWardenError(error, 'RATE_LIMITED')) throw error
-      throw new McpError(RPC.RATE_LIMITED, error.message, { code: error.code, ...error.details })
-    })
+    const requestId = caller.requestId
+    let decision = await this.pipeline
+      .decide(caller, call, { until: 'commit', requestId })
+      .catch((error: unknown) => {
+        // Over a rate limit or quota: a JSON-RPC error that says when to retry (docs/decisions/010).
+        if (!isWardenError(error, 'RATE_LIMITED')) throw error
+        throw new McpError(RPC.RATE_LIMITED, error.message, { code: error.code, ...error.details })
+      })
     if (decision.effect === 'escalate' && decision.approval) {
       // Held while a human looks; answered in time for the MCP client, which may retry the identical call.
       const answer = await this.approvals.wait(decision.approval, this.hold)
       // The task may have ended while it was held (expiry, a close on another node): standing is checked again.
       if (answer.status === 'approved') {
         const current = await this.lifecycle.recheck(caller)
-        decision = await this.pipeline.decide(current, call, { call: decision.call, until: 'commit' })
+        decision = await this.pipeline.decide(current, call, {
+          call: decision.call,
+          until: 'commit',
+          requestId,
+        })
       }
     }
     const decided = await this.enforce(caller, decision)
@@ -177,7 +199,7 @@ export class Calls {
   /** `resources/read`: decided on its URI; the contents are observed like a tool's output. */
   async readResource(
     upstream: Upstream,
-    caller: AuthenticatedTask,
+    caller: Caller,
     uri: string,
     forward: (decided: Decided) => Promise<ReadResourceResult>,
   ): Promise<ReadResourceResult> {

@@ -31,7 +31,7 @@ import type { Pipeline, ToolRequest } from '../enforcement/index.js'
 import type { ProofContext } from '../identity/index.js'
 import { isWardenError, type JsonLimits, type Logger, WardenError } from '../kernel/index.js'
 import type { AuthenticatedTask, TaskLifecycle } from '../tasks/index.js'
-import { Calls, type Decided } from './calls.js'
+import { type Caller, Calls, callerOf, type Decided } from './calls.js'
 import { classify, dispatch, type Era, HeaderMismatch, isPlainLegacyRequest } from './http-dispatch.js'
 import { InputRounds } from './input-rounds.js'
 import {
@@ -60,13 +60,14 @@ interface Session {
   /** What the session's server advertises (its handlers follow it). */
   capabilities: ServerCapabilities
   /** The task the session belongs to, as of the request being answered (re-checked for every request). */
-  current(): Promise<AuthenticatedTask>
+  current(): Promise<Caller>
 }
 
 /** An HTTP session: its transport, and the caller authenticated with the request being answered. */
 interface HttpSession extends Session {
   transport: WebStandardStreamableHTTPServerTransport
-  caller: AuthenticatedTask
+  /** The caller of the request being answered (its task, and its request id). */
+  caller: Caller
   /** When it last served a request (ms since the epoch), for idle expiry. */
   seen: number
 }
@@ -287,6 +288,8 @@ export class Gateway {
     proof: ProofContext,
     /** The POST's body, read by the HTTP adapter (straight from Node's request, within the size limit). */
     body: () => Promise<Uint8Array> = async () => new Uint8Array(await request.arrayBuffer()),
+    /** The request's `X-Request-Id`, named in the records of what it decides. */
+    requestId?: string,
   ): Promise<Response> {
     const upstream = this.upstreams.get(name)
     if (!upstream) throw new WardenError('UPSTREAM_NOT_FOUND', `no upstream \`${name}\``)
@@ -294,7 +297,7 @@ export class Gateway {
     // What is known of this caller spares re-reading what cannot have changed; the token and proof are checked
     // in full, and the task's, instance's and agent's standing read again (`TaskLifecycle.authenticate`).
     const known = sessionId ? this.sessions.get(sessionId)?.caller : this.callers.get(token)
-    const caller = await this.lifecycle.authenticate(token, proof, known)
+    const caller = callerOf(await this.lifecycle.authenticate(token, proof, known), requestId)
     if (request.method !== 'POST') return this.viaSession(upstream, caller, sessionId, request)
     let message: Inbound | PostedResponse
     let era: Era

@@ -16,7 +16,7 @@ import {
   type ServerCapabilities,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js'
-import { createParser } from 'eventsource-parser'
+import { createParser, type EventSourceParser } from 'eventsource-parser'
 import type { Dispatcher } from 'undici'
 import { WardenError } from '../kernel/index.js'
 import { NAME_SOURCE } from './json-rpc.js'
@@ -72,7 +72,7 @@ function unavailable(why: string, cause?: unknown): WardenError {
 }
 
 /** What a failed exchange failed on: the time limit, the caller's cancellation, or the connection. */
-function failure(error: unknown, signal: AbortSignal, timeout: number, callerSignal?: AbortSignal): Error {
+function failure(error: unknown, timedOut: boolean, timeout: number, callerSignal?: AbortSignal): Error {
   if (error instanceof McpError || error instanceof WardenError || error instanceof SessionExpired)
     return error
   if (callerSignal?.aborted) {
@@ -80,7 +80,7 @@ function failure(error: unknown, signal: AbortSignal, timeout: number, callerSig
     return reason instanceof Error ? reason : new Error(String(reason ?? 'aborted'))
   }
   // The SDK client's own words for a call over its limit (−32001), kept so clients see what they saw before.
-  if (signal.aborted) return new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout })
+  if (timedOut) return new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout })
   // undici names what failed (refused, reset, the other side closed) in its code.
   const code = (error as { code?: string }).code
   const message = error instanceof Error ? error.message : String(error)
@@ -136,89 +136,226 @@ export class UpstreamWire {
     this.path = `${url.pathname}${url.search}`
   }
 
-  /** POSTs `message`; resolves once the answer to its id has come (or at once for a notification or response). */
-  async post(
+  /**
+   * POSTs `message`; resolves once the answer to its id has come (or at once for a notification or response).
+   * On undici's dispatch API: the answer's bytes go straight to the JSON or event-stream reader, with no body
+   * stream, no abort signal and no promise per request beside this one (`Pool.request` made all three, a
+   * sizeable share of the exchange's CPU). What follows the answer on an event stream is read and dropped, so
+   * the connection is kept.
+   */
+  post(
     message: Record<string, unknown>,
     headers: Record<string, string>,
     options: { timeout: number; signal?: AbortSignal | undefined; onMessage?: (message: Message) => void },
   ): Promise<Posted> {
-    // One controller, aborted by the time limit or the caller, both let go once the exchange is over (the body
-    // closed, an answer's trailing events drained): `AbortSignal.timeout` and `AbortSignal.any` make transferable
-    // signals (costly to create on Node 20) and leave a timer per request in the list until it fires.
-    const controller = new AbortController()
-    const signal = controller.signal
-    const timer = setTimeout(() => controller.abort(new Error('timed out')), options.timeout)
+    const id = message.method !== undefined && message.id !== undefined ? (message.id as Id) : undefined
+    const { timeout, onMessage = () => undefined } = options
     const caller = options.signal
-    const cancel = () => controller.abort(caller?.reason)
-    if (caller?.aborted) cancel()
-    else caller?.addEventListener('abort', cancel, { once: true })
-    const release = () => {
-      clearTimeout(timer)
-      caller?.removeEventListener('abort', cancel)
-    }
-    try {
-      const response = await this.pool.request({
-        path: this.path,
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...headers,
+    const limit = this.limit
+    return new Promise<Posted>((resolve, reject) => {
+      let control: Dispatcher.DispatchController | undefined
+      /** Why Warden stopped the exchange (its time limit, the caller's cancellation, an answer too large). */
+      let stopped: Error | undefined
+      let timedOut = false
+      let settled = false
+      let read: (chunk: Buffer) => void = () => undefined
+      let end: () => void = () => undefined
+      const settle = (outcome: Posted | Error) => {
+        if (settled) return
+        settled = true
+        if (outcome instanceof Error) reject(outcome)
+        else resolve(outcome)
+      }
+      const fail = (error: unknown) => settle(failure(error, timedOut, timeout, caller))
+      // The time limit and the caller's cancellation, let go once the exchange is over (the answer's tail read).
+      const release = () => {
+        clearTimeout(timer)
+        caller?.removeEventListener('abort', cancel)
+      }
+      const stop = (reason: Error) => {
+        stopped ??= reason
+        fail(reason)
+        // A request still waiting for a connection is stopped once it gets one (`onRequestStart`).
+        control?.abort(reason)
+      }
+      const timer = setTimeout(() => {
+        timedOut = true
+        stop(new Error('timed out'))
+      }, timeout)
+      const cancel = () => {
+        const reason = caller?.reason
+        stop(reason instanceof Error ? reason : new Error(String(reason ?? 'aborted')))
+      }
+      if (caller?.aborted) cancel()
+      else caller?.addEventListener('abort', cancel, { once: true })
+
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: (controller) => {
+          control = controller
+          if (stopped) controller.abort(stopped)
         },
-        body: JSON.stringify(message),
-        signal,
-      })
-      const { statusCode: status, headers: answered, body } = response
-      if (body.closed) release()
-      else body.once('close', release)
-      const id = message.method !== undefined && message.id !== undefined ? (message.id as Id) : undefined
-      if (status === 202 || status === 204) {
-        await body.dump()
-        return { status, headers: answered }
+        onResponseStart: (controller, status, answered) => {
+          // 1xx informational answers are not the answer.
+          if (status < 200) return
+          if (status === 202 || status === 204) {
+            end = () => settle({ status, headers: answered })
+            return
+          }
+          const type = header(answered, 'content-type')?.split(';')[0]?.trim().toLowerCase()
+          if (status === 200 && type === 'text/event-stream') {
+            ;({ read, end } = this.eventReader(
+              id,
+              onMessage,
+              (answer) => settle({ status, headers: answered, answer }),
+              (error) => {
+                settle(error)
+                controller.abort(error)
+              },
+            ))
+            return
+          }
+          // An answer announced larger than the limit fails at once.
+          if (Number(header(answered, 'content-length') ?? 0) > limit) {
+            const error = this.tooLarge()
+            settle(error)
+            controller.abort(error)
+            return
+          }
+          const chunks: Buffer[] = []
+          let seen = 0
+          read = (chunk) => {
+            seen += chunk.byteLength
+            if (seen > limit) {
+              const error = this.tooLarge()
+              settle(error)
+              controller.abort(error)
+              return
+            }
+            chunks.push(chunk)
+          }
+          end = () => {
+            if (status === 404 && headers['mcp-session-id'] !== undefined) return settle(new SessionExpired())
+            const text =
+              chunks.length === 1
+                ? (chunks[0] as Buffer).toString('utf8')
+                : Buffer.concat(chunks).toString('utf8')
+            let parsed: unknown
+            try {
+              parsed = text.length > 0 ? JSON.parse(text) : undefined
+            } catch {
+              parsed = undefined
+            }
+            const answer =
+              isObject(parsed) && isResponse(parsed) && parsed.id === id ? (parsed as Message) : undefined
+            // An HTTP error with no JSON-RPC answer in it (a 2026-07-28 server answers its ladder's errors in JSON-RPC).
+            if (!answer && status >= 400) {
+              return settle(
+                unavailable(
+                  `the upstream answered HTTP ${status}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`,
+                ),
+              )
+            }
+            settle({ status, headers: answered, answer })
+          }
+        },
+        onResponseData: (_controller, chunk) => read(chunk),
+        onResponseEnd: () => {
+          release()
+          end()
+          // A body that ended without an answer was settled by `end`; anything else is settled already.
+        },
+        onResponseError: (_controller, error) => {
+          release()
+          fail(error)
+        },
       }
-      const type = header(answered, 'content-type')?.split(';')[0]?.trim().toLowerCase()
-      if (status === 200 && type === 'text/event-stream') {
-        const answer = await this.events(body, id, options.onMessage ?? (() => undefined))
-        return { status, headers: answered, answer }
-      }
-      const text = await this.text(body, answered)
-      if (status === 404 && headers['mcp-session-id'] !== undefined) throw new SessionExpired()
-      let parsed: unknown
-      try {
-        parsed = text.length > 0 ? JSON.parse(text) : undefined
-      } catch {
-        parsed = undefined
-      }
-      const answer =
-        isObject(parsed) && isResponse(parsed) && parsed.id === id ? (parsed as Message) : undefined
-      // An HTTP error with no JSON-RPC answer in it (a 2026-07-28 server answers its ladder's errors in JSON-RPC).
-      if (!answer && status >= 400) {
-        throw unavailable(`the upstream answered HTTP ${status}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`)
-      }
-      return { status, headers: answered, answer }
-    } catch (error) {
-      release()
-      throw failure(error, signal, options.timeout, options.signal)
-    }
+      this.pool.dispatch(
+        {
+          path: this.path,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            ...headers,
+          },
+          body: JSON.stringify(message),
+        },
+        handler,
+      )
+    })
   }
 
-  /** The body as text, failing once it passes the limit (an answer announced larger fails at once). */
-  private async text(body: Dispatcher.ResponseData['body'], headers: IncomingHttpHeaders): Promise<string> {
-    if (Number(header(headers, 'content-length') ?? 0) > this.limit) {
-      body.destroy()
-      throw this.tooLarge()
-    }
-    const chunks: Buffer[] = []
+  /**
+   * An SSE parser of JSON-RPC messages: the first response to `id` goes to `onAnswer`, every other message to
+   * `onMessage`, in order (a message that is not JSON, or not an object, is skipped).
+   */
+  private parser(
+    id: Id | undefined,
+    onAnswer: (answer: Message) => void,
+    onMessage: (message: Message) => void,
+  ): EventSourceParser {
+    let answered = false
+    return createParser({
+      onEvent: (event) => {
+        if (event.event !== undefined && event.event !== 'message') return
+        let message: unknown
+        try {
+          message = JSON.parse(event.data)
+        } catch {
+          return
+        }
+        if (!isObject(message)) return
+        if (id !== undefined && !answered && isResponse(message) && message.id === id) {
+          answered = true
+          onAnswer(message)
+          return
+        }
+        try {
+          onMessage(message)
+        } catch {
+          // A handler's failure is its own: the stream goes on.
+        }
+      },
+      maxBufferSize: this.limit,
+    })
+  }
+
+  /**
+   * An event stream's reader for `post`: chunks in, each message before the answer to `id` to `onMessage` in
+   * order, the answer to `answered`; what follows it is dropped. Fails past the size limit before the answer, and
+   * at the end without one.
+   */
+  private eventReader(
+    id: Id | undefined,
+    onMessage: (message: Message) => void,
+    answered: (answer: Message | undefined) => void,
+    failed: (error: Error) => void,
+  ): { read: (chunk: Buffer) => void; end: () => void } {
+    let answer: Message | undefined
     let seen = 0
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      seen += chunk.byteLength
-      if (seen > this.limit) {
-        body.destroy()
-        throw this.tooLarge()
-      }
-      chunks.push(chunk)
+    const parser = this.parser(
+      id,
+      (message) => {
+        answer = message
+        answered(message)
+      },
+      onMessage,
+    )
+    const decoder = new TextDecoder()
+    return {
+      read: (chunk) => {
+        if (answer === undefined) {
+          seen += chunk.byteLength
+          if (seen > this.limit) return failed(this.tooLarge())
+        }
+        parser.feed(decoder.decode(chunk, { stream: true }))
+      },
+      end: () => {
+        if (id !== undefined && answer === undefined)
+          return failed(unavailable('the upstream ended its event stream without answering'))
+        answered(answer)
+      },
     }
-    return Buffer.concat(chunks).toString('utf8')
   }
 
   private tooLarge(): WardenError {
@@ -238,29 +375,14 @@ export class UpstreamWire {
     return new Promise<Message | undefined>((resolve, reject) => {
       let answer: Message | undefined
       let seen = 0
-      const parser = createParser({
-        onEvent: (event) => {
-          if (event.event !== undefined && event.event !== 'message') return
-          let message: unknown
-          try {
-            message = JSON.parse(event.data)
-          } catch {
-            return
-          }
-          if (!isObject(message)) return
-          if (id !== undefined && answer === undefined && isResponse(message) && message.id === id) {
-            answer = message
-            resolve(answer)
-            return
-          }
-          try {
-            onMessage(message)
-          } catch {
-            // A handler's failure is its own: the stream goes on.
-          }
+      const parser = this.parser(
+        id,
+        (message) => {
+          answer = message
+          resolve(answer)
         },
-        maxBufferSize: this.limit,
-      })
+        onMessage,
+      )
       const decoder = new TextDecoder()
       // Read by events, not `for await`: an async iterator over a Node stream costs more than the small answer
       // it carries (a sizeable share of the exchange's CPU).

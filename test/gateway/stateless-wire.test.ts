@@ -118,6 +118,28 @@ describe('the gateway speaks 2026-07-28 on the wire: JSON-RPC rules, headers, ne
     expect(answer.result.content[0]?.text).toContain('hi')
   })
 
+  it('names the request (X-Request-Id) in the records of the call and its decision', async () => {
+    const { body, headers } = modern('tools/call', { name: 'echo', arguments: { message: 'named' } }, 'rid')
+    const answer = await post(body, { ...headers, 'x-request-id': 'req-gw-stateless-1' })
+    expect(answer.body?.result?.resultType).toBe('complete')
+    const chain = (await (await t.request('GET', `/v1/tasks/${task.taskId}/chain?limit=1000`)).json()) as {
+      events: Array<{ kind: string; body: Record<string, unknown> }>
+    }
+    const named = chain.events.filter((e) => e.body.requestId === 'req-gw-stateless-1')
+    expect(named.map((e) => e.kind).sort()).toEqual(['decision', 'tool.call'])
+    expect(named.find((e) => e.kind === 'tool.call')?.body.args).toEqual({ message: 'named' })
+    // Positive control for the filter: a request without the header is named by an id Warden made.
+    const other = modern('tools/call', { name: 'echo', arguments: { message: 'unnamed' } }, 'rid2')
+    expect((await post(other.body, other.headers)).body?.result?.resultType).toBe('complete')
+    const again = (await (await t.request('GET', `/v1/tasks/${task.taskId}/chain?limit=1000`)).json()) as {
+      events: Array<{ kind: string; body: Record<string, unknown> }>
+    }
+    const call = again.events.find(
+      (e) => e.kind === 'tool.call' && (e.body.args as { message?: string }).message === 'unnamed',
+    )
+    expect(call?.body.requestId).toMatch(/^[a-z0-9]+$/)
+  })
+
   it('answers server/discover with what the task may use, and lists with a private cache hint', async () => {
     const discover = modern('server/discover')
     const found = await post(discover.body, discover.headers)

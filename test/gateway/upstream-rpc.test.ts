@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { LoggingMessageNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
@@ -56,10 +58,10 @@ async function fixture(script: string, mode: string, port = 0): Promise<Fixture>
 }
 
 const pools: Pool[] = []
-function wire(url: string): UpstreamWire {
+function wire(url: string, limit = 1024 * 1024): UpstreamWire {
   const pool = new Pool(new URL(url).origin, { connections: 8, keepAliveTimeout: 4_000, bodyTimeout: 0 })
   pools.push(pool)
-  return new UpstreamWire(new URL(url), pool, 1024 * 1024)
+  return new UpstreamWire(new URL(url), pool, limit)
 }
 
 /** A session whose server messages are kept: notifications, and requests (refused as a shared connection does). */
@@ -297,5 +299,87 @@ describe('an HTTP upstream that crashes mid-call, behind the gateway', () => {
     expect(types).toEqual(['text/event-stream'])
     expect(logged).toEqual(['working'])
     await client.close()
+  })
+})
+
+describe("the upstream wire's limits: time, cancellation, size", () => {
+  let server: Server
+  let base: string
+  const held: ServerResponse[] = []
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      request.resume()
+      const answer = (type: string, body: string) => {
+        response.writeHead(200, { 'content-type': type })
+        response.end(body)
+      }
+      const big = 'x'.repeat(2048)
+      if (request.url === '/hang') held.push(response)
+      else if (request.url === '/ok')
+        answer('application/json', '{"jsonrpc":"2.0","id":1,"result":{"ok":true}}')
+      else if (request.url === '/big')
+        answer('application/json', `{"jsonrpc":"2.0","id":1,"result":{"x":"${big}"}}`)
+      else if (request.url === '/sse')
+        answer(
+          'text/event-stream',
+          'event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{"ok":"sse"}}\n\n',
+        )
+      else if (request.url === '/big-sse')
+        answer(
+          'text/event-stream',
+          `event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"x":"${big}"}}\n\n`,
+        )
+      else answer('application/json', '')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+
+  afterAll(async () => {
+    for (const response of held) response.destroy()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+
+  const call = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: {} }
+
+  it('answers within the limits, as JSON and as an event stream (positive controls)', async () => {
+    expect((await wire(`${base}/ok`).post(call, {}, { timeout: 5_000 })).answer?.result).toEqual({ ok: true })
+    expect((await wire(`${base}/sse`).post(call, {}, { timeout: 5_000 })).answer?.result).toEqual({
+      ok: 'sse',
+    })
+  })
+
+  it('fails an exchange past its time limit with the SDK client’s timeout error', async () => {
+    const failed = await wire(`${base}/hang`)
+      .post(call, {}, { timeout: 100 })
+      .catch((e: unknown) => e)
+    expect(failed).toBeInstanceOf(McpError)
+    expect((failed as McpError).code).toBe(-32001)
+  })
+
+  it('fails an exchange the caller cancels with the caller’s reason, whether or not it was sent', async () => {
+    const controller = new AbortController()
+    const pending = wire(`${base}/hang`)
+      .post(call, {}, { timeout: 5_000, signal: controller.signal })
+      .catch((e: unknown) => e)
+    setTimeout(() => controller.abort(new Error('the client went away')), 50)
+    expect(((await pending) as Error).message).toBe('the client went away')
+    const before = new AbortController()
+    before.abort(new Error('cancelled before'))
+    const early = await wire(`${base}/ok`)
+      .post(call, {}, { timeout: 5_000, signal: before.signal })
+      .catch((e: unknown) => e)
+    expect((early as Error).message).toBe('cancelled before')
+  })
+
+  it('fails an answer over the size limit, as JSON and as an event stream', async () => {
+    for (const path of ['/big', '/big-sse']) {
+      const failed = await wire(`${base}${path}`, 1024)
+        .post(call, {}, { timeout: 5_000 })
+        .catch((e: unknown) => e)
+      expect(isWardenError(failed, 'UPSTREAM_UNAVAILABLE')).toBe(true)
+      expect((failed as Error).message).toMatch(/exceeds 1024 bytes/)
+    }
   })
 })

@@ -34,7 +34,9 @@ export function decisionRoutes(warden: Warden): Hono {
   app.post('/authorize', async (c) => {
     const body = await readBody(c, authorizeBody)
     const { token, context } = presentedToken(c, publicUrl)
-    const decision = await warden.pipeline.authorize(token, context, body as ToolRequest)
+    const decision = await warden.pipeline.authorize(token, context, body as ToolRequest, {
+      requestId: c.get('requestId'),
+    })
     return c.json(decisionBody(decision))
   })
 

@@ -51,6 +51,7 @@ export function mcpRoutes(warden: Warden): Hono {
           scheme: match[1],
         },
         body,
+        c.get('requestId'),
       )
     } catch (error) {
       if (!isWardenError(error) || HTTP_STATUS[error.code] !== 401) throw error
