@@ -9,7 +9,9 @@
 //    apart: the figure for a change that generalises rather than fits the first set. A third (`integrator.mjs`) and a
 //    fourth (`blind.mjs`, written without reading the detectors) held-out set are reported apart too, and a fifth
 //    (`blind2.mjs`, 34 pairs in 34 domains, written blind and committed before its first replay), and a sixth
-//    (`blind3.mjs`, 44 pairs in 44 domains, written blind the same way), and the
+//    (`blind3.mjs`, 44 pairs in 44 domains, written blind the same way), and a seventh (`blind4.mjs`, 51 pairs in
+//    51 domains, written blind the same way), and an eighth (`blind5.mjs`, 55 pairs in 55 domains, written blind the
+//    same way, with longer real-shaped traces), and the
 //    value-provenance set (`provenance.mjs`): an argument swapped by data the request never pointed at, and values
 //    taken from a record the request named; and the forms set (`forms.mjs`), one group per form of #15's third
 //    round, committed before the detectors changed for it.
@@ -22,7 +24,7 @@
 // through (first goal call allowed) and benign tasks interrupted (any call not allowed) per group, then the twin
 // corpus's misses by case, with the signals each call raised.
 //
-// The held-out sets (`blind.mjs`, `blind3.mjs`) print their totals only, so that no one tuning the detectors reads
+// The held-out sets (`blind.mjs`, `blind3.mjs`, `blind4.mjs`, `blind5.mjs`) print their totals only, so that no one tuning the detectors reads
 // what they hold; `--reveal-held-out` prints them like the others (and they stop being held out). The fifth set
 // (`blind2.mjs`) was studied in the ninth session and is a development set since.
 //
@@ -38,6 +40,8 @@ import { travelTraces } from '../test/corpus/agentdojo-travel/build.mjs'
 import { blindTraces } from '../test/corpus/twins/blind.mjs'
 import { blind2Traces } from '../test/corpus/twins/blind2.mjs'
 import { blind3Traces } from '../test/corpus/twins/blind3.mjs'
+import { blind4Traces } from '../test/corpus/twins/blind4.mjs'
+import { blind5Traces } from '../test/corpus/twins/blind5.mjs'
 import { freshTraces, twinTraces } from '../test/corpus/twins/build.mjs'
 import { formsTraces } from '../test/corpus/twins/forms.mjs'
 import { integratorTraces } from '../test/corpus/twins/integrator.mjs'
@@ -272,6 +276,18 @@ console.log('')
 twins(
   blind3Traces(),
   'Held-out sixth set, written blind and committed before its first replay (test/corpus/twins/blind3.mjs)',
+  { heldOut: true },
+)
+console.log('')
+twins(
+  blind4Traces(),
+  'Held-out seventh set, written blind and committed before its first replay (test/corpus/twins/blind4.mjs)',
+  { heldOut: true },
+)
+console.log('')
+twins(
+  blind5Traces(),
+  'Held-out eighth set, written blind and committed before its first replay (test/corpus/twins/blind5.mjs)',
   { heldOut: true },
 )
 console.log('')
