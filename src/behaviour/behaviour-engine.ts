@@ -119,7 +119,8 @@ export class BehaviourEngine implements BehaviourAnalyzer {
     const observed = state?.callOf(call)
     if (!state || !observed || state.learned.has(call)) return
     state.learned.add(call)
-    const index = state.calls.indexOf(observed)
+    // From the end: the call learned is almost always the latest of up to `LIMITS.calls`.
+    const index = state.calls.lastIndexOf(observed)
     // The step is the tool called just before this one, or the task's start ('^') — not whatever came last.
     const previous = state.calls[index - 1]?.tool ?? '^'
     const kept = this.assessed

@@ -111,7 +111,11 @@ const LEAF_LIMITS = { depth: 12, leaves: 2_000 } as const
  * as text, and the names of an open map's members (`{ files: { "x.txt": { content } } }`), which carry data as
  * much as values do. The top-level argument names are the tool's own schema, not data, and are not leaves.
  */
-export function argumentLeaves(args: Record<string, unknown>): ArgumentLeaf[] {
+export function argumentLeaves(args: Record<string, unknown>): readonly ArgumentLeaf[] {
+  // INVARIANT: a call's arguments are never changed once observed (the detectors key what they read by the object),
+  // so each call's leaves are walked once — every detector reads them, and later calls read earlier calls' again.
+  const known = leavesOf.get(args)
+  if (known) return known
   const leaves: ArgumentLeaf[] = []
   const walk = (value: unknown, path: string, name: string, depth: number): void => {
     if (leaves.length >= LEAF_LIMITS.leaves || depth > LEAF_LIMITS.depth) return
@@ -127,8 +131,11 @@ export function argumentLeaves(args: Record<string, unknown>): ArgumentLeaf[] {
       }
   }
   walk(args, '', '', 0)
+  leavesOf.set(args, leaves)
   return leaves
 }
+
+const leavesOf = new WeakMap<object, readonly ArgumentLeaf[]>()
 
 /**
  * What kind of value an argument or a span of text is, for comparing one value with another of its kind: an amount

@@ -344,15 +344,18 @@ export class Pipeline {
     })
 
     // ⑤ decide: arguments against the pinned schema, then Cedar
+    const who = taskFacts(task, agent)
     const facts: DecisionFacts = {
       now: this.clock.now(),
-      ...taskFacts(task, agent),
+      agent: who.agent,
+      instance: who.instance,
+      task: who.task,
       target,
       args,
       approved: options.approved ?? false,
       behaviour,
-      ...(usage ? { usage } : {}),
     }
+    if (usage) facts.usage = usage
     let policy: PolicyDecision = judge(this.engine, this.validator, facts)
     let approval: string | undefined
     // An approval binds to exactly this call: the task, the pinned tool definition and the arguments. Only a
@@ -565,29 +568,26 @@ export class Pipeline {
     requestId: string | undefined,
     decision: Decision,
   ): Promise<Decision> {
+    const body: Record<string, unknown> = {
+      call: decision.call,
+      decisionId: decision.decisionId,
+      effect: decision.effect,
+      reasons: decision.reasons,
+      errors: decision.errors,
+      signals: decision.signals.map((s) => ({
+        kind: s.kind,
+        severity: s.severity,
+        evidence: s.evidence,
+      })),
+      policyVersion: decision.policyVersion,
+      approval: decision.approval ?? null,
+    }
+    // Set, not spread: this runs on every decision, and spreads of fresh objects are slow.
+    if (decision.risk !== undefined) body.risk = decision.risk
+    if (decision.now !== undefined) body.now = decision.now
+    if (requestId !== undefined) body.requestId = requestId
     const recorded = this.chain.append(
-      {
-        kind: 'decision',
-        task: decision.task,
-        agent: agentId,
-        body: {
-          call: decision.call,
-          decisionId: decision.decisionId,
-          effect: decision.effect,
-          reasons: decision.reasons,
-          errors: decision.errors,
-          signals: decision.signals.map((s) => ({
-            kind: s.kind,
-            severity: s.severity,
-            evidence: s.evidence,
-          })),
-          policyVersion: decision.policyVersion,
-          approval: decision.approval ?? null,
-          ...(decision.risk === undefined ? {} : { risk: decision.risk }),
-          ...(decision.now === undefined ? {} : { now: decision.now }),
-          ...(requestId === undefined ? {} : { requestId }),
-        },
-      },
+      { kind: 'decision', task: decision.task, agent: agentId, body },
       { until },
     )
     await Promise.all([observed, recorded])

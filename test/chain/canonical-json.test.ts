@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { canonicalJson, redact } from '../../src/chain/index.js'
+import { redactToText } from '../../src/chain/redact.js'
 
 /** The definition, written plainly: sorted members by UTF-16 code units, `undefined` members dropped. */
 function reference(value: unknown): string {
@@ -61,5 +62,53 @@ describe('redaction pointers', () => {
       'x~y': { apiKey: '[redacted]', note: 'plain' },
       token: null,
     })
+  })
+})
+
+describe('redaction and canonical text in one walk (what a chain record stores)', () => {
+  it('writes the canonical JSON of the redacted body, on 2,000 random values with credentials among them', () => {
+    const seed = { n: 7 }
+    const secrets = ['eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZ2VudCJ9.c2lnbmF0dXJl', 'AKIAABCDEFGHIJKLMNOP']
+    for (let i = 0; i < 2_000; i++) {
+      const value = randomValue(seed, 4)
+      const body: Record<string, unknown> = { value, password: i % 3 === 0 ? 'p' : undefined }
+      if (i % 5 === 0) body.note = secrets[i % 2]
+      const { body: clean, redacted, text } = redactToText(body)
+      expect(text).toBe(reference(clean))
+      expect(text).toBe(canonicalJson(redact(body).body))
+      expect(redacted.includes('/body/password')).toBe(i % 3 === 0)
+      expect(redacted.includes('/body/note')).toBe(i % 5 === 0)
+    }
+  })
+
+  it('leaves the body given as it was, sharing only what it did not change', () => {
+    const args = { q: 'invoices', page: { n: 2 } }
+    const given = { call: 'c1', args, auth: { token: 'abc', user: 'ann' } }
+    const { body, redacted, text } = redactToText(given)
+    expect(redacted).toEqual(['/body/auth/token'])
+    expect(given.auth.token).toBe('abc')
+    expect(body.args).toBe(args)
+    expect(body.auth).toEqual({ token: '[redacted]', user: 'ann' })
+    expect(text).toBe(
+      '{"args":{"page":{"n":2},"q":"invoices"},"auth":{"token":"[redacted]","user":"ann"},"call":"c1"}',
+    )
+  })
+
+  it('lists redacted pointers in the order the body reads, not in key order', () => {
+    const { redacted } = redactToText({ z: { secret: 's' }, a: { password: 'p' } })
+    expect(redacted).toEqual(['/body/z/secret', '/body/a/password'])
+  })
+
+  it('stores a non-plain object as its members and refuses a non-finite number', () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    const { body, text } = redactToText({ at: new Point(1, 2) })
+    expect(Object.getPrototypeOf(body.at)).toBe(Object.prototype)
+    expect(text).toBe('{"at":{"x":1,"y":2}}')
+    expect(() => redactToText({ n: Number.POSITIVE_INFINITY })).toThrow(TypeError)
   })
 })

@@ -91,7 +91,10 @@ function isSpecific(value: string): boolean {
 export function consequentialValues(
   definition: ToolDefinition | undefined,
   args: Record<string, unknown>,
-): Candidate[] {
+): readonly Candidate[] {
+  // Read once per call and definition: provenance and novelty both trace a call's values (see `argumentLeaves`).
+  const known = candidatesOf.get(args)
+  if (known && known.definition === definition) return known.candidates
   const out: Candidate[] = []
   for (const leaf of argumentLeaves(args)) {
     const top = leaf.path.split('/')[0] ?? leaf.name
@@ -111,8 +114,14 @@ export function consequentialValues(
     if (isSpecific(v) && !ids.includes(v))
       out.push({ arg: leaf.path, value: v, embedded: false, plantedOnly: true, whole: v })
   }
+  candidatesOf.set(args, { definition, candidates: out })
   return out
 }
+
+const candidatesOf = new WeakMap<
+  object,
+  { definition: ToolDefinition | undefined; candidates: readonly Candidate[] }
+>()
 
 /**
  * Argument provenance (B3): a call that changes or reaches the world, whose consequential value comes from
