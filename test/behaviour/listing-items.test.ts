@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { BehaviourEngine } from '../../src/behaviour/index.js'
 import { listingItems } from '../../src/behaviour/designation.js'
+import { BehaviourEngine } from '../../src/behaviour/index.js'
 import type { ToolDefinition } from '../../src/catalog/index.js'
 
 const READ: ToolDefinition = {
