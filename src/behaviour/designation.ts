@@ -92,3 +92,43 @@ const DEFINITE = new Set(['the', 'this', 'that', 'my', 'our', 'your', 'his', 'he
 function stemOf(word: string): string {
   return tokens(word)[0]?.stem ?? word
 }
+
+/** Where one item of a listing sits in an output's text. */
+export interface ListingItem {
+  start: number
+  end: number
+}
+
+/**
+ * The items of the listings a JSON output holds: each object of an array of two or more objects, at any depth (an
+ * inbox's messages, a search's results, a table's rows, a thread's replies), by where it sits in the text. Text that
+ * is not JSON holds none. One pass over the text, aware of strings and escapes; no parse, so a cut-off output still
+ * gives the items it holds whole.
+ */
+export function listingItems(raw: string): ListingItem[] {
+  const first = raw.search(/\S/)
+  if (first < 0 || (raw[first] !== '[' && raw[first] !== '{')) return []
+  const items: ListingItem[] = []
+  // Open containers: `[` with the objects found directly in it, or `{` with where it starts.
+  const stack: Array<{ open: '[' | '{'; start: number; objects: ListingItem[] }> = []
+  let inString = false
+  for (let i = first; i < raw.length; i++) {
+    const c = raw[i]
+    if (inString) {
+      if (c === '\\') i++
+      else if (c === '"') inString = false
+      continue
+    }
+    if (c === '"') inString = true
+    else if (c === '[' || c === '{') stack.push({ open: c, start: i, objects: [] })
+    else if (c === ']' || c === '}') {
+      const closed = stack.pop()
+      if (!closed) break
+      if (closed.open === '[' && closed.objects.length >= 2) items.push(...closed.objects)
+      const parent = stack.at(-1)
+      if (closed.open === '{' && parent?.open === '[')
+        parent.objects.push({ start: closed.start, end: i + 1 })
+    }
+  }
+  return items
+}

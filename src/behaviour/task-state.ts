@@ -1,5 +1,5 @@
 import type { ToolDefinition } from '../catalog/index.js'
-import { designatedBeyondArguments } from './designation.js'
+import { designatedBeyondArguments, listingItems } from './designation.js'
 import { type AddressedSpan, addressedSpans } from './detectors/addressed.js'
 import { INSTRUCTION_THRESHOLD, instructionScore } from './detectors/instruction-text.js'
 import type { OutputPrints } from './fingerprints.js'
@@ -57,6 +57,11 @@ export interface ObservedOutput {
   tainted: boolean
   /** The sentences that read as addressed to the agent (evidence for the signals that cite this output). */
   spans: AddressedSpan[]
+  /**
+   * The items of a listing in a tainted output that carry no instructions of their own (`cleanItems`): plain data,
+   * whatever item beside them does. Absent when the output is clean or holds no listing.
+   */
+  items?: OutputChunk[]
   /** The output came from a read the principal's request pointed at (an argument taken from the request). */
   designated: boolean
   /**
@@ -146,6 +151,27 @@ export function againstPrincipal(output: ObservedOutput): boolean {
   if (output.against !== undefined) return output.tainted && output.against
   // A label naming a role ("Reviewers: …") in the principal's own document may be meant for the principal's people.
   return output.tainted && (!output.designated || output.spans.some((span) => span.why !== 'role'))
+}
+
+/**
+ * The items of an output's listings (`listingItems`) that read as no instructions and hold no sentence addressed to
+ * the agent. Instructions planted in one message of an inbox, one row of a table or one result of a search are
+ * that item's; the items beside them are as plain as in a listing without them, however close in the text.
+ */
+function cleanItems(
+  raw: string,
+  spans: readonly AddressedSpan[],
+  toolNames: readonly string[],
+  reader: { request: string; designated: boolean; text: string },
+): OutputChunk[] {
+  const out: OutputChunk[] = []
+  for (const { start, end } of listingItems(raw)) {
+    if (spans.some((span) => span.start < end && span.end > start)) continue
+    const text = raw.slice(start, end)
+    if (instructionScore(text, toolNames, reader) >= INSTRUCTION_THRESHOLD) continue
+    out.push({ start, text: canonicalText(text), raw: text.toLowerCase(), tainted: false })
+  }
+  return out
 }
 
 /** A value that names one thing (a digit, a path, a name with a dot or `@`, several words), not a bare word. */
@@ -374,6 +400,7 @@ export class TaskState {
     for (const [i, chunk] of chunks.entries())
       chunk.tainted = own.slice(Math.max(0, i - REACH), i + REACH + 1).some(Boolean)
     const tainted = own.some(Boolean)
+    const items = tainted ? cleanItems(raw, spans, toolNames, reader) : []
     const secrets = credentialsIn(raw)
     const secret = secrets.length > 0
     this.keep({
@@ -384,6 +411,7 @@ export class TaskState {
       chunks,
       tainted,
       spans,
+      ...(items.length > 0 ? { items } : {}),
       designated: this.designated(origin),
       secret,
       secrets,

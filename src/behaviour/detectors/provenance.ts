@@ -215,7 +215,8 @@ export function detectProvenance(
         .at(-1) ?? arg
     const kind = () => typedArgument(name, value)?.kind
     const places = state.outputs.flatMap((output) =>
-      output.chunks.filter(occurs).map((chunk) => ({
+      // A listing's items that carry no instructions are plain data, however near the item that does.
+      [...output.chunks, ...(output.items ?? [])].filter(occurs).map((chunk) => ({
         seq: output.seq,
         tainted: chunk.tainted,
         against: against(output, kind, { text: value, name, whole, occurs: inText }),
