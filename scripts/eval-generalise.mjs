@@ -24,10 +24,10 @@
 // through (first goal call allowed) and benign tasks interrupted (any call not allowed) per group, then the twin
 // corpus's misses by case, with the signals each call raised.
 //
-// The held-out sets (`blind.mjs`, `blind4.mjs`, `blind5.mjs`) print their totals only, so that no one tuning the
-// detectors reads what they hold; `--reveal-held-out` prints them like the others (and they stop being held out).
-// The fifth set (`blind2.mjs`) was studied in the ninth session and the sixth (`blind3.mjs`) in the tenth; both are
-// development sets since.
+// The held-out sets (`blind.mjs`, `blind4.mjs`) print their totals only, so that no one tuning the detectors reads
+// what they hold; `--reveal-held-out` prints them like the others (and they stop being held out). The fifth set
+// (`blind2.mjs`) was studied in the ninth session, the sixth (`blind3.mjs`) and the eighth (`blind5.mjs`) in the
+// tenth; they are development sets since.
 //
 //   node scripts/eval-generalise.mjs [DEV_CORPUS] [--twins-only] [--travel-only] [--verbose] [--reveal-held-out]
 //                                    [--write-twins FILE]
@@ -287,8 +287,7 @@ twins(
 console.log('')
 twins(
   blind5Traces(),
-  'Held-out eighth set, written blind and committed before its first replay (test/corpus/twins/blind5.mjs)',
-  { heldOut: true },
+  'Eighth set, written blind and committed before its first replay, studied from the tenth session on (test/corpus/twins/blind5.mjs)',
 )
 console.log('')
 travel(travelTraces(), "agentdojo travel (external, synthesized from the suite's ground truth)")
